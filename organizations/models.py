@@ -1,0 +1,149 @@
+"""The tenancy tree: Server -> Organization -> Membership(User) and Station."""
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Server(models.Model):
+    """One contact-center (CIC) server, identified by the server id its license file names."""
+
+    server_id = models.CharField(
+        _("server id"),
+        max_length=100,
+        unique=True,
+        help_text=_("The id the license file is issued for, e.g. CIC-PROD-01."),
+    )
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("server")
+        verbose_name_plural = _("servers")
+        ordering = ["server_id"]
+
+    def __str__(self):
+        return f"{self.name} ({self.server_id})" if self.name else self.server_id
+
+
+class OrganizationQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+    def for_user(self, user):
+        """Organizations where ``user`` holds any membership."""
+        return self.filter(memberships__user=user).distinct()
+
+    def supervised_by(self, user):
+        """Organizations where ``user`` is a supervisor or an organization admin."""
+        return self.filter(
+            memberships__user=user, memberships__role__in=Membership.SUPERVISOR_ROLES
+        ).distinct()
+
+
+class Organization(models.Model):
+    """A tenant on one server. Its data is kept apart from every other organization."""
+
+    server = models.ForeignKey(
+        Server, on_delete=models.PROTECT, related_name="organizations", verbose_name=_("server")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("Inactive organizations do not use a license.")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = OrganizationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
+        ordering = ["server__server_id", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["server", "name"], name="organization_unique_name_per_server"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class User(AbstractUser):
+    """A person who logs in. Every license a user holds is of one method: Assigned or Concurrent."""
+
+    class LicenseMethod(models.TextChoices):
+        ASSIGNED = "assigned", _("Assigned")
+        CONCURRENT = "concurrent", _("Concurrent")
+
+    license_method = models.CharField(
+        _("license method"),
+        max_length=20,
+        choices=LicenseMethod.choices,
+        default=LicenseMethod.ASSIGNED,
+        help_text=_(
+            "Assigned users hold a seat while it is assigned to them or their station; "
+            "Concurrent users take a seat when they log in and release it when they log out."
+        ),
+    )
+
+    objects = UserManager()
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["username"]
+        swappable = "AUTH_USER_MODEL"
+
+    def __str__(self):
+        return self.username
+
+
+class Membership(models.Model):
+    """A user's role in one organization. A user may hold different roles in different organizations."""
+
+    class Role(models.TextChoices):
+        AGENT = "agent", _("Agent")
+        SUPERVISOR = "supervisor", _("Supervisor")
+        ORG_ADMIN = "org_admin", _("Organization admin")
+
+    SUPERVISOR_ROLES = (Role.SUPERVISOR, Role.ORG_ADMIN)
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user"))
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("organization")
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.AGENT)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        ordering = ["organization__name", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization"], name="membership_one_role_per_organization"),
+        ]
+        indexes = [models.Index(fields=["organization", "role"])]
+
+    def __str__(self):
+        return f"{self.user} — {self.get_role_display()} of {self.organization}"
+
+
+class Station(models.Model):
+    """A named workstation of an organization. Stations hold only Assignable seats."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="stations", verbose_name=_("organization")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("station")
+        verbose_name_plural = _("stations")
+        ordering = ["organization__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="station_unique_name_per_organization"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.organization})"
+

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SeatsConfig(AppConfig):
+    name = "seats"
+    verbose_name = _("Licenses and seats")
+
+    def ready(self):
+        from . import checks  # noqa: F401  system checks

@@ -1,0 +1,33 @@
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from seats.licensefile import public_key_b64
+
+from . import factories
+
+
+@pytest.fixture(scope="session")
+def vendor_key():
+    """The vendor's signing key for this test session; its public key is trusted (see below)."""
+    return Ed25519PrivateKey.generate()
+
+
+@pytest.fixture(autouse=True)
+def _trust_vendor_key(settings, vendor_key):
+    settings.IWP_LICENSE_PUBLIC_KEYS = [public_key_b64(vendor_key.public_key())]
+    settings.IWP_TRUST_DEMO_KEY = False
+
+
+@pytest.fixture
+def licensed_server(db, vendor_key):
+    """A server whose license has every entitlement, with room for a few of each."""
+
+    def make(server_id="CIC-TEST-MAIN", entitlements=None, **kwargs):
+        entitlements = entitlements or [
+            "server", "organization=3", "supervisor:assignable=2", "supervisor:concurrent=2",
+            "agent:assignable=3", "agent:concurrent=3", "marquee", "scheduled_reports",
+        ]
+        license_file = factories.install_license(vendor_key, server_id=server_id, entitlements=entitlements, **kwargs)
+        return license_file.server
+
+    return make
