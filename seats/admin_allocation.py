@@ -1,0 +1,1 @@
+"""Admin for seats in use: assignments, leases, denials and daily usage (issue: Seats)."""
