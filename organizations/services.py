@@ -15,12 +15,14 @@ from seats.selectors import entitlement_valid, server_is_marquee_only
 from .models import Organization, Server
 
 
-def _ensure_organization_room(*, server: Server, day: date) -> None:
+def organization_check_room(*, server: Server, day: date | None = None) -> None:
     """Raise LicenseLimitReached unless one more active organization fits on ``server``.
 
-    The caller holds the server row lock, so racing creators are serialized by PostgreSQL and
-    each one counts the organizations the others committed.
+    Writers call it holding the server row lock, so racing creators are serialized by
+    PostgreSQL and each counts the organizations the others committed. Forms call it without
+    the lock only to show the refusal early; the write checks again.
     """
+    day = day or timezone.localdate()
     entitlement = entitlement_valid(server=server, license_type=LicenseType.ORGANIZATION, day=day)
     in_use = Organization.objects.active().filter(server=server).count()
     capacity = entitlement.capacity if entitlement else 0
@@ -46,13 +48,14 @@ def _ensure_organization_room(*, server: Server, day: date) -> None:
     )
 
 
-def organization_create(*, server: Server, name: str, acting_user=None, day: date | None = None) -> Organization:
-    """Create an active organization on ``server`` if its Organization license has room."""
-    day = day or timezone.localdate()
+def organization_create(*, server: Server, name: str, is_active: bool = True, acting_user=None,
+                        day: date | None = None) -> Organization:
+    """Create an organization on ``server``; an active one only if its Organization license has room."""
     with transaction.atomic(), acting_as(acting_user):
         server = Server.objects.select_for_update().get(pk=server.pk)
-        _ensure_organization_room(server=server, day=day)
-        organization = Organization(server=server, name=name)
+        if is_active:
+            organization_check_room(server=server, day=day)
+        organization = Organization(server=server, name=name, is_active=is_active)
         organization.full_clean()
         organization.save()
     return organization
@@ -60,12 +63,11 @@ def organization_create(*, server: Server, name: str, acting_user=None, day: dat
 
 def organization_update(*, organization: Organization, acting_user=None, day: date | None = None, **fields) -> Organization:
     """Change an organization's name or active flag; reactivating one needs room in the license."""
-    day = day or timezone.localdate()
     with transaction.atomic(), acting_as(acting_user):
         server = Server.objects.select_for_update().get(pk=organization.server_id)
         current = Organization.objects.select_for_update().get(pk=organization.pk)
         if fields.get("is_active") and not current.is_active:
-            _ensure_organization_room(server=server, day=day)
+            organization_check_room(server=server, day=day)
         for name, value in fields.items():
             setattr(current, name, value)
         current.full_clean()
