@@ -13,9 +13,11 @@ def vendor_key():
 
 
 @pytest.fixture(autouse=True)
-def _trust_vendor_key(settings, vendor_key):
+def _test_settings(settings, vendor_key):
     settings.IWP_LICENSE_PUBLIC_KEYS = [public_key_b64(vendor_key.public_key())]
     settings.IWP_TRUST_DEMO_KEY = False
+    # Production settings otherwise; static files are served unhashed without collectstatic.
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 
 
 @pytest.fixture
