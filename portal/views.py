@@ -1,15 +1,325 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+"""The supervisor and agent portal. Views stay thin: scoping and gating in scoping.py, reads in selectors.py."""
 
-from organizations.models import Organization, Server
-from seats.selectors import server_is_licensed
+from __future__ import annotations
+
+import csv
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.generic import TemplateView, View
+
+from organizations.models import Membership
+from seats.features import STATION_SESSION_KEY, Feature, feature_refusal
+from seats.models import LicenseType
+
+from . import selectors
+from .charts import usage_chart_svg
+from .forms import ScheduledReportForm
+from .models import ReportRun, ScheduledReport
+from .scoping import GateCache, PortalFeatureMixin, nav_links, portal_memberships, render_refusal
+from .services import scheduled_report_create, scheduled_report_delete, scheduled_report_update
+
+PAGE_SIZE = 50
 
 
 @login_required
 def index(request):
-    organizations = list(Organization.objects.for_user(request.user).select_related("server"))
-    servers = {o.server_id: o.server for o in organizations}
-    unlicensed = [s for s in servers.values() if not server_is_licensed(server=s)]
-    if unlicensed:
-        return render(request, "portal/unlicensed.html", {"servers": unlicensed}, status=503)
-    return render(request, "portal/index.html", {"organizations": organizations})
+    """Supervisors: seat usage of each organization they supervise. Agents: their own license."""
+    memberships = list(portal_memberships(request.user))
+    if not memberships:
+        return render(request, "portal/index.html", {"usage": [], "own": [], "refusals": []})
+    gates = GateCache(request)
+    contexts = [(m, gates.for_membership(m)) for m in memberships]
+    unlicensed = {m.organization.server_id: m.organization.server for m, ctx in contexts
+                  if LicenseType.SERVER not in ctx.valid_licenses}
+    if len(unlicensed) == len({m.organization.server_id for m in memberships}):
+        return render(request, "portal/unlicensed.html", {"servers": list(unlicensed.values())}, status=503)
+
+    usage_orgs, own_orgs, refusals, wallboards, navs = [], [], [], [], {}
+    for m, ctx in contexts:
+        if m.role in Membership.SUPERVISOR_ROLES:
+            refusal = feature_refusal(Feature.SEAT_USAGE, ctx)
+            if refusal is None:
+                usage_orgs.append(m.organization)
+                navs[m.organization.pk] = nav_links(m.organization, ctx, Feature.SEAT_USAGE)
+            elif feature_refusal(Feature.WALLBOARD, ctx) is None:
+                wallboards.append(m.organization)
+            else:
+                refusals.append((m.organization, refusal))
+        else:
+            refusal = feature_refusal(Feature.AGENT_PAGE, ctx)
+            if refusal is None:
+                own_orgs.append(m.organization)
+            else:
+                refusals.append((m.organization, refusal))
+    if wallboards and not usage_orgs and not own_orgs and len(wallboards) == 1:
+        # A Marquee-only server offers only the wallboard: go straight there.
+        return redirect("portal:wallboard", wallboards[0].pk)
+    if not usage_orgs and not own_orgs and not wallboards:
+        return render_refusal(request, [r for _o, r in refusals])
+    usage = selectors.seat_usage(organizations=usage_orgs) if usage_orgs else []
+    for u in usage:
+        u.nav = navs[u.organization.pk]
+    own = selectors.own_licenses(
+        user=request.user, organizations=own_orgs, station_id=request.session.get(STATION_SESSION_KEY)
+    ) if own_orgs else []
+    return render(request, "portal/index.html", {
+        "usage": usage, "own": own, "refusals": refusals, "wallboards": wallboards,
+        "idle_minutes": _idle_minutes(), "now": timezone.now(),
+    })
+
+
+def _idle_minutes() -> int:
+    from django.conf import settings
+
+    return settings.IWP_CONCURRENT_IDLE_MINUTES
+
+
+class OrganizationUsageView(PortalFeatureMixin, TemplateView):
+    """Seat usage of one organization (the same table as /portal/, for one organization)."""
+
+    feature = Feature.SEAT_USAGE
+    template_name = "portal/index.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        usage = selectors.seat_usage(organizations=[self.organization])
+        usage[0].nav = context["nav"]
+        context.update(usage=usage, own=[], refusals=[], now=timezone.now())
+        return context
+
+
+class HoldersView(PortalFeatureMixin, TemplateView):
+    """Who holds what: users with their seats, stations with theirs, and who is logged in now."""
+
+    feature = Feature.SEAT_HOLDERS
+    template_name = "portal/holders.html"
+    VIEWS = {"users": "Users", "stations": "Stations", "sessions": "Logged in now"}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        q = self.request.GET.get("q", "").strip()[:100]
+        view = self.request.GET.get("view", "users")
+        view = view if view in self.VIEWS else "users"
+        show = self.request.GET.get("show", "all")
+        show = show if show in selectors.HOLDER_FILTERS else "all"
+        if view == "stations":
+            qs = selectors.station_holders(organization=self.organization, search=q)
+        elif view == "sessions":
+            qs = selectors.concurrent_sessions(organization=self.organization, search=q)
+        else:
+            qs = selectors.seat_holders(organization=self.organization, search=q, show=show)
+        page = Paginator(qs, PAGE_SIZE).get_page(self.request.GET.get("page"))
+        context.update(
+            page=page, q=q, view=view, show=show, views=self.VIEWS, filters=selectors.HOLDER_FILTERS,
+            now=timezone.now(), idle_minutes=_idle_minutes(),
+            can_export=feature_refusal(Feature.EXPORTS, self.gate) is None,
+        )
+        return context
+
+
+def _days(request) -> int:
+    try:
+        days = int(request.GET.get("days", 30))
+    except ValueError:
+        days = 30
+    return days if days in selectors.HISTORY_RANGES else 30
+
+
+class HistoryView(PortalFeatureMixin, TemplateView):
+    """A chart per license of daily in use and peak against the licensed count, with denials."""
+
+    feature = Feature.USAGE_HISTORY
+    template_name = "portal/history.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        days = _days(self.request)
+        start, end, series = selectors.usage_history(organization=self.organization, days=days)
+        for s in series:
+            s.svg = usage_chart_svg(points=s.points, start=start, end=end, title=f"{s.label}, {start} – {end}")
+        context.update(
+            days=days, ranges=selectors.HISTORY_RANGES, start=start, end=end, series=series,
+            can_export=feature_refusal(Feature.EXPORTS, self.gate) is None,
+        )
+        return context
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _stream_csv(rows, filename: str) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo())
+    response = StreamingHttpResponse((writer.writerow(r) for r in rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class SeatListCsvView(PortalFeatureMixin, View):
+    feature = Feature.EXPORTS
+
+    def get(self, request, org_id):
+        stamp = timezone.localdate().isoformat()
+        return _stream_csv(selectors.seat_list(organization=self.organization), f"seats-{self.organization.pk}-{stamp}.csv")
+
+
+class HistoryCsvView(PortalFeatureMixin, View):
+    feature = Feature.EXPORTS
+
+    def get(self, request, org_id):
+        days = _days(request)
+        end = timezone.localdate()
+        start = end - timedelta(days=days - 1)
+        rows = selectors.usage_history_rows(organization=self.organization, start=start, end=end).iterator(chunk_size=2000)
+        return _stream_csv(
+            _with_header(selectors.HISTORY_HEADER, rows), f"seat-history-{self.organization.pk}-{start}-{end}.csv"
+        )
+
+
+def _with_header(header, rows):
+    yield header
+    yield from rows
+
+
+class ComplianceView(PortalFeatureMixin, TemplateView):
+    feature = Feature.COMPLIANCE
+    template_name = "portal/compliance.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        events = selectors.compliance_events(organization=self.organization)
+        context["page"] = Paginator(events, PAGE_SIZE).get_page(self.request.GET.get("page"))
+        return context
+
+
+class WallboardView(PortalFeatureMixin, TemplateView):
+    """Full screen, large figures; refreshes its numbers from wallboard.json without reloading."""
+
+    feature = Feature.WALLBOARD
+    template_name = "portal/wallboard.html"
+    refresh_seconds = 15
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            figures=selectors.wallboard_figures(organization=self.organization), refresh_seconds=self.refresh_seconds,
+            now=timezone.now(),
+        )
+        return context
+
+
+class WallboardDataView(PortalFeatureMixin, View):
+    feature = Feature.WALLBOARD
+
+    def get(self, request, org_id):
+        return JsonResponse({
+            "organization": self.organization.name,
+            "updated": timezone.localtime().strftime("%H:%M:%S"),
+            "figures": selectors.wallboard_figures(organization=self.organization),
+        })
+
+
+class ReportListView(PortalFeatureMixin, TemplateView):
+    """The organization's scheduled reports, their recent runs, and a form to add one."""
+
+    feature = Feature.SCHEDULED_REPORTS
+    template_name = "portal/reports.html"
+
+    def get_context_data(self, form=None, **kwargs):
+        context = super().get_context_data(**kwargs)
+        reports = self.scoped(ScheduledReport.objects).order_by("name")
+        runs = (self.scoped(ReportRun.objects, "report__organization").select_related("report")
+                .defer("content").order_by("-created_at"))
+        context.update(
+            reports=reports, form=form or ScheduledReportForm(),
+            runs=Paginator(runs, PAGE_SIZE).get_page(self.request.GET.get("page")),
+        )
+        return context
+
+    def post(self, request, org_id):
+        form = ScheduledReportForm(request.POST)
+        if form.is_valid():
+            try:
+                report = scheduled_report_create(organization=self.organization, acting_user=request.user, **form.service_kwargs())
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            else:
+                messages.success(request, f"Scheduled report “{report.name}” saved: sent {report.get_frequency_display().lower()} to {', '.join(report.recipient_list)}.")
+                return redirect("portal:reports", self.organization.pk)
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class ReportEditView(PortalFeatureMixin, TemplateView):
+    feature = Feature.SCHEDULED_REPORTS
+    template_name = "portal/report_edit.html"
+
+    def get_report(self):
+        return get_object_or_404(self.scoped(ScheduledReport.objects), pk=self.kwargs["report_id"])
+
+    def get_context_data(self, form=None, **kwargs):
+        context = super().get_context_data(**kwargs)
+        report = self.get_report()
+        context.update(report=report, form=form or ScheduledReportForm(instance=report))
+        return context
+
+    def post(self, request, org_id, report_id):
+        report = self.get_report()
+        if "delete" in request.POST:
+            scheduled_report_delete(report=report, acting_user=request.user)
+            messages.success(request, f"Scheduled report “{report.name}” deleted.")
+            return redirect("portal:reports", self.organization.pk)
+        form = ScheduledReportForm(request.POST, instance=report)
+        if form.is_valid():
+            try:
+                scheduled_report_update(report=report, acting_user=request.user, is_active=form.cleaned_data["is_active"],
+                                        **form.service_kwargs())
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            else:
+                messages.success(request, f"Scheduled report “{report.name}” saved.")
+                return redirect("portal:reports", self.organization.pk)
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class ReportRunDownloadView(PortalFeatureMixin, View):
+    feature = Feature.SCHEDULED_REPORTS
+
+    def get(self, request, org_id, run_id):
+        run = get_object_or_404(self.scoped(ReportRun.objects, "report__organization"), pk=run_id)
+        response = HttpResponse(run.content, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{run.filename}"'
+        return response
+
+
+@login_required
+def own_license(request):
+    """An agent's own license on each of their organizations (also shown on /portal/)."""
+    gates = GateCache(request)
+    memberships = list(portal_memberships(request.user))
+    orgs, refusals = [], []
+    for m in memberships:
+        refusal = feature_refusal(Feature.AGENT_PAGE, gates.for_membership(m))
+        (refusals.append(refusal) if refusal else orgs.append(m.organization))
+    if not orgs:
+        if not refusals:
+            return render(request, "portal/index.html", {"usage": [], "own": [], "refusals": []})
+        return render_refusal(request, refusals)
+    own = selectors.own_licenses(user=request.user, organizations=orgs, station_id=request.session.get(STATION_SESSION_KEY))
+    return render(request, "portal/index.html", {"usage": [], "own": own, "refusals": [], "idle_minutes": _idle_minutes(),
+                                                 "now": timezone.now()})
+
+
+def portal_url_names() -> list[str]:
+    """Every organization-scoped portal URL name (the tenancy test walks them all)."""
+    from .urls import urlpatterns
+
+    return [p.name for p in urlpatterns if "org_id" in str(p.pattern)]
+

@@ -1,0 +1,310 @@
+"""Reads for the portal. Each function runs a fixed number of queries, whatever the organization's size."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from organizations.models import Membership, Organization, Station, User
+from seats.models import ACCESS_TYPES, DailySeatUsage, LicenseType, Method, SeatAssignment, SeatDenial, SeatLease
+from seats.selectors import EntitlementStatus, license_status, today
+
+ACCESS_METHODS = (Method.ASSIGNABLE.value, Method.CONCURRENT.value)
+HISTORY_RANGES = (30, 90, 365)
+
+
+def label_for(license_type: str, method: str = "") -> str:
+    label = str(LicenseType(license_type).label)
+    return f"{label} — {Method(method).label}" if method else label
+
+
+@dataclass
+class UsageRow:
+    """One license and method for one organization, beside the server-wide count it draws from."""
+
+    license_type: str
+    method: str
+    status: EntitlementStatus | None  # the server's entitlement, None when the server has none
+    configured: int = 0  # this organization: Assignable seats assigned / Concurrent users configured
+    in_use: int = 0  # this organization: seats held now
+    peak_today: int = 0
+    denials_today: int = 0
+
+    @property
+    def label(self) -> str:
+        return label_for(self.license_type, self.method)
+
+    @property
+    def licensed(self) -> int:
+        return (self.status.licensed or 0) if self.status else 0
+
+    @property
+    def server_in_use(self) -> int:
+        return (self.status.in_use or 0) if self.status else 0
+
+    @property
+    def available(self) -> int:
+        return max(self.licensed - self.server_in_use, 0)
+
+    @property
+    def exceeded(self) -> bool:
+        return self.server_in_use > self.licensed
+
+    @property
+    def state(self) -> str:
+        return self.status.state if self.status else "missing"
+
+    @property
+    def is_concurrent(self) -> bool:
+        return self.method == Method.CONCURRENT
+
+
+@dataclass
+class OrganizationUsage:
+    organization: Organization
+    rows: list[UsageRow] = field(default_factory=list)
+    organizations_licensed: int | None = None
+    organizations_in_use: int | None = None
+    flags: list[EntitlementStatus] = field(default_factory=list)
+
+    @property
+    def attention(self) -> list[UsageRow]:
+        return [r for r in self.rows if r.exceeded or r.state in ("expiring", "expired", "missing")]
+
+
+def seat_usage(*, organizations: list[Organization], day: date | None = None) -> list[OrganizationUsage]:
+    """For each organization, each access license and method: licensed, configured, in use, available,
+    today's peak and denials. Nine queries in all, for any number of organizations and users."""
+    day = day or today()
+    org_ids = [o.pk for o in organizations]
+    servers = {o.server_id: o.server for o in organizations}
+    statuses = {s.server.pk: s for s in license_status(servers=list(servers.values()), day=day)}  # 4 queries
+
+    in_use: dict[tuple, int] = defaultdict(int)
+    for qs, method in ((SeatAssignment.objects, Method.ASSIGNABLE), (SeatLease.objects, Method.CONCURRENT)):
+        rows = qs.active().filter(organization_id__in=org_ids).values("organization_id", "license_type")
+        for r in rows.annotate(n=Count("id")).order_by():
+            in_use[(r["organization_id"], r["license_type"], method.value)] = r["n"]
+
+    # Concurrent users configured per organization and the access license they need
+    # (Supervisor when any of their memberships is supervisor or organization admin).
+    configured: dict[tuple, int] = defaultdict(int)
+    needs_supervisor = Exists(
+        Membership.objects.filter(user_id=OuterRef("user_id"), role__in=Membership.SUPERVISOR_ROLES)
+    )
+    rows = (
+        Membership.objects.filter(organization_id__in=org_ids, user__license_method=User.LicenseMethod.CONCURRENT,
+                                  user__is_active=True)
+        .annotate(sup=needs_supervisor)
+        .values("organization_id", "sup")
+        .annotate(n=Count("user_id"))
+        .order_by()
+    )
+    for r in rows:
+        lt = LicenseType.SUPERVISOR.value if r["sup"] else LicenseType.AGENT.value
+        configured[(r["organization_id"], lt, Method.CONCURRENT.value)] = r["n"]
+
+    peaks = {
+        (r.organization_id, r.license_type, r.method): r.peak
+        for r in DailySeatUsage.objects.filter(day=day, organization_id__in=org_ids)
+    }
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    denials = {
+        (r["organization_id"], r["license_type"], r["method"]): r["n"]
+        for r in SeatDenial.objects.filter(organization_id__in=org_ids, created_at__gte=start,
+                                           created_at__lt=start + timedelta(days=1))
+        .values("organization_id", "license_type", "method").annotate(n=Count("id")).order_by()
+    }
+
+    result = []
+    for org in organizations:
+        status = statuses.get(org.server_id)
+        by_key = {(r.entitlement.license_type, r.entitlement.method): r for r in (status.rows if status else [])}
+        usage = OrganizationUsage(organization=org)
+        org_row = by_key.get((LicenseType.ORGANIZATION.value, ""))
+        if org_row:
+            usage.organizations_licensed, usage.organizations_in_use = org_row.licensed, org_row.in_use
+        usage.flags = [r for r in (status.rows if status else []) if r.entitlement.quantity is None]
+        for lt in ACCESS_TYPES:
+            for method in ACCESS_METHODS:
+                key = (org.pk, lt.value, method)
+                ent = by_key.get((lt.value, method))
+                held = in_use.get(key, 0)
+                conf = held if method == Method.ASSIGNABLE else configured.get(key, 0)
+                if ent is None and not held and not conf:
+                    continue
+                usage.rows.append(UsageRow(
+                    license_type=lt.value, method=method, status=ent, configured=conf, in_use=held,
+                    peak_today=max(peaks.get(key, 0), held) if method == Method.CONCURRENT else held,
+                    denials_today=denials.get(key, 0),
+                ))
+        result.append(usage)
+    return result
+
+
+# Who holds what -----------------------------------------------------------------------------------
+
+HOLDER_FILTERS = {
+    "all": "All users",
+    "seated": "Holding a seat",
+    "logged_in": "Logged in now",
+    "unseated": "Without a seat",
+}
+
+
+def seat_holders(*, organization: Organization, search: str = "", show: str = "all") -> QuerySet:
+    """The organization's members, each with their Assignable seat and their Concurrent seat on its server."""
+    assignments = SeatAssignment.objects.active().filter(user_id=OuterRef("user_id"), server_id=organization.server_id)
+    leases = SeatLease.objects.active().filter(user_id=OuterRef("user_id"), server_id=organization.server_id)
+    qs = (
+        Membership.objects.filter(organization=organization)
+        .select_related("user")
+        .annotate(
+            assigned_license=Subquery(assignments.values("license_type")[:1]),
+            assigned_at=Subquery(assignments.values("assigned_at")[:1]),
+            lease_license=Subquery(leases.values("license_type")[:1]),
+            lease_since=Subquery(leases.values("acquired_at")[:1]),
+            lease_last_seen=Subquery(leases.values("last_seen_at")[:1]),
+        )
+        .order_by("user__username")
+    )
+    if search:
+        qs = qs.filter(
+            Q(user__username__icontains=search) | Q(user__first_name__icontains=search)
+            | Q(user__last_name__icontains=search) | Q(user__email__icontains=search)
+        )
+    if show == "seated":
+        qs = qs.filter(Q(Exists(assignments)) | Q(Exists(leases)))
+    elif show == "logged_in":
+        qs = qs.filter(Exists(leases))
+    elif show == "unseated":
+        qs = qs.filter(~Exists(assignments) & ~Exists(leases))
+    return qs
+
+
+def station_holders(*, organization: Organization, search: str = "") -> QuerySet:
+    """The organization's stations with their active Assignable seats (one query per page for the seats)."""
+    qs = Station.objects.filter(organization=organization).prefetch_related(
+        Prefetch("seat_assignments", queryset=SeatAssignment.objects.active().order_by("license_type"), to_attr="active_seats")
+    ).order_by("name")
+    if search:
+        qs = qs.filter(name__icontains=search)
+    return qs
+
+
+def concurrent_sessions(*, organization: Organization, search: str = "") -> QuerySet:
+    """Users of the organization logged in now with a Concurrent seat, longest-held first."""
+    qs = SeatLease.objects.active().filter(organization=organization).select_related("user").order_by("acquired_at")
+    if search:
+        qs = qs.filter(Q(user__username__icontains=search) | Q(user__email__icontains=search))
+    return qs
+
+
+def seat_list(*, organization: Organization):
+    """Every seat the organization holds now, as CSV rows (header first); streamed with server-side cursors."""
+    yield ["holder type", "holder", "e-mail", "license", "method", "since", "last seen"]
+    for a in (SeatAssignment.objects.active().filter(organization=organization)
+              .select_related("user", "station").order_by("license_type", "id").iterator(chunk_size=2000)):
+        if a.user_id:
+            yield ["user", a.user.username, a.user.email, a.license_type, Method.ASSIGNABLE.value, a.assigned_at.isoformat(), ""]
+        else:
+            yield ["station", a.station.name, "", a.license_type, Method.ASSIGNABLE.value, a.assigned_at.isoformat(), ""]
+    for lease in (SeatLease.objects.active().filter(organization=organization)
+                  .select_related("user").order_by("license_type", "id").iterator(chunk_size=2000)):
+        yield ["user", lease.user.username, lease.user.email, lease.license_type, Method.CONCURRENT.value,
+               lease.acquired_at.isoformat(), lease.last_seen_at.isoformat()]
+
+
+# History ------------------------------------------------------------------------------------------
+
+HISTORY_HEADER = ["day", "license", "method", "licensed", "in use", "peak", "denials"]
+
+
+def usage_history_rows(*, organization: Organization, start: date, end: date) -> QuerySet:
+    return (
+        DailySeatUsage.objects.filter(organization=organization, day__gte=start, day__lte=end)
+        .order_by("day", "license_type", "method")
+        .values_list("day", "license_type", "method", "licensed", "in_use", "peak", "denials")
+    )
+
+
+@dataclass
+class Series:
+    license_type: str
+    method: str
+    points: list[tuple]  # (day, licensed, in_use, peak, denials)
+
+    @property
+    def label(self) -> str:
+        return label_for(self.license_type, self.method)
+
+    @property
+    def total_denials(self) -> int:
+        return sum(p[4] for p in self.points)
+
+    @property
+    def max_peak(self) -> int:
+        return max((p[3] for p in self.points), default=0)
+
+
+def usage_history(*, organization: Organization, days: int, end: date | None = None) -> tuple[date, date, list[Series]]:
+    """Daily licensed / in use / peak / denials per license and method over the last ``days`` days (one query)."""
+    end = end or today()
+    start = end - timedelta(days=days - 1)
+    series: dict[tuple, list] = defaultdict(list)
+    for day, lt, method, licensed, in_use, peak, denials in usage_history_rows(organization=organization, start=start, end=end):
+        series[(lt, method)].append((day, licensed, in_use, peak, denials))
+    order = {(lt.value, m): i for i, (lt, m) in enumerate((lt, m) for lt in LicenseType for m in ("",) + ACCESS_METHODS)}
+    return start, end, [Series(lt, m, pts) for (lt, m), pts in sorted(series.items(), key=lambda kv: order.get(kv[0], 99))]
+
+
+# Compliance ---------------------------------------------------------------------------------------
+
+def compliance_events(*, organization: Organization) -> QuerySet:
+    """The compliance events of the organization's server about the counted licenses (they are server-wide)."""
+    from compliance.models import ComplianceEvent
+
+    return ComplianceEvent.objects.filter(server_id=organization.server_id).order_by("-day", "license_type")
+
+
+# The agent's own license --------------------------------------------------------------------------
+
+@dataclass
+class OwnLicense:
+    organization: Organization
+    method: str
+    assignment: SeatAssignment | None
+    station_assignment: SeatAssignment | None
+    lease: SeatLease | None
+
+
+def own_licenses(*, user: User, organizations: list[Organization], station_id: int | None = None) -> list[OwnLicense]:
+    """Per organization: the user's method, their seat (or their station's) and since when. Three queries."""
+    server_ids = {o.server_id for o in organizations}
+    assignments = {a.server_id: a for a in SeatAssignment.objects.active().filter(user=user, server_id__in=server_ids)}
+    leases = {lease.server_id: lease for lease in SeatLease.objects.active().filter(user=user, server_id__in=server_ids)}
+    station_seats = {}
+    if station_id:
+        for a in SeatAssignment.objects.active().filter(station_id=station_id).select_related("station"):
+            station_seats.setdefault(a.server_id, a)
+    return [
+        OwnLicense(o, user.license_method, assignments.get(o.server_id), station_seats.get(o.server_id), leases.get(o.server_id))
+        for o in organizations
+    ]
+
+
+# Wallboard ----------------------------------------------------------------------------------------
+
+def wallboard_figures(*, organization: Organization) -> list[dict]:
+    """Large live figures: per access license and method, seats in use by the organization / licensed."""
+    usage = seat_usage(organizations=[organization])[0]
+    return [
+        {"key": f"{r.license_type}-{r.method}", "label": r.label, "in_use": r.in_use, "licensed": r.licensed,
+         "server_in_use": r.server_in_use, "available": r.available, "exceeded": r.exceeded,
+         "denials_today": r.denials_today}
+        for r in usage.rows
+    ]
