@@ -16,6 +16,8 @@ def vendor_key():
 def _test_settings(settings, vendor_key):
     settings.IWP_LICENSE_PUBLIC_KEYS = [public_key_b64(vendor_key.public_key())]
     settings.IWP_TRUST_DEMO_KEY = False
+    # Hashing a password the production way takes ~0.3 s; tests create hundreds of users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Production settings otherwise; static files are served unhashed without collectstatic.
     settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 

@@ -1,0 +1,48 @@
+"""Production settings pass Django's deployment checks; the public demo key is refused there."""
+
+import base64
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _production_env(**extra):
+    public = Ed25519PrivateKey.generate().public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IWP_", "SECURE_", "DEBUG"))}
+    env.update(
+        DEBUG="0", SECRET_KEY=secrets.token_urlsafe(60), ALLOWED_HOSTS="iwp.example.com",
+        IWP_LICENSE_PUBLIC_KEYS=base64.b64encode(public).decode(), **extra,
+    )
+    return env
+
+
+def _check(env):
+    return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = _check(_production_env())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_check_deploy_fails_when_the_demo_key_is_trusted_in_production():
+    result = _check(_production_env(IWP_TRUST_DEMO_KEY="1"))
+    assert result.returncode != 0
+    assert "seats.E001" in result.stderr
+
+
+def test_missing_secret_key_is_a_clear_error():
+    env = _production_env()
+    del env["SECRET_KEY"]
+    result = _check(env)
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
