@@ -43,25 +43,21 @@ def index(request):
 
     usage_orgs, own_orgs, refusals, wallboards, navs = [], [], [], [], {}
     for m, ctx in contexts:
-        if m.role in Membership.SUPERVISOR_ROLES:
-            refusal = feature_refusal(Feature.SEAT_USAGE, ctx)
-            if refusal is None:
-                usage_orgs.append(m.organization)
-                navs[m.organization.pk] = nav_links(m.organization, ctx, Feature.SEAT_USAGE)
-            elif feature_refusal(Feature.WALLBOARD, ctx) is None:
-                wallboards.append(m.organization)
-            else:
-                refusals.append((m.organization, refusal))
-        else:
-            refusal = feature_refusal(Feature.AGENT_PAGE, ctx)
-            if refusal is None:
-                own_orgs.append(m.organization)
-            else:
-                refusals.append((m.organization, refusal))
-    if wallboards and not usage_orgs and not own_orgs and len(wallboards) == 1:
+        if LicenseType.SERVER not in ctx.valid_licenses:
+            continue  # listed once on the page as an unlicensed server
+        feature = Feature.SEAT_USAGE if m.role in Membership.SUPERVISOR_ROLES else Feature.AGENT_PAGE
+        refusal = feature_refusal(feature, ctx)
+        if refusal is None:
+            (usage_orgs if feature == Feature.SEAT_USAGE else own_orgs).append(m.organization)
+            navs[m.organization.pk] = nav_links(m.organization, ctx, Feature.SEAT_USAGE)
+        elif not ctx.marquee_only:
+            refusals.append((m.organization, refusal))
+        if refusal is not None and feature_refusal(Feature.WALLBOARD, ctx) is None:
+            wallboards.append(m.organization)
+    if len(wallboards) == 1 and not (usage_orgs or own_orgs or refusals):
         # A Marquee-only server offers only the wallboard: go straight there.
         return redirect("portal:wallboard", wallboards[0].pk)
-    if not usage_orgs and not own_orgs and not wallboards:
+    if not (usage_orgs or own_orgs or wallboards):
         return render_refusal(request, [r for _o, r in refusals])
     usage = selectors.seat_usage(organizations=usage_orgs) if usage_orgs else []
     for u in usage:
@@ -70,7 +66,7 @@ def index(request):
         user=request.user, organizations=own_orgs, station_id=request.session.get(STATION_SESSION_KEY)
     ) if own_orgs else []
     return render(request, "portal/index.html", {
-        "usage": usage, "own": own, "refusals": refusals, "wallboards": wallboards,
+        "usage": usage, "own": own, "refusals": refusals, "wallboards": wallboards, "unlicensed": list(unlicensed.values()),
         "idle_minutes": _idle_minutes(), "now": timezone.now(),
     })
 

@@ -1,0 +1,142 @@
+"""Feature gating (issue 3): one table, one mixin; a refusal names the missing license."""
+
+import pytest
+from django.contrib.auth.models import Group
+
+from organizations.models import User
+from seats.features import FEATURES, Feature
+from tests.factories import OrganizationFactory
+
+from .conftest import grant, lease_seat
+
+pytestmark = pytest.mark.django_db
+
+SUPERVISOR_PAGES = ["organization", "holders", "history", "compliance", "reports", "seats_csv", "history_csv"]
+
+
+def page(client, name, org):
+    return client.get(f"/portal/org/{org.pk}/" + {
+        "organization": "", "holders": "holders/", "history": "history/", "compliance": "compliance/",
+        "reports": "reports/", "seats_csv": "seats.csv", "history_csv": "history.csv", "wallboard": "wallboard/",
+    }[name])
+
+
+def test_every_portal_feature_is_declared_with_a_license():
+    assert set(FEATURES) == set(Feature)
+    for feature, rule in FEATURES.items():
+        assert rule.licenses, feature
+        if feature != Feature.AGENT_PAGE:
+            assert rule.permission and rule.permission.startswith("portal."), feature
+
+
+def test_supervisor_with_seat_and_permissions_sees_every_supervisor_page(client, org, supervisor):
+    client.force_login(supervisor)
+    for name in SUPERVISOR_PAGES + ["wallboard"]:
+        assert page(client, name, org).status_code == 200, name
+    nav = client.get("/portal/").content.decode()
+    for label in ("Who holds what", "History", "Compliance", "Scheduled reports", "Wallboard"):
+        assert label in nav
+
+
+def test_server_without_supervisor_license_refuses_supervisor_pages_naming_it(client, licensed_server, make_member):
+    org = OrganizationFactory(server=licensed_server(server_id="CIC-NOSUP", entitlements=[
+        "server", "organization=2", "agent:assignable=5", "marquee"]))
+    user = make_member(org, seat=False)
+    client.force_login(user)
+    for name in SUPERVISOR_PAGES:
+        response = page(client, name, org)
+        assert response.status_code == 403, name
+        text = response.content.decode()
+        assert "needs the Supervisor access (IWP_Supervisor) license" in text
+        assert "CIC-NOSUP" in text
+
+
+def test_concurrent_supervisor_needs_the_seat_taken_at_login(client, org, make_member):
+    user = make_member(org, method=User.LicenseMethod.CONCURRENT, seat=False)
+    client.force_login(user)
+    response = page(client, "holders", org)
+    assert response.status_code == 403
+    assert "you hold no Supervisor access (IWP_Supervisor) seat" in response.content.decode()
+    lease_seat(user=user, organization=org, license_type="supervisor")
+    assert page(client, "holders", org).status_code == 200
+
+
+def test_assigned_supervisor_needs_an_assigned_seat(client, licensed_server, make_member):
+    org = OrganizationFactory(server=licensed_server(server_id="CIC-NOMQ", entitlements=[
+        "server", "organization=2", "supervisor:assignable=5"]))
+    client.force_login(make_member(org, seat=False))
+    response = client.get("/portal/")
+    assert response.status_code == 403
+    assert "an administrator assigns one to you or to your station" in response.content.decode()
+
+
+def test_supervisor_without_seat_still_reaches_the_wallboard_and_is_told_why_the_rest_is_missing(client, org, make_member):
+    client.force_login(make_member(org, seat=False))
+    body = client.get("/portal/").content.decode()
+    assert "you hold no Supervisor access (IWP_Supervisor) seat" in body
+    assert f"/portal/org/{org.pk}/wallboard/" in body
+
+
+def test_administrator_gives_a_supervisor_some_features_and_not_others(client, org, make_member):
+    user = make_member(org, perms=False)
+    grant(user, "view_seat_usage", "view_usage_history")
+    client.force_login(user)
+    body = client.get("/portal/").content.decode()
+    assert "History" in body and "Who holds what" not in body and "Scheduled reports" not in body
+    assert page(client, "history", org).status_code == 200
+    refused = page(client, "holders", org)
+    assert refused.status_code == 403
+    assert "portal.view_seat_holders" in refused.content.decode()
+
+
+def test_portal_supervisors_group_holds_every_feature_permission(client, org, make_member):
+    user = make_member(org, perms=False)
+    user.groups.add(Group.objects.get(name="Portal supervisors"))
+    client.force_login(user)
+    for name in SUPERVISOR_PAGES + ["wallboard"]:
+        assert page(client, name, org).status_code == 200, name
+
+
+def test_without_scheduled_reports_license_the_feature_is_absent_and_its_url_says_why(client, licensed_server, make_member):
+    org = OrganizationFactory(server=licensed_server(server_id="CIC-NOREP", entitlements=[
+        "server", "organization=2", "supervisor:assignable=5", "marquee"]))
+    client.force_login(make_member(org))
+    assert "Scheduled reports" not in client.get("/portal/").content.decode()
+    response = page(client, "reports", org)
+    assert response.status_code == 403
+    assert "needs the Scheduled Reports license" in response.content.decode()
+
+
+def test_without_marquee_the_wallboard_says_marquee_is_missing(client, licensed_server, make_member):
+    org = OrganizationFactory(server=licensed_server(server_id="CIC-NOMQ", entitlements=[
+        "server", "organization=2", "supervisor:assignable=5"]))
+    client.force_login(make_member(org))
+    response = page(client, "wallboard", org)
+    assert response.status_code == 403
+    assert "needs the Marquee license" in response.content.decode()
+
+
+def test_marquee_only_server_offers_only_the_wallboard(client, licensed_server, make_member):
+    org = OrganizationFactory(server=licensed_server(server_id="CIC-MQ", entitlements=["server", "marquee"]))
+    client.force_login(make_member(org, seat=False))
+    response = client.get("/portal/")
+    assert response.status_code == 302 and response["Location"] == f"/portal/org/{org.pk}/wallboard/"
+    assert page(client, "wallboard", org).status_code == 200
+    refused = page(client, "holders", org)
+    assert refused.status_code == 403
+    assert "has only a Marquee license, so only the wallboard is available" in refused.content.decode()
+
+
+def test_agents_do_not_reach_supervisor_pages(client, org, make_member):
+    agent = make_member(org, role="agent")
+    client.force_login(agent)
+    assert page(client, "holders", org).status_code == 404  # not a supervisor of it: as if it did not exist
+
+
+def test_agent_page_needs_the_agent_license(client, licensed_server, make_member):
+    org = OrganizationFactory(server=licensed_server(server_id="CIC-NOAG", entitlements=[
+        "server", "organization=2", "supervisor:assignable=5"]))
+    client.force_login(make_member(org, role="agent", seat=False))
+    response = client.get("/portal/me/")
+    assert response.status_code == 403
+    assert "needs the Agent access (IWP_Agent) license" in response.content.decode()
