@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
+    "seats.middleware.SeatLeaseMiddleware",
 ]
 
 ROOT_URLCONF = "iwp_licensing.urls"
@@ -208,12 +209,19 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        # Compliance records carry server/license/method/licensed/found fields (compliance/log.py).
+        "compliance": {
+            "()": "compliance.log.StructuredFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "json": env.bool("COMPLIANCE_LOG_JSON", default=False),
+        },
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "compliance_console": {"class": "logging.StreamHandler", "formatter": "compliance"},
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
-        "iwp_licensing.compliance": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "iwp_licensing.compliance": {"handlers": ["compliance_console"], "level": "INFO", "propagate": False},
     },
 }

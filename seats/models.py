@@ -312,3 +312,32 @@ class DailySeatUsage(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.server_id}/{self.organization_id or '*'} {self.license_type}/{self.method}: peak {self.peak}"
+
+
+class SeatPool(models.Model):
+    """The seats of one license and method on one server, as a counter PostgreSQL decides on.
+
+    Every seat taken increments ``in_use`` with one conditional UPDATE (``WHERE in_use < capacity``)
+    in the same transaction as the SeatAssignment/SeatLease insert; every release decrements it in
+    the transaction that releases the seat. Two racers for the last seat cannot both win, and the
+    CHECK keeps it from going negative. The seats tables remain the record; the pool only decides.
+    """
+
+    server = models.ForeignKey("organizations.Server", on_delete=models.CASCADE, related_name="+", verbose_name=_("server"))
+    license_type = models.CharField(_("license"), max_length=30, choices=[(t.value, t.label) for t in ACCESS_TYPES])
+    method = models.CharField(
+        _("method"), max_length=20, choices=[(Method.ASSIGNABLE.value, Method.ASSIGNABLE.label), (Method.CONCURRENT.value, Method.CONCURRENT.label)]
+    )
+    in_use = models.PositiveIntegerField(_("in use"), default=0)
+
+    class Meta:
+        verbose_name = _("seat pool")
+        verbose_name_plural = _("seat pools")
+        ordering = ["server", "license_type", "method"]
+        constraints = [
+            models.UniqueConstraint(fields=["server", "license_type", "method"], name="seatpool_one_per_license_and_method"),
+            models.CheckConstraint(condition=Q(in_use__gte=0), name="seatpool_in_use_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.server_id} {self.license_type}/{self.method}: {self.in_use} in use"

@@ -1,0 +1,256 @@
+"""Assignable seats: given to a user or a station by an administrator, held until released.
+
+Every assignment takes its seats from the server's pool with one conditional UPDATE
+(seats/services/pools.py), in the transaction that inserts the SeatAssignment rows: a selection
+that does not fit is refused whole, saying how many seats are missing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from auditlog.models import LogEntry
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from iwp_licensing.audit import acting_as
+from organizations.models import Server, Station, User
+
+from ..exceptions import LicenseLimitReached
+from ..models import LicenseType, Method, ReleaseReason, SeatAssignment
+from ..rules import seat_requirements
+from .leases import lease_release
+from .pools import (
+    audit_bulk, capacity, current_actor, daily_usage_raise_peak, organization_in_use, pool_take, refusal, release_rows,
+)
+
+ASSIGNABLE = Method.ASSIGNABLE.value
+
+
+@dataclass
+class AssignResult:
+    """What a (bulk) assignment did: seats given, users who already held theirs, users left out and why."""
+
+    assigned: list[SeatAssignment] = field(default_factory=list)
+    already: list[User] = field(default_factory=list)
+    skipped: list[tuple[User, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        parts = [f"{len(self.assigned)} seat{'s' if len(self.assigned) != 1 else ''} assigned"]
+        if self.already:
+            parts.append(f"{len(self.already)} already held one")
+        for user, why in self.skipped:
+            parts.append(f"{user.get_username()} skipped: {why}")
+        return "; ".join(parts) + "."
+
+
+def _take(*, wanted: dict[tuple[int, str], int], day: date) -> dict[tuple[int, str], int]:
+    """Take ``wanted`` seats per (server id, license) from the pools, in one order; all or nothing.
+
+    Raises LicenseLimitReached listing every pool that is short, with the seats missing.
+    """
+    in_use_after = {}
+    short = []
+    for (server_id, license_type), n in sorted(wanted.items()):
+        cap = capacity(server_id=server_id, license_type=license_type, method=ASSIGNABLE, day=day)
+        taken, in_use = pool_take(server_id=server_id, license_type=license_type, method=ASSIGNABLE, seats=n, capacity=cap)
+        if taken:
+            in_use_after[(server_id, license_type)] = in_use
+        else:
+            short.append((server_id, license_type, n, in_use, cap))
+    if short:
+        servers = Server.objects.in_bulk([s[0] for s in short])
+        errors = [
+            refusal(server=servers[sid], license_type=lt, method=ASSIGNABLE, in_use=in_use, capacity=cap, wanted=n)
+            for sid, lt, n, in_use, cap in short
+        ]
+        missing = sum(max(in_use + n - cap, 0) for _, _, n, in_use, cap in short)
+        first = errors[0]
+        message = " ".join(e.message for e in errors) + (" Nothing was assigned." if missing else "")
+        raise LicenseLimitReached(
+            message, server_id=first.server_id, license_type=first.license_type, method=ASSIGNABLE,
+            in_use=first.in_use, capacity=first.capacity,
+        )
+    return in_use_after
+
+
+def _record_peaks(assignments: list[SeatAssignment], in_use_after: dict, day: date) -> None:
+    orgs_by_pool = defaultdict(set)
+    for a in assignments:
+        orgs_by_pool[(a.server_id, a.license_type)].add(a.organization_id)
+    for (server_id, license_type), orgs in sorted(orgs_by_pool.items()):
+        daily_usage_raise_peak(
+            day=day, server_id=server_id, license_type=license_type, method=ASSIGNABLE,
+            server_in_use=in_use_after[(server_id, license_type)],
+            organization_in_use=organization_in_use(method=ASSIGNABLE, license_type=license_type, organization_ids=orgs),
+        )
+
+
+def _audit_created(assignments: list[SeatAssignment], acting_user) -> None:
+    audit_bulk(
+        assignments,
+        action=LogEntry.Action.CREATE,
+        acting_user=acting_user,
+        changes_of=lambda a: {
+            "license_type": (None, a.license_type),
+            "user": (None, a.user_id),
+            "station": (None, a.station_id),
+            "server": (None, a.server_id),
+            "organization": (None, a.organization_id),
+            "assigned_by": (None, a.assigned_by_id),
+        },
+    )
+
+
+def seat_assign_bulk(*, users, acting_user=None, day: date | None = None) -> AssignResult:
+    """Give each Assigned user of ``users`` the Assignable seat they need on each of their servers.
+
+    All or nothing: when the selection does not fit, nothing is assigned and LicenseLimitReached
+    says how many seats are missing. Concurrent users and users without an active organization
+    are skipped (and listed). A user holding a seat of the wrong license (their role changed)
+    has it replaced. A constant number of queries, whatever the selection size.
+    """
+    day = day or timezone.localdate()
+    users = list(users)
+    result = AssignResult()
+    by_id = {u.pk: u for u in users}
+    with transaction.atomic(), acting_as(acting_user):
+        actor = current_actor(acting_user)
+        requirements = seat_requirements(user_ids=[u.pk for u in users if u.license_method == User.LicenseMethod.ASSIGNED])
+        for user in users:
+            if user.license_method != User.LicenseMethod.ASSIGNED:
+                result.skipped.append((user, "a Concurrent user takes a seat when logging in"))
+            elif user.pk not in requirements:
+                result.skipped.append((user, "no membership in an active organization"))
+        held = {
+            (a.user_id, a.server_id): a
+            for a in SeatAssignment.objects.active().filter(user_id__in=list(requirements)).select_for_update()
+        }
+        to_create, wrong = [], []
+        for reqs in requirements.values():
+            for req in reqs:
+                current = held.get((req.user_id, req.server_id))
+                if current is not None and current.license_type == req.license_type:
+                    continue
+                if current is not None:
+                    wrong.append(current.pk)
+                to_create.append(req)
+        result.already = [by_id[uid] for uid in requirements if not any(r in to_create for r in requirements[uid])]
+        if wrong:
+            release_rows(SeatAssignment.objects.filter(pk__in=wrong), reason=ReleaseReason.ROLE_CHANGE, acting_user=actor)
+        wanted = defaultdict(int)
+        for req in to_create:
+            wanted[(req.server_id, req.license_type)] += 1
+        if not to_create:
+            return result
+        in_use_after = _take(wanted=wanted, day=day)
+        try:
+            with transaction.atomic():
+                created = SeatAssignment.objects.bulk_create(
+                    SeatAssignment(
+                        server_id=r.server_id, organization_id=r.organization_id, license_type=r.license_type,
+                        user=by_id[r.user_id], assigned_by=actor,
+                    )
+                    for r in to_create
+                )
+        except IntegrityError:
+            raise LicenseLimitReached(
+                "Another administrator assigned seats to some of these users at the same moment; nothing was "
+                "assigned. Try again.", server_id="", license_type="", method=ASSIGNABLE,
+            ) from None
+        _audit_created(created, actor)
+        _record_peaks(created, in_use_after, day)
+        result.assigned = created
+    return result
+
+
+def seat_assign(*, user: User | None = None, station: Station | None = None, license_type: str | None = None,
+                acting_user=None, day: date | None = None) -> list[SeatAssignment]:
+    """Assign an Assignable seat to a user (the license their role needs) or to a station (``license_type``, default Agent).
+
+    Raises LicenseLimitReached (license, server, "N of N in use") when none is free; nothing changes then.
+    """
+    if (user is None) == (station is None):
+        raise ValueError("seat_assign needs a user or a station")
+    if user is not None:
+        result = seat_assign_bulk(users=[user], acting_user=acting_user, day=day)
+        if result.skipped:
+            raise ValueError(f"{user.get_username()}: {result.skipped[0][1]}.")
+        return result.assigned or list(SeatAssignment.objects.active().filter(user=user))
+    day = day or timezone.localdate()
+    license_type = license_type or LicenseType.AGENT.value
+    server_id = Station.objects.filter(pk=station.pk).values_list("organization__server_id", flat=True).get()
+    with transaction.atomic(), acting_as(acting_user):
+        actor = current_actor(acting_user)
+        existing = SeatAssignment.objects.active().filter(station=station, license_type=license_type).first()
+        if existing is not None:
+            return [existing]
+        in_use_after = _take(wanted={(server_id, license_type): 1}, day=day)
+        assignment = SeatAssignment.objects.create(
+            server_id=server_id, organization_id=station.organization_id, license_type=license_type,
+            station=station, assigned_by=actor,
+        )
+        _record_peaks([assignment], in_use_after, day)
+    return [assignment]
+
+
+def seat_release(*, assignments=None, user: User | None = None, station: Station | None = None,
+                 reason: str = ReleaseReason.UNASSIGNED, acting_user=None) -> list[SeatAssignment]:
+    """Release Assignable seats (given ones, or all of a user or a station) exactly once each; returns those released."""
+    qs = SeatAssignment.objects.active()
+    if assignments is not None:
+        qs = qs.filter(pk__in=[getattr(a, "pk", a) for a in assignments])
+    if user is not None:
+        qs = qs.filter(user=user)
+    if station is not None:
+        qs = qs.filter(station=station)
+    if assignments is None and user is None and station is None:
+        raise ValueError("seat_release needs assignments, a user or a station")
+    with transaction.atomic(), acting_as(acting_user):
+        return release_rows(qs, reason=reason, acting_user=acting_user)
+
+
+def seat_release_bulk(*, users, acting_user=None) -> list[SeatAssignment]:
+    """Release every Assignable seat of the selected users (one UPDATE)."""
+    with transaction.atomic(), acting_as(acting_user):
+        return release_rows(
+            SeatAssignment.objects.active().filter(user__in=list(users)), reason=ReleaseReason.UNASSIGNED,
+            acting_user=acting_user,
+        )
+
+
+def user_change_method(*, user: User, method: str, acting_user=None) -> str:
+    """Make ``user`` an Assigned or Concurrent user, releasing their seats of the old method in the same transaction.
+
+    Returns a sentence saying what changed, e.g. "bob is now an Assigned user; 1 Concurrent seat released."
+    """
+    with transaction.atomic(), acting_as(acting_user):
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        old = locked.license_method
+        if old == method:
+            return f"{locked.get_username()} is already a{'n' if method == 'assigned' else ''} {locked.get_license_method_display()} user."
+        locked.license_method = method
+        locked.save(update_fields=["license_method"])
+        if old == User.LicenseMethod.ASSIGNED:
+            released = release_rows(
+                SeatAssignment.objects.active().filter(user=locked), reason=ReleaseReason.METHOD_CHANGE,
+                acting_user=acting_user,
+            )
+            kind = "Assignable"
+        else:
+            released = lease_release(user=locked, reason=ReleaseReason.METHOD_CHANGE, acting_user=acting_user)
+            kind = "Concurrent"
+    user.license_method = method
+    label = locked.get_license_method_display()
+    n = len(released)
+    servers = Server.objects.in_bulk({s.server_id for s in released})
+    detail = ", ".join(f"{s.get_license_type_display()} on server {servers[s.server_id].server_id}" for s in released)
+    return (
+        f"{locked.get_username()} is now a{'n' if method == 'assigned' else ''} {label} user; "
+        f"{n} {kind} seat{'s' if n != 1 else ''} released" + (f" ({detail})" if detail else "") + "."
+    )
+
+
+__all__ = ["AssignResult", "seat_assign", "seat_assign_bulk", "seat_release", "seat_release_bulk", "user_change_method"]

@@ -1,0 +1,256 @@
+"""Concurrent seats: taken at login, released at logout, when idle, when superseded or by an administrator.
+
+A login takes one seat per server the user has memberships on, through one conditional UPDATE of
+the server's pool row (seats/services/pools.py): PostgreSQL decides who gets the last seat. The
+partial unique constraint ``seatlease_one_active_per_user_and_server`` keeps a user at one seat per
+server; a second login supersedes the first (the earlier session is signed out) unless
+``IWP_ALLOW_PARALLEL_SESSIONS`` lets both sessions share the seat.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from importlib import import_module
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from iwp_licensing.audit import acting_as
+from organizations.models import Server, Station, User
+
+from ..exceptions import LicenseLimitReached
+from ..models import Method, ReleaseReason, SeatAssignment, SeatDenial, SeatLease
+from ..rules import SeatRequirement, user_seat_requirements
+from .pools import (
+    capacity, daily_usage_add_denial, daily_usage_raise_peak, license_label, organization_in_use, pool_take, refusal,
+    release_rows,
+)
+
+CONCURRENT = Method.CONCURRENT.value
+
+
+class NoSeatAssigned(Exception):
+    """An Assigned user logs in without an Assignable seat of the license they need (theirs or their station's)."""
+
+    def __init__(self, message: str, *, server_id: str, license_type: str):
+        super().__init__(message)
+        self.message = message
+        self.server_id = server_id
+        self.license_type = license_type
+
+    def __str__(self):
+        return self.message
+
+
+def idle_cutoff(now: datetime) -> datetime:
+    return now - timedelta(minutes=settings.IWP_CONCURRENT_IDLE_MINUTES)
+
+
+def sessions_end(session_keys) -> None:
+    """Sign the given sessions out (after the commit that released their seats)."""
+    keys = [k for k in set(session_keys) if k]
+    if not keys:
+        return
+    engine = import_module(settings.SESSION_ENGINE)
+    store = engine.SessionStore
+    if hasattr(store, "get_model_class"):  # database-backed sessions: one DELETE
+        store.get_model_class().objects.filter(session_key__in=keys).delete()
+    else:
+        for key in keys:
+            store(session_key=key).delete()
+
+
+def _release(queryset, *, reason: str, acting_user=None, now=None, end_sessions: bool = True,
+             give_back: bool = True) -> list[SeatLease]:
+    released = release_rows(queryset, reason=reason, acting_user=acting_user, now=now, give_back=give_back)
+    if end_sessions and released:
+        keys = [lease.session_key for lease in released]
+        if hasattr(import_module(settings.SESSION_ENGINE).SessionStore, "get_model_class"):
+            sessions_end(keys)  # database sessions end in the same transaction as their seats
+        else:
+            transaction.on_commit(lambda: sessions_end(keys))
+    return released
+
+
+def _acquire_one(*, user: User, req: SeatRequirement, session_key: str, now: datetime, day: date) -> SeatLease:
+    """Inside the caller's transaction: take (or supersede) the user's seat on one server."""
+    existing = SeatLease.objects.active().select_for_update().filter(server_id=req.server_id, user=user).first()
+    if existing is not None and settings.IWP_ALLOW_PARALLEL_SESSIONS and existing.license_type == req.license_type:
+        return existing  # both sessions share the one seat
+    if existing is not None and existing.license_type == req.license_type:
+        # The same seat passes to the new session: the pool count does not change.
+        _release(SeatLease.objects.filter(pk=existing.pk), reason=ReleaseReason.SUPERSEDED, now=now, give_back=False)
+        return SeatLease.objects.create(
+            server_id=req.server_id, organization_id=req.organization_id, license_type=req.license_type,
+            user=user, session_key=session_key, last_seen_at=now,
+        )
+    if existing is not None:  # the user's role changed since: their old seat is of the wrong license
+        _release(SeatLease.objects.filter(pk=existing.pk), reason=ReleaseReason.ROLE_CHANGE, now=now)
+    cap = capacity(server_id=req.server_id, license_type=req.license_type, method=CONCURRENT, day=day)
+    taken, in_use = pool_take(server_id=req.server_id, license_type=req.license_type, method=CONCURRENT, seats=1, capacity=cap)
+    if not taken:
+        # Correctness never waits for the sweeper: reclaim this pool's idle seats, then try once more.
+        idle = SeatLease.objects.active().filter(
+            server_id=req.server_id, license_type=req.license_type, last_seen_at__lt=idle_cutoff(now)
+        )
+        if _release(idle, reason=ReleaseReason.IDLE, now=now):
+            taken, in_use = pool_take(
+                server_id=req.server_id, license_type=req.license_type, method=CONCURRENT, seats=1, capacity=cap
+            )
+    if not taken:
+        raise refusal(
+            server=Server.objects.get(pk=req.server_id), license_type=req.license_type, method=CONCURRENT,
+            in_use=in_use, capacity=cap, who="Try again when someone logs out.",
+        )
+    lease = SeatLease.objects.create(
+        server_id=req.server_id, organization_id=req.organization_id, license_type=req.license_type,
+        user=user, session_key=session_key, last_seen_at=now,
+    )
+    daily_usage_raise_peak(
+        day=day, server_id=req.server_id, license_type=req.license_type, method=CONCURRENT, server_in_use=in_use,
+        organization_in_use=organization_in_use(
+            method=CONCURRENT, license_type=req.license_type, organization_ids=[req.organization_id]
+        ),
+    )
+    return lease
+
+
+def denial_record(*, user: User | None, server_id: int, organization_id: int | None, license_type: str, method: str,
+                  message: str, day: date | None = None) -> SeatDenial:
+    """Record one refused seat (who, which license, which server, when) and count it in today's usage."""
+    day = day or timezone.localdate()
+    with transaction.atomic():
+        denial = SeatDenial.objects.create(
+            server_id=server_id, organization_id=organization_id, license_type=license_type, method=method,
+            user=user, message=message[:300],
+        )
+        daily_usage_add_denial(
+            day=day, server_id=server_id, organization_id=organization_id, license_type=license_type, method=method
+        )
+    return denial
+
+
+def lease_acquire(*, user: User, session_key: str = "", acting_user=None, now: datetime | None = None,
+                  day: date | None = None) -> list[SeatLease]:
+    """Take the Concurrent seat(s) a logging-in user needs, one per server; all or none.
+
+    Raises LicenseLimitReached (naming the license, the server and "N of N in use") when a server
+    has no free seat; the refusal is recorded as a SeatDenial and nothing else changes.
+    Assigned users and users without memberships take no Concurrent seat: returns [].
+    """
+    if user.license_method != User.LicenseMethod.CONCURRENT:
+        return []
+    now = now or timezone.now()
+    day = day or timezone.localdate()
+    requirements = user_seat_requirements(user=user)
+    if not requirements:
+        return []
+    for attempt in range(3):
+        current = None
+        try:
+            with transaction.atomic(), acting_as(acting_user or user):
+                leases = []
+                for current in sorted(requirements, key=lambda r: (r.server_id, r.license_type)):
+                    leases.append(_acquire_one(user=user, req=current, session_key=session_key, now=now, day=day))
+                return leases
+        except LicenseLimitReached as exc:
+            denial_record(
+                user=user, server_id=current.server_id, organization_id=current.organization_id,
+                license_type=current.license_type, method=CONCURRENT, message=exc.message, day=day,
+            )
+            raise
+        except IntegrityError:
+            # The same user logging in twice at once: the other login inserted first; now supersede it.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def lease_attach_session(*, leases, session_key: str) -> None:
+    """Name the session that holds the leases (known only once the login has created it)."""
+    SeatLease.objects.filter(pk__in=[lease.pk for lease in leases], released_at__isnull=True).update(session_key=session_key)
+
+
+def lease_release(*, session_key: str | None = None, leases=None, user: User | None = None,
+                  reason: str = ReleaseReason.LOGOUT, acting_user=None, now: datetime | None = None,
+                  end_sessions: bool = True) -> list[SeatLease]:
+    """Release Concurrent seats, each exactly once: those of a session, given leases, or all of a user.
+
+    Records why (logout, administrator, method change...) and who; signs the holding sessions
+    out unless the caller is ending that session itself.
+    """
+    qs = SeatLease.objects.active()
+    if session_key is not None:
+        qs = qs.filter(session_key=session_key)
+    if leases is not None:
+        qs = qs.filter(pk__in=[getattr(lease, "pk", lease) for lease in leases])
+    if user is not None:
+        qs = qs.filter(user=user)
+    if session_key is None and leases is None and user is None:
+        raise ValueError("lease_release needs a session_key, leases or a user")
+    with transaction.atomic(), acting_as(acting_user):
+        return _release(qs, reason=reason, acting_user=acting_user, now=now, end_sessions=end_sessions)
+
+
+def lease_release_idle(*, now: datetime | None = None) -> int:
+    """Release every seat whose session has been idle longer than IWP_CONCURRENT_IDLE_MINUTES; end those sessions."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        idle = SeatLease.objects.active().filter(last_seen_at__lt=idle_cutoff(now))
+        return len(_release(idle, reason=ReleaseReason.IDLE, now=now))
+
+
+def lease_touch(*, lease_ids, now: datetime | None = None) -> int:
+    """Mark the session's seats as used now; returns how many of them are still held."""
+    if not lease_ids:
+        return 0
+    return SeatLease.objects.filter(pk__in=list(lease_ids), released_at__isnull=True).update(
+        last_seen_at=now or timezone.now()
+    )
+
+
+def station_for_login(*, user: User, name: str) -> Station | None:
+    """The station named ``name`` in one of the user's organizations, or None."""
+    return (
+        Station.objects.filter(organization__memberships__user=user, name__iexact=name.strip())
+        .select_related("organization__server")
+        .first()
+    )
+
+
+def assigned_seat_check(*, user: User, station: Station | None = None) -> list[SeatAssignment]:
+    """The Assignable seats an Assigned user logs in with: theirs, or their station's, of the license they need.
+
+    Raises NoSeatAssigned, naming the license, the server and the station, when one is missing.
+    """
+    if user.license_method != User.LicenseMethod.ASSIGNED:
+        return []
+    requirements = user_seat_requirements(user=user)
+    if not requirements:
+        return []
+    holder = Q(user=user) | Q(station=station) if station is not None else Q(user=user)
+    seats = SeatAssignment.objects.active().filter(holder, server_id__in=[r.server_id for r in requirements])
+    held = {(s.server_id, s.license_type): s for s in seats}
+    found = []
+    for req in requirements:
+        seat = held.get((req.server_id, req.license_type))
+        if seat is None:
+            server = Server.objects.get(pk=req.server_id)
+            where = f" or to station {station.name}" if station is not None else ""
+            raise NoSeatAssigned(
+                f"No {license_label(req.license_type, Method.ASSIGNABLE)} seat is assigned to {user.get_username()}{where} "
+                f"on server {server.server_id}. Ask an administrator to assign one"
+                + ("" if station is not None else ", or log in at a station that has one")
+                + ".",
+                server_id=server.server_id, license_type=req.license_type,
+            )
+        found.append(seat)
+    return found
+
+
+__all__ = [
+    "NoSeatAssigned", "lease_acquire", "lease_attach_session", "lease_release", "lease_release_idle", "lease_touch",
+    "assigned_seat_check", "station_for_login", "denial_record", "sessions_end",
+]

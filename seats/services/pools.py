@@ -1,0 +1,246 @@
+"""The pieces both seat methods share: the pool counter, releasing rows exactly once, the audit
+records of bulk writes, and the live upkeep of DailySeatUsage (peak and denials).
+
+Only seats/services/assignments.py and seats/services/leases.py call these.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime
+
+from auditlog.cid import get_cid
+from auditlog.context import auditlog_value
+from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from ..exceptions import LicenseLimitReached
+from ..models import DailySeatUsage, Entitlement, LicenseType, Method, SeatAssignment, SeatLease, SeatPool
+
+SEAT_MODEL = {Method.ASSIGNABLE.value: SeatAssignment, Method.CONCURRENT.value: SeatLease}
+
+
+def license_label(license_type: str, method: str) -> str:
+    return f"{LicenseType(license_type).label} {Method(method).label}"
+
+
+def capacity(*, server_id: int, license_type: str, method: str, day: date) -> int:
+    """Seats enforcement allows today: the valid entitlement's quantity plus overage, 0 without one."""
+    entitlement = (
+        Entitlement.objects.valid_on(day)
+        .filter(license_file__server_id=server_id, license_type=license_type, method=method)
+        .only("quantity", "overage_percent")
+        .first()
+    )
+    return entitlement.capacity if entitlement else 0
+
+
+def _pool_create(*, server_id: int, license_type: str, method: str) -> None:
+    """Create the pool row once, starting from the seats already held (concurrent creators: one wins)."""
+    in_use = SEAT_MODEL[method].objects.active().filter(server_id=server_id, license_type=license_type).count()
+    try:
+        with transaction.atomic():
+            SeatPool.objects.create(server_id=server_id, license_type=license_type, method=method, in_use=in_use)
+    except IntegrityError:
+        pass
+
+
+def pool_take(*, server_id: int, license_type: str, method: str, seats: int, capacity: int) -> tuple[bool, int]:
+    """Take ``seats`` seats if they fit under ``capacity``: one conditional UPDATE decides.
+
+    Returns (taken, in use after). The row lock the UPDATE takes is held to the end of the
+    caller's transaction, so racing takers of the last seat are serialized by PostgreSQL.
+    """
+    table = SeatPool._meta.db_table
+    for _attempt in range(2):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET in_use = in_use + %s "
+                "WHERE server_id = %s AND license_type = %s AND method = %s AND in_use + %s <= %s RETURNING in_use",
+                [seats, server_id, license_type, method, seats, capacity],
+            )
+            row = cursor.fetchone()
+        if row is not None:
+            return True, row[0]
+        current = (
+            SeatPool.objects.filter(server_id=server_id, license_type=license_type, method=method)
+            .values_list("in_use", flat=True)
+            .first()
+        )
+        if current is not None:
+            return False, current
+        _pool_create(server_id=server_id, license_type=license_type, method=method)
+    return False, current or 0
+
+
+def pool_give_back(released: Counter) -> None:
+    """Return released seats to their pools; ``released`` counts seats per (server id, license, method)."""
+    for (server_id, license_type, method), n in sorted(released.items()):
+        SeatPool.objects.filter(server_id=server_id, license_type=license_type, method=method).update(
+            in_use=F("in_use") - n
+        )
+
+
+def refusal(*, server, license_type: str, method: str, in_use: int, capacity: int, wanted: int = 1,
+            who: str = "") -> LicenseLimitReached:
+    """The refusal every seat path raises: names the license, the server and "N of N in use"."""
+    label = license_label(license_type, method)
+    if wanted == 1:
+        message = (
+            f"No {label} seat is free on server {server.server_id}: {in_use} of {capacity} in use."
+            + (f" {who}" if who else "")
+        )
+    else:
+        missing = in_use + wanted - capacity
+        message = (
+            f"Not enough {label} seats on server {server.server_id}: {wanted} needed, {max(capacity - in_use, 0)} free "
+            f"({in_use} of {capacity} in use), {missing} seat{'s' if missing != 1 else ''} missing."
+        )
+    return LicenseLimitReached(
+        message, server_id=server.server_id, license_type=license_type, method=method, in_use=in_use, capacity=capacity
+    )
+
+
+def current_actor(acting_user):
+    if acting_user is not None and getattr(acting_user, "is_authenticated", False):
+        return acting_user
+    try:
+        actor = auditlog_value.get().get("actor")
+    except LookupError:
+        return None
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def _stringify(value) -> str:
+    return "None" if value is None else str(value)
+
+
+def audit_bulk(objects, *, action: int, changes_of, acting_user=None) -> None:
+    """One audit-trail record per object, written in one INSERT (bulk writes bypass auditlog's signals)."""
+    objects = list(objects)
+    if not objects:
+        return
+    actor = current_actor(acting_user)
+    try:
+        context = auditlog_value.get()
+    except LookupError:
+        context = {}
+    content_type = ContentType.objects.get_for_model(type(objects[0]))
+    cid = get_cid()
+    LogEntry.objects.bulk_create(
+        LogEntry(
+            content_type=content_type,
+            object_pk=str(obj.pk),
+            object_id=obj.pk,
+            object_repr=str(obj),
+            action=action,
+            changes={k: [_stringify(a), _stringify(b)] for k, (a, b) in changes_of(obj).items()},
+            actor=actor,
+            actor_email=getattr(actor, "email", None) if actor else None,
+            remote_addr=context.get("remote_addr"),
+            cid=cid,
+        )
+        for obj in objects
+    )
+
+
+def release_rows(queryset, *, reason: str, acting_user=None, now: datetime | None = None, give_back: bool = True) -> list:
+    """Release the active seats of ``queryset`` (SeatAssignment or SeatLease) exactly once each.
+
+    One conditional UPDATE (``released_at IS NULL``) decides which rows this call releases; a
+    racing release of the same seat gets nothing back and changes nothing. The pools get the
+    seats back, and each release gets an audit record naming who did it. Returns the released rows.
+    """
+    model = queryset.model
+    method = Method.ASSIGNABLE.value if model is SeatAssignment else Method.CONCURRENT.value
+    now = now or timezone.now()
+    related = ["user", "station"] if model is SeatAssignment else ["user"]
+    candidates = {obj.pk: obj for obj in queryset.filter(released_at__isnull=True).select_related(*related)}
+    if not candidates:
+        return []
+    actor = current_actor(acting_user)
+    table = model._meta.db_table
+    ids = list(candidates)
+    placeholders = ", ".join(["%s"] * len(ids))
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET released_at = %s, release_reason = %s, released_by_id = %s "
+                f"WHERE id IN ({placeholders}) AND released_at IS NULL RETURNING id",
+                [now, reason, actor.pk if actor else None, *ids],
+            )
+            released_ids = [row[0] for row in cursor.fetchall()]
+        released = []
+        for pk in released_ids:
+            obj = candidates[pk]
+            obj.released_at, obj.release_reason, obj.released_by = now, reason, actor
+            released.append(obj)
+        if give_back:
+            pool_give_back(Counter((o.server_id, o.license_type, method) for o in released))
+        audit_bulk(
+            released,
+            action=LogEntry.Action.UPDATE,
+            acting_user=actor,
+            changes_of=lambda o: {
+                "released_at": (None, o.released_at),
+                "release_reason": ("", o.release_reason),
+                "released_by": (None, o.released_by_id),
+            },
+        )
+    return released
+
+
+def _bump(*, day: date, server_id: int, organization_id: int | None, license_type: str, method: str, **updates) -> None:
+    key = {"day": day, "server_id": server_id, "license_type": license_type, "method": method}
+    key["organization_id"] = organization_id
+    lookup = {**key}
+    if organization_id is None:
+        del lookup["organization_id"]
+        lookup["organization__isnull"] = True
+    expressions = {
+        "peak": lambda v: Greatest("peak", Value(v)),
+        "denials": lambda v: F("denials") + v,
+    }
+    update = {field: expressions[field](value) for field, value in updates.items()}
+    if DailySeatUsage.objects.filter(**lookup).update(**update):
+        return
+    try:
+        with transaction.atomic():
+            DailySeatUsage.objects.create(**key, **updates)
+    except IntegrityError:  # created meanwhile by a racer: update it
+        DailySeatUsage.objects.filter(**lookup).update(**update)
+
+
+def daily_usage_raise_peak(*, day: date, server_id: int, license_type: str, method: str, server_in_use: int,
+                           organization_in_use: dict[int, int]) -> None:
+    """Raise today's high-water mark of seats in use for the server and for each organization given.
+
+    The server row (organization empty) is updated first, then organizations in id order, so that
+    concurrent writers take the row locks in one order.
+    """
+    _bump(day=day, server_id=server_id, organization_id=None, license_type=license_type, method=method, peak=server_in_use)
+    for organization_id, n in sorted(organization_in_use.items()):
+        _bump(day=day, server_id=server_id, organization_id=organization_id, license_type=license_type, method=method, peak=n)
+
+
+def daily_usage_add_denial(*, day: date, server_id: int, organization_id: int | None, license_type: str, method: str) -> None:
+    """Count one refused seat today for the server and for the organization."""
+    _bump(day=day, server_id=server_id, organization_id=None, license_type=license_type, method=method, denials=1)
+    if organization_id is not None:
+        _bump(day=day, server_id=server_id, organization_id=organization_id, license_type=license_type, method=method, denials=1)
+
+
+def organization_in_use(*, method: str, license_type: str, organization_ids) -> dict[int, int]:
+    """Seats of that license and method held now per organization (one GROUP BY)."""
+    from django.db.models import Count
+
+    rows = (
+        SEAT_MODEL[method].objects.active()
+        .filter(organization_id__in=list(organization_ids), license_type=license_type)
+        .values("organization_id").annotate(n=Count("id")).order_by()
+    )
+    return {r["organization_id"]: r["n"] for r in rows}

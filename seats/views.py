@@ -1,0 +1,55 @@
+"""Login and logout: where a Concurrent seat is taken or refused, and given back."""
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+
+from .exceptions import LicenseLimitReached
+from .forms import SeatLoginForm
+from .services.leases import NoSeatAssigned, assigned_seat_check, lease_acquire, lease_attach_session, lease_release
+
+# Session keys the seat middleware reads; STATION_SESSION_KEY is the portal's (seats/features.py).
+LEASES_SESSION_KEY = "iwp_lease_ids"
+STATION_SESSION_KEY = "iwp_station_id"
+
+
+class SeatLoginView(auth_views.LoginView):
+    """Log in only with a seat: a Concurrent user takes one, an Assigned user must hold one (or their station)."""
+
+    form_class = SeatLoginForm
+    template_name = "registration/login.html"
+
+    def form_valid(self, form):
+        user, station = form.get_user(), form.station_obj
+        try:
+            assigned_seat_check(user=user, station=station)
+            leases = lease_acquire(user=user)
+        except (LicenseLimitReached, NoSeatAssigned) as exc:
+            # Refused: no session is created (the denial is recorded by lease_acquire).
+            form.add_error(None, exc.message)
+            return self.form_invalid(form)
+        try:
+            response = super().form_valid(form)  # auth.login(): the session now exists
+        except Exception:
+            lease_release(leases=leases, acting_user=user, end_sessions=False)
+            raise
+        if leases:
+            lease_attach_session(leases=leases, session_key=self.request.session.session_key)
+            self.request.session[LEASES_SESSION_KEY] = [lease.pk for lease in leases]
+        if station is not None:
+            self.request.session[STATION_SESSION_KEY] = station.pk
+        return response
+
+
+class SeatLogoutView(auth_views.LogoutView):
+    """Log out and give the session's Concurrent seat back, at once."""
+
+    def post(self, request, *args, **kwargs):
+        if request.user.is_authenticated and request.session.session_key:
+            released = lease_release(
+                session_key=request.session.session_key, acting_user=request.user, end_sessions=False
+            )
+            response = super().post(request, *args, **kwargs)
+            if released:
+                messages.info(request, "You are logged out; your seat is free for someone else.")
+            return response
+        return super().post(request, *args, **kwargs)
