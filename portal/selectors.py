@@ -93,8 +93,12 @@ def seat_usage(*, organizations: list[Organization], day: date | None = None) ->
     # Concurrent users configured per organization and the access license they need
     # (Supervisor when any of their memberships is supervisor or organization admin).
     configured: dict[tuple, int] = defaultdict(int)
+    # The rule of seats/rules.py, as SQL: a supervisor membership on the same server, in an active organization.
     needs_supervisor = Exists(
-        Membership.objects.filter(user_id=OuterRef("user_id"), role__in=Membership.SUPERVISOR_ROLES)
+        Membership.objects.filter(
+            user_id=OuterRef("user_id"), role__in=Membership.SUPERVISOR_ROLES,
+            organization__server_id=OuterRef("organization__server_id"), organization__is_active=True,
+        )
     )
     rows = (
         Membership.objects.filter(organization_id__in=org_ids, user__license_method=User.LicenseMethod.CONCURRENT,

@@ -78,6 +78,10 @@ FEATURES: dict[Feature, FeatureRule] = {
     Feature.AGENT_PAGE: FeatureRule(_("My license"), (AGENT,), Audience.MEMBER),
 }
 
+# An access seat that also grants another: the Supervisor license covers everything an agent's does
+# (a user who supervises one organization and is an agent in another holds one Supervisor seat).
+SATISFIED_BY: dict[str, tuple[str, ...]] = {AGENT: (SUPERVISOR,)}
+
 # The features listed in the portal's navigation, in order.
 SUPERVISOR_NAV = (
     Feature.SEAT_USAGE, Feature.SEAT_HOLDERS, Feature.USAGE_HISTORY, Feature.COMPLIANCE,
@@ -158,6 +162,8 @@ def feature_refusal(feature: Feature, ctx: GateContext) -> Refusal | None:
     if rule.audience == Audience.SUPERVISOR and ctx.role not in Membership.SUPERVISOR_ROLES:
         return Refusal(feature, None, _("%(feature)s is for supervisors of this organization.") % {"feature": rule.label})
     for license_type in rule.licenses:
+        if any(s in ctx.valid_licenses and s in ctx.held_seats for s in SATISFIED_BY.get(license_type, ())):
+            continue
         if license_type not in ctx.valid_licenses:
             return Refusal(
                 feature, license_type,

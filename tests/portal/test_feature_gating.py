@@ -140,3 +140,14 @@ def test_agent_page_needs_the_agent_license(client, licensed_server, make_member
     response = client.get("/portal/me/")
     assert response.status_code == 403
     assert "needs the Agent access (IWP_Agent) license" in response.content.decode()
+
+
+def test_supervisor_seat_also_opens_the_agent_page_of_another_organization(client, org, make_member):
+    from organizations.models import Membership
+
+    user = make_member(org)  # supervisor of org, with a Supervisor seat
+    other = OrganizationFactory(server=org.server, name="Where I am an agent")
+    Membership.objects.create(user=user, organization=other, role="agent")
+    client.force_login(user)
+    html = client.get("/portal/").content.decode()
+    assert "My license" in html and "Where I am an agent" in html
