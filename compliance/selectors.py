@@ -1,0 +1,133 @@
+"""Reads for the compliance audit. Each function runs a fixed number of queries, whatever the data size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db.models import Max
+
+from organizations.models import Server
+from seats.models import COUNTED_TYPES, DailySeatUsage, Entitlement, LicenseType, Method
+from seats.selectors import usage_by_server
+
+from .models import AuditRun, ComplianceRecipient
+
+# How the source system names each counted license in its message.
+_SOURCE_NAMES = {
+    LicenseType.ORGANIZATION: ("organizations", "organization"),
+    LicenseType.AGENT: ("agent users", "agent user"),
+    LicenseType.SUPERVISOR: ("enterprise users", "enterprise user"),
+}
+
+
+def exceeded_message(*, server_id: str, license_type: str, method: str, licensed: int, found: int) -> str:
+    """The source's event text, then the server and method, e.g.
+    ``Total agent users have exceeded the total agent user license count, licenses: [50] agent user: [53] (server CIC-01, Concurrent)``.
+    """
+    plural, singular = _SOURCE_NAMES[LicenseType(license_type)]
+    text = f"Total {plural} have exceeded the total {singular} license count, licenses: [{licensed}] {singular}: [{found}]"
+    where = f"server {server_id}" + (f", {Method(method).label}" if method else "")
+    return f"{text} ({where})"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The count licensed and the count found for one counted license of one server on one day."""
+
+    server: Server
+    license_type: str
+    method: str
+    licensed: int
+    found: int
+
+    @property
+    def exceeded(self) -> bool:
+        return self.found > self.licensed
+
+    @property
+    def message(self) -> str:
+        return exceeded_message(
+            server_id=self.server.server_id,
+            license_type=self.license_type,
+            method=self.method,
+            licensed=self.licensed,
+            found=self.found,
+        )
+
+
+def audit_findings(*, day: date) -> list[Finding]:
+    """Every counted license in force or in use, per server, on ``day``. Six queries.
+
+    Licensed: the quantity of the entitlement valid on ``day`` (none valid counts as zero; the
+    overage allowance only relaxes enforcement, the audit reports anything beyond the quantity).
+    Found: what is held now (``usage_by_server``), or the day's recorded high-water mark in
+    ``DailySeatUsage`` (server-wide rows) when that is higher - the Concurrent peak of the day.
+    """
+    licensed: dict[tuple[int, str, str], int] = {}
+    servers: dict[int, Server] = {}
+    entitlements = (
+        Entitlement.objects.valid_on(day)
+        .filter(license_type__in=COUNTED_TYPES)
+        .select_related("license_file__server")
+    )
+    for e in entitlements:
+        server = e.license_file.server
+        servers[server.pk] = server
+        licensed[(server.pk, e.license_type, e.method)] = e.quantity
+
+    found: dict[tuple[int, str, str], int] = {k: v for k, v in usage_by_server().items() if v}
+    peaks = (
+        DailySeatUsage.objects.filter(day=day, organization__isnull=True, license_type__in=COUNTED_TYPES)
+        .values_list("server_id", "license_type", "method", "peak", "in_use")
+    )
+    for server_id, license_type, method, peak, in_use in peaks:
+        key = (server_id, license_type, method)
+        found[key] = max(found.get(key, 0), peak, in_use)
+
+    missing = {k[0] for k in found} - servers.keys()
+    if missing:
+        servers.update(Server.objects.in_bulk(missing))
+    keys = sorted(licensed.keys() | found.keys(), key=lambda k: (servers[k[0]].server_id, k[1], k[2]))
+    return [
+        Finding(servers[k[0]], k[1], k[2], licensed.get(k, 0), found.get(k, 0))
+        for k in keys
+        if k[0] in servers
+    ]
+
+
+def warning_threshold(*, days_left: int, thresholds: list[int] | None = None) -> int | None:
+    """The tightest threshold that ``days_left`` has reached (30, 7, 1 by default), or None."""
+    reached = [t for t in (thresholds or settings.IWP_EXPIRY_WARNING_DAYS) if days_left <= t]
+    return min(reached) if reached and days_left >= 0 else None
+
+
+def expiring_entitlements(*, day: date) -> list[tuple[Entitlement, int]]:
+    """Entitlements valid on ``day`` that expire within the largest warning threshold, with that threshold. One query."""
+    thresholds = list(settings.IWP_EXPIRY_WARNING_DAYS)
+    if not thresholds:
+        return []
+    soon = (
+        Entitlement.objects.valid_on(day)
+        .filter(expires_on__lte=day + timedelta(days=max(thresholds)))
+        .select_related("license_file__server")
+        .order_by("license_file__server__server_id", "license_type", "method")
+    )
+    result = []
+    for e in soon:
+        threshold = warning_threshold(days_left=(e.expires_on - day).days, thresholds=thresholds)
+        if threshold is not None:
+            result.append((e, threshold))
+    return result
+
+
+def compliance_recipients() -> list[str]:
+    """Active recipients kept in the admin; with none, the addresses in the ADMINS setting. One query."""
+    emails = list(ComplianceRecipient.objects.filter(is_active=True).values_list("email", flat=True))
+    return emails or [addr for _name, addr in settings.ADMINS]
+
+
+def last_completed_audit_day() -> date | None:
+    """The latest day a run of the audit completed for, or None if it never ran."""
+    return AuditRun.objects.filter(finished_at__isnull=False).aggregate(d=Max("day"))["d"]

@@ -1,0 +1,72 @@
+"""The daily usage snapshot: licensed and in-use seats per server, organization, license and method."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+from django.db import transaction
+from django.db.models import Count, F
+
+from organizations.models import Organization
+from seats.models import ACCESS_TYPES, COUNTED_TYPES, DailySeatUsage, Entitlement, Method, SeatAssignment, SeatLease
+from seats.selectors import usage_by_server
+
+_KEY_FIELDS = ["day", "server", "organization", "license_type", "method"]
+
+
+def usage_snapshot_take(*, day: date) -> int:
+    """Upsert ``DailySeatUsage`` for ``day``: ``licensed`` and ``in_use`` now, ``peak`` = GREATEST(peak, in_use).
+
+    One row per server, license and method (organization empty: the whole server) and per active
+    organization and access license/method (``licensed`` there is the server's count, which its
+    organizations share). ``denials`` and the live ``peak`` are kept by login; this only raises
+    ``peak``. Idempotent; a fixed number of queries. Returns the number of rows written.
+    """
+    licensed: dict[tuple[int, str, str], int] = {}
+    for server_id, license_type, method, quantity in (
+        Entitlement.objects.valid_on(day)
+        .filter(license_type__in=COUNTED_TYPES)
+        .values_list("license_file__server_id", "license_type", "method", "quantity")
+    ):
+        licensed[(server_id, license_type, method)] = quantity
+
+    server_use = usage_by_server()
+    org_use: dict[tuple[int, int, str, str], int] = defaultdict(int)
+    for qs, method in ((SeatAssignment.objects.active(), Method.ASSIGNABLE.value), (SeatLease.objects.active(), Method.CONCURRENT.value)):
+        for row in qs.values("server_id", "organization_id", "license_type").annotate(n=Count("id")).order_by():
+            org_use[(row["server_id"], row["organization_id"], row["license_type"], method)] = row["n"]
+
+    rows: dict[tuple, DailySeatUsage] = {}
+
+    def put(server_id, organization_id, license_type, method, licensed_count, in_use):
+        rows[(server_id, organization_id, license_type, method)] = DailySeatUsage(
+            day=day, server_id=server_id, organization_id=organization_id, license_type=license_type,
+            method=method, licensed=licensed_count, in_use=in_use, peak=in_use,
+        )
+
+    for key in licensed.keys() | {k for k, n in server_use.items() if n}:
+        put(key[0], None, key[1], key[2], licensed.get(key, 0), server_use.get(key, 0))
+    access_keys_by_server = defaultdict(set)
+    for server_id, license_type, method in licensed:
+        if license_type in ACCESS_TYPES:
+            access_keys_by_server[server_id].add((license_type, method))
+    for org_id, server_id in Organization.objects.active().values_list("id", "server_id"):
+        for license_type, method in access_keys_by_server.get(server_id, ()):
+            put(server_id, org_id, license_type, method, licensed[(server_id, license_type, method)], 0)
+    for (server_id, org_id, license_type, method), n in org_use.items():
+        put(server_id, org_id, license_type, method, licensed.get((server_id, license_type, method), 0), n)
+
+    with transaction.atomic():
+        # Seats released since an earlier snapshot today leave no row behind: start the day's counts from zero.
+        DailySeatUsage.objects.filter(day=day).update(in_use=0)
+        DailySeatUsage.objects.bulk_create(
+            rows.values(),
+            batch_size=5000,
+            update_conflicts=True,
+            unique_fields=_KEY_FIELDS,
+            update_fields=["licensed", "in_use"],
+        )
+        DailySeatUsage.objects.filter(day=day, peak__lt=F("in_use")).update(peak=F("in_use"))
+    return len(rows)
+
