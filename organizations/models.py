@@ -47,7 +47,7 @@ class Organization(models.Model):
     server = models.ForeignKey(
         Server, on_delete=models.PROTECT, related_name="organizations", verbose_name=_("server")
     )
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, db_index=True)
     is_active = models.BooleanField(
         _("active"), default=True, help_text=_("Inactive organizations do not use a license.")
     )
@@ -133,7 +133,7 @@ class Station(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="stations", verbose_name=_("organization")
     )
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), max_length=100, db_index=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
