@@ -1,0 +1,58 @@
+"""The daily usage snapshot (seats.services.snapshots), taken by compliance.tasks.take_usage_snapshot."""
+
+import pytest
+from django.utils import timezone
+
+from compliance.tasks import take_usage_snapshot
+from seats.models import DailySeatUsage, LicenseType, Method, SeatAssignment
+from seats.services.snapshots import usage_snapshot_take
+
+from .conftest import hold_assignable, organizations
+
+
+def row(server, org, license_type, method):
+    return DailySeatUsage.objects.get(
+        day=timezone.localdate(), server=server, organization=org, license_type=license_type, method=method
+    )
+
+
+@pytest.mark.django_db
+def test_snapshot_records_licensed_and_in_use_per_server_and_organization(licensed_server):
+    server = licensed_server(server_id="CIC-SNAP", entitlements=["server", "organization=4", "agent:assignable=10", "agent:concurrent=5"])
+    a, b = organizations(server, 2)
+    hold_assignable(server, a, LicenseType.AGENT, 3)
+    hold_assignable(server, b, LicenseType.AGENT, 1, stations=1)
+    today = timezone.localdate()
+
+    take_usage_snapshot.apply(args=[today.isoformat()]).get()
+
+    whole = row(server, None, LicenseType.AGENT, Method.ASSIGNABLE)
+    assert (whole.licensed, whole.in_use, whole.peak) == (10, 5, 5)
+    assert (row(server, a, "agent", "assignable").in_use, row(server, b, "agent", "assignable").in_use) == (3, 2)
+    assert row(server, a, "agent", "concurrent").in_use == 0  # licensed but unused: a zero row for the charts
+    orgs = row(server, None, LicenseType.ORGANIZATION, "")
+    assert (orgs.licensed, orgs.in_use) == (4, 2)
+
+
+@pytest.mark.django_db
+def test_snapshot_keeps_the_peak_and_the_denials_kept_at_login(licensed_server, django_assert_max_num_queries):
+    server = licensed_server(server_id="CIC-PEAK", entitlements=["server", "organization=4", "agent:assignable=10"])
+    [org] = organizations(server, 1)
+    hold_assignable(server, org, LicenseType.AGENT, 4)
+    today = timezone.localdate()
+    DailySeatUsage.objects.create(
+        day=today, server=server, organization=None, license_type="agent", method="assignable", peak=7, denials=2
+    )
+    usage_snapshot_take(day=today)
+    whole = row(server, None, "agent", "assignable")
+    assert (whole.in_use, whole.peak, whole.denials) == (4, 7, 2)
+
+    # Seats released later the same day: in_use falls, the peak stays; a rerun adds no rows.
+    SeatAssignment.objects.filter(organization=org).update(released_at=timezone.now())
+    count = DailySeatUsage.objects.count()
+    with django_assert_max_num_queries(12):
+        usage_snapshot_take(day=today)
+    assert DailySeatUsage.objects.count() == count
+    whole.refresh_from_db()
+    assert (whole.in_use, whole.peak, whole.denials) == (0, 7, 2)
+    assert row(server, org, "agent", "assignable").peak == 4

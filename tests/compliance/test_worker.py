@@ -1,0 +1,86 @@
+"""The audit through the real broker (Redis) and a real Celery worker process."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from compliance.models import AuditRun, ComplianceEvent
+from compliance.tasks import run_daily_audit
+from iwp_licensing.celery import app as celery_app
+from notifications.models import OutboxMessage, OutboxStatus
+
+from .test_audit import over_license
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _wait_for(predicate, timeout=30.0, interval=0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
+@pytest.fixture
+def celery_worker(smtp_server, tmp_path):
+    """``celery -A iwp_licensing worker`` (two processes) on the test database and this test's SMTP server."""
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "REDIS_URL": settings.CELERY_BROKER_URL,
+        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_server.port}",
+        "ADMINS": "licensing-admin@example.com",
+        "CONN_MAX_AGE": "0",
+        "DEBUG": "0",
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "test-only-secret-key"),
+    }
+    celery_app.control.purge()
+    log = open(tmp_path / "worker.log", "w+")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "iwp_licensing", "worker", "--concurrency", "2", "--loglevel", "INFO",
+         "--without-gossip", "--without-mingle", "--without-heartbeat", "--hostname", f"h4-test-{os.getpid()}@%h"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        assert _wait_for(lambda: bool(celery_app.control.ping(timeout=0.5)) or worker.poll() is not None, timeout=30)
+        assert worker.poll() is None, (tmp_path / "worker.log").read_text()
+        yield worker
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+        log.close()
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_scheduled_audit_runs_through_the_broker_and_mails_once(licensed_server, smtp_server, celery_worker):
+    over_license(licensed_server)
+    connection.close()  # the worker must see committed rows; this test holds no transaction open
+
+    # Twice at once, on two worker processes: one set of events, one e-mail.
+    run_daily_audit.delay()
+    run_daily_audit.delay()
+
+    assert _wait_for(lambda: AuditRun.objects.filter(finished_at__isnull=False).count() == 2)
+    assert ComplianceEvent.objects.count() == 3
+    assert _wait_for(lambda: len(smtp_server.messages) >= 1)
+    time.sleep(1.0)  # a second mail, if there were one, would have arrived by now
+    [mail] = smtp_server.messages
+    assert mail["rcpt"] == ["licensing-admin@example.com"]
+    assert "3 license(s) exceeded" in mail["message"]["Subject"]
+    assert OutboxMessage.objects.get().status == OutboxStatus.SENT
+    assert {r.day for r in AuditRun.objects.all()} == {timezone.localdate()}
