@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _production_env(**extra):
     public = Ed25519PrivateKey.generate().public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("IWP_", "SECURE_", "DEBUG"))}
+    # A production environment: nothing a test run set up (test settings, async-unsafe switches).
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IWP_", "SECURE_", "DEBUG", "DJANGO_"))}
     env.update(
         DEBUG="0", SECRET_KEY=secrets.token_urlsafe(60), ALLOWED_HOSTS="iwp.example.com",
         IWP_LICENSE_PUBLIC_KEYS=base64.b64encode(public).decode(), **extra,
