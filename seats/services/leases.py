@@ -151,6 +151,8 @@ def lease_acquire(*, user: User, session_key: str = "", acting_user=None, now: d
         current = None
         try:
             with transaction.atomic(), acting_as(acting_user or user):
+                # Two logins of one user at once take turns (the second supersedes the first).
+                User.objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk").first()
                 leases = []
                 for current in sorted(requirements, key=lambda r: (r.server_id, r.license_type)):
                     leases.append(_acquire_one(user=user, req=current, session_key=session_key, now=now, day=day))

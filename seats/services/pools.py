@@ -56,25 +56,24 @@ def pool_take(*, server_id: int, license_type: str, method: str, seats: int, cap
     caller's transaction, so racing takers of the last seat are serialized by PostgreSQL.
     """
     table = SeatPool._meta.db_table
-    for _attempt in range(2):
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET in_use = in_use + %s "
-                "WHERE server_id = %s AND license_type = %s AND method = %s AND in_use + %s <= %s RETURNING in_use",
-                [seats, server_id, license_type, method, seats, capacity],
-            )
-            row = cursor.fetchone()
-        if row is not None:
-            return True, row[0]
-        current = (
-            SeatPool.objects.filter(server_id=server_id, license_type=license_type, method=method)
-            .values_list("in_use", flat=True)
-            .first()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET in_use = in_use + %s "
+            "WHERE server_id = %s AND license_type = %s AND method = %s AND in_use + %s <= %s RETURNING in_use",
+            [seats, server_id, license_type, method, seats, capacity],
         )
-        if current is not None:
-            return False, current
+        row = cursor.fetchone()
+    if row is not None:
+        return True, row[0]
+    # Full, or the pool row does not exist yet: decide under the row lock, on the latest committed count.
+    pool = SeatPool.objects.select_for_update().filter(server_id=server_id, license_type=license_type, method=method).first()
+    if pool is None:
         _pool_create(server_id=server_id, license_type=license_type, method=method)
-    return False, current or 0
+        pool = SeatPool.objects.select_for_update().get(server_id=server_id, license_type=license_type, method=method)
+    if pool.in_use + seats > capacity:
+        return False, pool.in_use
+    SeatPool.objects.filter(pk=pool.pk).update(in_use=F("in_use") + seats)
+    return True, pool.in_use + seats
 
 
 def pool_give_back(released: Counter) -> None:

@@ -1,0 +1,130 @@
+"""Racing for the last seats on real PostgreSQL: separate connections, real threads, PostgreSQL decides.
+
+A sampler on its own connection counts the active seats while the racers run: the count never
+exceeds the license, and exactly K racers win.
+"""
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from seats.exceptions import LicenseLimitReached
+from seats.models import ReleaseReason, SeatAssignment, SeatDenial, SeatLease
+from seats.services.assignments import seat_assign
+from seats.services.leases import lease_release, lease_release_idle
+
+from .seat_helpers import login, member, pool_in_use, setup_server
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+class Sampler(threading.Thread):
+    """Counts active rows of ``model`` from its own connection until stopped; keeps the maximum."""
+
+    def __init__(self, model):
+        super().__init__(daemon=True)
+        self.model, self.max_seen, self.samples = model, 0, 0
+        self.stop = threading.Event()
+
+    def run(self):
+        try:
+            while not self.stop.is_set():
+                self.max_seen = max(self.max_seen, self.model.objects.active().count())
+                self.samples += 1
+        finally:
+            connection.close()
+
+
+def race(workers, fn):
+    """Run fn(i) in ``workers`` threads released together; returns their results (or exceptions)."""
+    barrier = threading.Barrier(workers)
+    results = [None] * workers
+
+    def run(i):
+        try:
+            barrier.wait()
+            results[i] = fn(i)
+        except Exception as exc:  # noqa: BLE001  the refusal is a result here
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results
+
+
+@pytest.mark.parametrize("seats, racers", [(5, 20), (3, 16)])
+def test_concurrent_logins_for_the_last_seats_exactly_k_win_and_the_count_never_exceeds_k(licensed_server, settings, seats, racers):
+    settings.PASSWORD_HASHERS = FAST_HASHER
+    server, organization = setup_server(licensed_server, [f"agent:concurrent={seats}"])
+    for i in range(racers):
+        member(organization, f"agent{i}")
+    sampler = Sampler(SeatLease)
+    sampler.start()
+    responses = race(racers, lambda i: login(Client(), f"agent{i}"))
+    sampler.stop.set()
+    sampler.join()
+    codes = [r.status_code for r in responses]
+    assert codes.count(302) == seats and codes.count(200) == racers - seats
+    refused = [r.content.decode() for r in responses if r.status_code == 200]
+    assert all(f"seat is free on server CIC-SEATS: {seats} of {seats} in use" in text for text in refused), [t[t.find("No Agent"):t.find("No Agent")+120] for t in refused]
+    assert SeatDenial.objects.count() == racers - seats
+    assert SeatLease.objects.active().count() == seats == pool_in_use(server, "agent", "concurrent")
+    assert sampler.samples > 0 and sampler.max_seen <= seats
+
+
+def test_racing_assignments_of_the_last_assignable_seats_exactly_k_win(licensed_server):
+    seats, racers = 3, 12
+    server, organization = setup_server(licensed_server, [f"agent:assignable={seats}"])
+    users = [member(organization, f"agent{i}", method="assigned") for i in range(racers)]
+    sampler = Sampler(SeatAssignment)
+    sampler.start()
+    results = race(racers, lambda i: seat_assign(user=users[i]))
+    sampler.stop.set()
+    sampler.join()
+    refusals = [r for r in results if isinstance(r, LicenseLimitReached)]
+    assert len(refusals) == racers - seats
+    assert all("3 of 3 in use" in str(r) for r in refusals)
+    assert SeatAssignment.objects.active().count() == seats == pool_in_use(server, "agent", "assignable")
+    assert sampler.max_seen <= seats
+
+
+def test_one_user_logging_in_twice_at_once_holds_one_seat(licensed_server, settings):
+    settings.PASSWORD_HASHERS = FAST_HASHER
+    server, organization = setup_server(licensed_server, ["agent:concurrent=3"])
+    member(organization, "bob")
+    responses = race(4, lambda i: login(Client(), "bob"))
+    assert [r.status_code for r in responses].count(302) == 4
+    assert SeatLease.objects.active().count() == 1 == pool_in_use(server, "agent", "concurrent")
+    assert SeatLease.objects.filter(release_reason=ReleaseReason.SUPERSEDED).count() == 3
+
+
+def test_logout_admin_release_and_idle_sweep_racing_free_the_seat_exactly_once(licensed_server, admin_user, settings):
+    settings.PASSWORD_HASHERS = FAST_HASHER
+    server, organization = setup_server(licensed_server, ["agent:concurrent=3"])
+    member(organization, "bob")
+    client = Client()
+    login(client, "bob")
+    lease = SeatLease.objects.active().get()
+    SeatLease.objects.filter(pk=lease.pk).update(last_seen_at=timezone.now() - timedelta(hours=1))
+    paths = [
+        lambda: len(lease_release(session_key=lease.session_key, acting_user=lease.user)),
+        lambda: len(lease_release(leases=[lease], reason=ReleaseReason.ADMIN, acting_user=admin_user)),
+        lambda: lease_release_idle(),
+    ]
+    results = race(3, lambda i: paths[i]())
+    assert sorted(results) == [0, 0, 1]
+    assert pool_in_use(server, "agent", "concurrent") == 0
+    assert SeatLease.objects.active().count() == 0
+    time.sleep(0)
