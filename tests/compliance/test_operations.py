@@ -98,3 +98,45 @@ def test_admin_run_the_audit_now_records_events_and_lists_them(licensed_server, 
 
     outbox = client.get(reverse("admin:notifications_outboxmessage_changelist"))
     assert "3 license(s) exceeded" in outbox.text and "Waiting to be sent" in outbox.text
+
+
+def _events(n_servers, day):
+    from compliance.models import ComplianceEvent
+    from organizations.models import Server
+
+    for i in range(n_servers):
+        server = Server.objects.create(server_id=f"CIC-LIST-{day}-{i:03d}")
+        ComplianceEvent.objects.bulk_create([
+            ComplianceEvent(server=server, day=day, license_type=lt, method=m, licensed_count=1, found_count=2, message=f"msg {i} {lt} {m}")
+            for lt, m in (("organization", ""), ("agent", "assignable"), ("agent", "concurrent"))
+        ])
+
+
+@pytest.mark.django_db
+def test_admin_event_list_query_count_does_not_grow_with_events(admin_client_logged_in, django_assert_max_num_queries):
+    from datetime import date
+
+    client = admin_client_logged_in
+    url = reverse("admin:compliance_complianceevent_changelist")
+    _events(2, date(2026, 1, 1))
+    client.get(url)  # warm the session and content types
+    with django_assert_max_num_queries(12) as small:
+        assert client.get(url).status_code == 200
+    _events(40, date(2026, 1, 2))
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        page = client.get(url)
+    assert "126 compliance events" in page.text
+
+
+@pytest.mark.django_db
+def test_beat_runs_a_missed_daily_audit_as_soon_as_it_is_back(settings):
+    """A 02:00 that passed while beat was down is due at once (the task then catches up every missed day)."""
+    from datetime import timedelta
+
+    from django_celery_beat.schedulers import ModelEntry
+
+    audit = PeriodicTask.objects.get(name="compliance: daily audit")
+    audit.last_run_at = timezone.now() - timedelta(days=3)
+    audit.save()
+    due, _next = ModelEntry(audit).is_due()
+    assert due
