@@ -19,7 +19,7 @@ def _nice_max(value: int) -> int:
     return ((value // 10000) + 1) * 10000
 
 
-def usage_chart_svg(*, points: list[tuple], start: date, end: date, title: str, width: int = 900, height: int = 280) -> str:
+def usage_chart_svg(*, points: list[tuple], start: date, end: date, title: str, width: int = 900, height: int = 240) -> str:
     """A chart of one license's daily in-use and peak against its licensed count, denials as bars.
 
     ``points`` are (day, licensed, in_use, peak, denials) tuples, days within [start, end].
@@ -40,8 +40,8 @@ def usage_chart_svg(*, points: list[tuple], start: date, end: date, title: str, 
         f'xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif" font-size="12">',
         f"<title>{escape(title)}</title>",
     ]
-    for frac in (0, 0.25, 0.5, 0.75, 1):
-        v = round(ymax * frac)
+    for i in range(6):
+        v = ymax * i // 5  # ymax is a multiple of 5: whole-number ticks
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#e3e7eb"/>')
         parts.append(f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end" fill="#5b6875">{v}</text>')
     for day, anchor in ((start, "start"), (start + (end - start) / 2, "middle"), (end, "end")):

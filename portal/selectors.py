@@ -59,6 +59,14 @@ class UsageRow:
         return self.status.state if self.status else "missing"
 
     @property
+    def short_label(self) -> str:
+        return {"supervisor": "Supervisor access", "agent": "Agent access"}.get(self.license_type, self.label)
+
+    @property
+    def code(self) -> str:
+        return {"supervisor": "IWP_Supervisor", "agent": "IWP_Agent"}.get(self.license_type, "")
+
+    @property
     def is_concurrent(self) -> bool:
         return self.method == Method.CONCURRENT
 
@@ -72,8 +80,27 @@ class OrganizationUsage:
     flags: list[EntitlementStatus] = field(default_factory=list)
 
     @property
-    def attention(self) -> list[UsageRow]:
-        return [r for r in self.rows if r.exceeded or r.state in ("expiring", "expired", "missing")]
+    def exceeded(self) -> list[UsageRow]:
+        return [r for r in self.rows if r.exceeded]
+
+    @property
+    def expiry_notes(self) -> list[dict]:
+        """Expiring or expired licenses grouped by date: one line per date, not per license."""
+        notes: dict[date, dict] = {}
+        for r in self.rows:
+            if r.state in ("expiring", "expired"):
+                e = r.status.entitlement
+                note = notes.setdefault(e.expires_on, {"day": e.expires_on, "days_left": r.status.days_left,
+                                                       "expired": r.state == "expired", "labels": []})
+                note["labels"].append(r.label)
+        result = sorted(notes.values(), key=lambda n: n["day"])
+        for n in result:
+            n["all"] = len(n["labels"]) == len(self.rows)
+        return result
+
+    @property
+    def unlicensed(self) -> list[UsageRow]:
+        return [r for r in self.rows if r.state == "missing"]
 
 
 def seat_usage(*, organizations: list[Organization], day: date | None = None) -> list[OrganizationUsage]:
@@ -256,8 +283,9 @@ class Series:
 
 
 def usage_history(*, organization: Organization, days: int, end: date | None = None) -> tuple[date, date, list[Series]]:
-    """Daily licensed / in use / peak / denials per license and method over the last ``days`` days (one query)."""
-    end = end or today()
+    """Daily licensed / in use / peak / denials per license and method over the last ``days`` complete days
+    (today is still running: its row is final only after the nightly snapshot). One query."""
+    end = end or today() - timedelta(days=1)
     start = end - timedelta(days=days - 1)
     series: dict[tuple, list] = defaultdict(list)
     for day, lt, method, licensed, in_use, peak, denials in usage_history_rows(organization=organization, start=start, end=end):
@@ -310,7 +338,7 @@ def wallboard_figures(*, organization: Organization) -> list[dict]:
     """Large live figures: per access license and method, seats in use by the organization / licensed."""
     usage = seat_usage(organizations=[organization])[0]
     return [
-        {"key": f"{r.license_type}-{r.method}", "label": r.label, "in_use": r.in_use, "licensed": r.licensed,
+        {"key": f"{r.license_type}-{r.method}", "label": f"{r.short_label} · {Method(r.method).label}", "in_use": r.in_use, "licensed": r.licensed,
          "server_in_use": r.server_in_use, "available": r.available, "exceeded": r.exceeded,
          "denials_today": r.denials_today}
         for r in usage.rows

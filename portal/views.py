@@ -172,7 +172,7 @@ class HistoryCsvView(PortalFeatureMixin, View):
 
     def get(self, request, org_id):
         days = _days(request)
-        end = timezone.localdate()
+        end = timezone.localdate() - timedelta(days=1)  # complete days, as the chart
         start = end - timedelta(days=days - 1)
         rows = selectors.usage_history_rows(organization=self.organization, start=start, end=end).iterator(chunk_size=2000)
         return _stream_csv(

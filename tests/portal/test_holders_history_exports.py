@@ -80,7 +80,7 @@ def test_holders_query_count_does_not_grow_with_users(client, org, supervisor, p
 def _history(org, days=90):
     today = timezone.localdate()
     DailySeatUsage.objects.bulk_create([
-        DailySeatUsage(day=today - timedelta(days=i), server=org.server, organization=org, license_type="agent",
+        DailySeatUsage(day=today - timedelta(days=i + 1), server=org.server, organization=org, license_type="agent",
                        method="concurrent", licensed=3, in_use=2, peak=3 if i % 7 else 4, denials=0 if i % 7 else 2)
         for i in range(days)
     ])
@@ -92,7 +92,7 @@ def test_history_draws_a_chart_per_license_with_licensed_peak_and_denials(client
     html = client.get(f"/portal/org/{org.pk}/history/?days=90").content.decode()
     assert 'data-series="agent-concurrent"' in html
     assert "<svg" in html and 'class="licensed"' in html and 'class="peak"' in html and 'class="in_use"' in html
-    assert html.count('class="denials"') == 13  # every 7th day of 90 had 2 denials
+    assert html.count('class="denials"') == 13  # every 7th day of the 90 complete days had 2 denials
     assert "highest peak 4, 26 denials" in html
 
 
@@ -119,7 +119,7 @@ def test_history_csv_has_the_same_data(client, org, supervisor):
     rows = csv_rows(client.get(f"/portal/org/{org.pk}/history.csv?days=30"))
     assert rows[0] == ["day", "license", "method", "licensed", "in use", "peak", "denials"]
     assert len(rows) == 31
-    assert rows[-1][:4] == [timezone.localdate().isoformat(), "agent", "concurrent", "3"]
+    assert rows[-1][:4] == [(timezone.localdate() - timedelta(days=1)).isoformat(), "agent", "concurrent", "3"]
 
 
 # Exports

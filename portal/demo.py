@@ -1,0 +1,85 @@
+"""Demo data for the portal: 90 days of daily seat usage, the supervisors' feature group, a scheduled report.
+
+Called by ``seed_demo`` (and by the browser tests, so the screenshots show what the demo shows).
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+from django.utils import timezone
+
+from organizations.models import Membership, Organization, Server
+from seats.models import ACCESS_TYPES, DailySeatUsage, Entitlement
+
+from .models import FEATURE_PERMISSIONS, ScheduledReport
+from .services import report_run_create, scheduled_report_create
+
+SUPERVISOR_GROUP = "Portal supervisors"
+
+
+def supervisors_group() -> Group:
+    """The group holding every portal feature permission (created by a migration; recreated here if flushed)."""
+    group, created = Group.objects.get_or_create(name=SUPERVISOR_GROUP)
+    if created:
+        group.permissions.set(Permission.objects.filter(
+            content_type__app_label="portal", codename__in=[c for c, _label in FEATURE_PERMISSIONS]))
+    return group
+
+
+def demo_usage_history(*, server: Server, days: int = 90, seed: int = 7) -> int:
+    """Plausible daily usage per organization and access license for the ``days`` days before today.
+
+    Weekdays are busy, weekends quiet; now and then a Concurrent pool runs full and logins are denied.
+    Rows for the whole server (organization empty) are the sums. Returns the number of rows written.
+    """
+    rng = random.Random(seed)
+    today = timezone.localdate()
+    orgs = list(Organization.objects.filter(server=server, is_active=True).order_by("name"))
+    ents = [
+        e for e in Entitlement.objects.valid_on(today).filter(license_file__server=server, license_type__in=ACCESS_TYPES)
+    ]
+    rows = []
+    for e in ents:
+        share = [rng.uniform(0.6, 1.4) for _ in orgs]
+        total_share = sum(share) or 1
+        for offset in range(days, 0, -1):
+            day = today - timedelta(days=offset)
+            busy = 0.35 if day.weekday() >= 5 else rng.uniform(0.65, 1.0)
+            growth = 0.8 + 0.2 * (days - offset) / days
+            server_in_use = server_peak = server_denials = 0
+            for org, s in zip(orgs, share):
+                licensed = e.quantity
+                fair = e.quantity * s / total_share
+                peak = min(round(fair * busy * growth * rng.uniform(1.0, 1.5)), e.capacity)
+                in_use = max(min(round(peak * rng.uniform(0.3, 0.8)), peak), 0)
+                denials = rng.randint(1, 4) if e.method == "concurrent" and busy > 0.93 and peak >= fair else 0
+                rows.append(DailySeatUsage(day=day, server=server, organization=org, license_type=e.license_type,
+                                           method=e.method, licensed=licensed, in_use=in_use, peak=peak, denials=denials))
+                server_in_use += in_use
+                server_peak += peak
+                server_denials += denials
+            rows.append(DailySeatUsage(day=day, server=server, organization=None, license_type=e.license_type,
+                                       method=e.method, licensed=e.quantity, in_use=server_in_use,
+                                       peak=server_peak, denials=server_denials))
+    DailySeatUsage.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def demo_portal_data(*, server: Server, acting_user=None) -> None:
+    """Everything the portal demo needs on ``server``: history, feature permissions for supervisors, a report."""
+    with transaction.atomic():
+        demo_usage_history(server=server)
+        group = supervisors_group()
+        for membership in Membership.objects.filter(organization__server=server, role__in=Membership.SUPERVISOR_ROLES):
+            membership.user.groups.add(group)
+        first = Organization.objects.filter(server=server).order_by("name").first()
+        if first and not first.scheduled_reports.exists():
+            report = scheduled_report_create(
+                organization=first, name="Weekly seat usage", frequency=ScheduledReport.Frequency.WEEKLY,
+                recipients="contact-center-leads@example.com", acting_user=acting_user,
+            )
+            report_run_create(report=report)

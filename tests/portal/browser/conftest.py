@@ -1,0 +1,56 @@
+"""Headless Chromium (Debian's, never a downloaded one) driving the portal on pytest-django's live server."""
+
+import os
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls of the tests are still synchronous.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (make browser)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def open_browser(chromium, live_server):
+    """A fresh browser context (no cookies) per call; ``viewport`` as (width, height)."""
+    contexts = []
+
+    def open_(viewport=(1280, 860)):
+        context = chromium.new_context(viewport={"width": viewport[0], "height": viewport[1]}, accept_downloads=True,
+                                       base_url=live_server.url)
+        context.set_default_timeout(15000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_
+    for c in contexts:
+        c.close()
+
+
+@pytest.fixture
+def screenshot():
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def shot(page, name, full_page=True):
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+
+    return shot
