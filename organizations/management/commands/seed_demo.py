@@ -98,6 +98,13 @@ class Command(BaseCommand):
 
     def extend_demo(self, *, main, admin):
         """Seats and history for the demo, added by the seats and portal features."""
+        self.extend_demo_portal(main=main, admin=admin)
+
+    def extend_demo_portal(self, *, main, admin):
+        """Portal: 90 days of daily usage for the history chart, supervisors given every portal feature, a report."""
+        from portal.demo import demo_portal_data
+
+        demo_portal_data(server=main, acting_user=admin)
 
     def _print_accounts(self):
         self.stdout.write(
