@@ -4,11 +4,15 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
+from import_export.admin import ImportMixin
+
 from iwp_licensing.admin_site import AuditedModelAdmin
+from seats.admin_actions import StationSeatAdminMixin, UserSeatAdminMixin
 from seats.exceptions import LicenseLimitReached
 from seats.selectors import license_status
 
 from .models import Membership, Organization, Server, Station, User
+from .resources import UserImportResource
 from .services import organization_check_room, organization_create, organization_update
 
 
@@ -100,7 +104,8 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
+class UserAdmin(UserSeatAdminMixin, ImportMixin, AuditedModelAdmin, DjangoUserAdmin):
+    resource_classes = [UserImportResource]  # CSV import: organization, role, method and seat
     list_display = ["username", "email", "first_name", "last_name", "license_method", "is_staff", "is_active"]
     list_filter = ["license_method", "is_staff", "is_active", "memberships__role", "memberships__organization__server"]
     search_fields = ["username", "email", "first_name", "last_name"]
@@ -129,7 +134,7 @@ class MembershipAdmin(AuditedModelAdmin):
 
 
 @admin.register(Station)
-class StationAdmin(AuditedModelAdmin):
+class StationAdmin(StationSeatAdminMixin, AuditedModelAdmin):
     list_display = ["name", "organization", "server", "created_at"]
     list_filter = ["organization__server"]
     search_fields = ["name", "organization__name"]
