@@ -6,7 +6,6 @@ import hashlib
 import logging
 from datetime import date, timedelta
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 

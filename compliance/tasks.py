@@ -18,12 +18,6 @@ def run_daily_audit() -> list[int]:
 
 
 @shared_task(acks_late=True)
-def run_audit_for_day(day: str, trigger: str = AuditTrigger.ADMIN) -> int:
-    """Audit one day (ISO date), e.g. from the admin's "run the audit now"."""
-    return services.compliance_audit_run(day=date.fromisoformat(day), trigger=trigger).pk
-
-
-@shared_task(acks_late=True)
 def take_usage_snapshot(day: str | None = None) -> int:
     """The daily usage snapshot (DailySeatUsage) for ``day`` (ISO date), today by default."""
     return usage_snapshot_take(day=date.fromisoformat(day) if day else timezone.localdate())

@@ -3,7 +3,6 @@ import logging
 import pytest
 
 from iwp_licensing.celery import app as celery_app
-from organizations.models import Organization
 from seats.models import DailySeatUsage, Method, SeatAssignment
 
 from .. import factories
@@ -69,4 +68,4 @@ def concurrent_peak(server, day, license_type, peak):
 
 
 def organizations(server, n):
-    return [factories.OrganizationFactory(server=server) for _ in range(n)] if n else list(Organization.objects.none())
+    return [factories.OrganizationFactory(server=server) for _ in range(n)]

@@ -56,7 +56,7 @@ def test_beat_entries_exist_by_name_at_their_times(settings):
 
 
 @pytest.mark.django_db
-def test_beat_migration_keeps_an_administrators_change(settings):
+def test_beat_migration_keeps_an_administrators_change():
     from importlib import import_module
 
     from django.apps import apps
@@ -129,7 +129,7 @@ def test_admin_event_list_query_count_does_not_grow_with_events(admin_client_log
 
 
 @pytest.mark.django_db
-def test_beat_runs_a_missed_daily_audit_as_soon_as_it_is_back(settings):
+def test_beat_runs_a_missed_daily_audit_as_soon_as_it_is_back():
     """A 02:00 that passed while beat was down is due at once (the task then catches up every missed day)."""
     from datetime import timedelta
 

@@ -1,11 +1,11 @@
 """The audit through the real broker (Redis) and a real Celery worker process."""
 
 import json
-from importlib import import_module
 import os
 import subprocess
 import sys
 import time
+from importlib import import_module
 from pathlib import Path
 
 import pytest
