@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import logging
 from datetime import timedelta
 from typing import Iterable
@@ -109,7 +110,12 @@ def _send(message: OutboxMessage) -> None:
         body=message.body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=message.to,
-        headers={"X-IWP-Dedupe-Key": message.dedupe_key},
+        # The same Message-ID on every attempt: a receiving server can drop a duplicate should a
+        # send succeed but its commit fail.
+        headers={
+            "Message-ID": f"<outbox-{message.pk}-{hashlib.sha256(message.dedupe_key.encode()).hexdigest()[:20]}@iwp-licensing>",
+            "X-IWP-Dedupe-Key": message.dedupe_key,
+        },
         connection=get_connection(fail_silently=False, timeout=settings.IWP_OUTBOX_SMTP_TIMEOUT),
     )
     for filename, content_b64, mimetype in message.attachments:

@@ -34,6 +34,7 @@ def test_enqueued_message_is_delivered_after_commit_with_its_attachment(smtp_ser
     [received] = smtp_server.messages
     assert sorted(received["rcpt"]) == ["ann@example.com", "bob@example.com"]
     assert received["message"]["Subject"] == "Weekly report"
+    assert received["message"]["Message-ID"].startswith(f"<outbox-{message.pk}-")
     assert body_of(received["message"]).strip() == "Attached."
     [attachment] = list(received["message"].iter_attachments())
     assert attachment.get_filename() == "report.csv"
