@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from organizations.models import Membership, Organization, Server
@@ -38,33 +39,34 @@ def demo_usage_history(*, server: Server, days: int = 90, seed: int = 7) -> int:
     """
     rng = random.Random(seed)
     today = timezone.localdate()
-    orgs = list(Organization.objects.filter(server=server, is_active=True).order_by("name"))
+    orgs = list(Organization.objects.filter(server=server, is_active=True).annotate(members=Count("memberships"))
+                .order_by("name"))
     ents = [
         e for e in Entitlement.objects.valid_on(today).filter(license_file__server=server, license_type__in=ACCESS_TYPES)
     ]
     rows = []
     for e in ents:
-        share = [rng.uniform(0.6, 1.4) for _ in orgs]
+        share = [(o.members + 1) * rng.uniform(0.9, 1.1) for o in orgs]  # bigger tenants use more
         total_share = sum(share) or 1
         for offset in range(days, 0, -1):
             day = today - timedelta(days=offset)
-            busy = 0.35 if day.weekday() >= 5 else rng.uniform(0.65, 1.0)
+            busy = 0.3 if day.weekday() >= 5 else rng.uniform(0.7, 1.15)
             growth = 0.8 + 0.2 * (days - offset) / days
-            server_in_use = server_peak = server_denials = 0
-            for org, s in zip(orgs, share):
-                licensed = e.quantity
-                fair = e.quantity * s / total_share
-                peak = min(round(fair * busy * growth * rng.uniform(1.0, 1.5)), e.capacity)
-                in_use = max(min(round(peak * rng.uniform(0.3, 0.8)), peak), 0)
-                denials = rng.randint(1, 4) if e.method == "concurrent" and busy > 0.93 and peak >= fair else 0
+            peaks = [round(e.quantity * s / total_share * busy * growth * rng.uniform(0.9, 1.3)) for s in share]
+            denials = [0] * len(orgs)
+            # The pool is shared: past its capacity the biggest tenants are refused (Concurrent logins are denied).
+            while orgs and sum(peaks) > e.capacity:
+                i = max(range(len(orgs)), key=lambda k: peaks[k])
+                peaks[i] -= 1
+                if e.method == "concurrent":
+                    denials[i] += rng.randint(1, 3)
+            in_use = [round(p * rng.uniform(0.3, 0.8)) for p in peaks]
+            for org, peak, used, denied in zip(orgs, peaks, in_use, denials):
                 rows.append(DailySeatUsage(day=day, server=server, organization=org, license_type=e.license_type,
-                                           method=e.method, licensed=licensed, in_use=in_use, peak=peak, denials=denials))
-                server_in_use += in_use
-                server_peak += peak
-                server_denials += denials
+                                           method=e.method, licensed=e.quantity, in_use=used, peak=peak, denials=denied))
             rows.append(DailySeatUsage(day=day, server=server, organization=None, license_type=e.license_type,
-                                       method=e.method, licensed=e.quantity, in_use=server_in_use,
-                                       peak=server_peak, denials=server_denials))
+                                       method=e.method, licensed=e.quantity, in_use=sum(in_use),
+                                       peak=sum(peaks), denials=sum(denials)))
     DailySeatUsage.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
 
