@@ -151,3 +151,13 @@ def test_supervisor_seat_also_opens_the_agent_page_of_another_organization(clien
     client.force_login(user)
     html = client.get("/portal/").content.decode()
     assert "My license" in html and "Where I am an agent" in html
+
+
+def test_organization_page_of_an_unlicensed_server_answers_503_naming_the_server(client, licensed_server, make_member):
+    org = OrganizationFactory(server=licensed_server(server_id="CIC-NOSRV", entitlements=[
+        "organization=2", "supervisor:assignable=5"]))
+    client.force_login(make_member(org))
+    response = client.get(f"/portal/org/{org.pk}/holders/")
+    assert response.status_code == 503
+    assert "Server CIC-NOSRV has no valid Server license" in response.content.decode()
+

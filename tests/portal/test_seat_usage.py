@@ -83,3 +83,18 @@ def test_usage_page_query_count_does_not_grow_with_users(client, org, supervisor
     populate(org, 600, prefix="more")
     assert queries(client, url) == small
     assert small <= 20
+
+
+def test_portal_home_of_a_supervisor_of_two_organizations_keeps_its_query_count(client, licensed_server, make_member,
+                                                                                populate):
+    from organizations.models import Membership
+
+    server = licensed_server()
+    first, second = OrganizationFactory(server=server, name="First"), OrganizationFactory(server=server, name="Second")
+    user = make_member(first)
+    Membership.objects.create(user=user, organization=second, role="supervisor")
+    client.force_login(user)
+    populate(first, 10)
+    small = queries(client, "/portal/")
+    populate(second, 400, prefix="more")
+    assert queries(client, "/portal/") == small
