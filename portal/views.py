@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -50,10 +51,14 @@ def index(request):
         if refusal is None:
             (usage_orgs if feature == Feature.SEAT_USAGE else own_orgs).append(m.organization)
             navs[m.organization.pk] = nav_links(m.organization, ctx, Feature.SEAT_USAGE)
-        elif not ctx.marquee_only:
-            refusals.append((m.organization, refusal))
-        if refusal is not None and feature_refusal(Feature.WALLBOARD, ctx) is None:
+            continue
+        wallboard_refusal = feature_refusal(Feature.WALLBOARD, ctx)
+        if wallboard_refusal is None:
             wallboards.append(m.organization)
+        # On a Marquee-only server the wallboard is the only feature: say why it is refused, if it is.
+        refused = wallboard_refusal if ctx.marquee_only else refusal
+        if refused is not None:
+            refusals.append((m.organization, refused))
     if len(wallboards) == 1 and not (usage_orgs or own_orgs or refusals):
         # A Marquee-only server offers only the wallboard: go straight there.
         return redirect("portal:wallboard", wallboards[0].pk)
@@ -72,8 +77,6 @@ def index(request):
 
 
 def _idle_minutes() -> int:
-    from django.conf import settings
-
     return settings.IWP_CONCURRENT_IDLE_MINUTES
 
 

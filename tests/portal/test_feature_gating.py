@@ -161,3 +161,11 @@ def test_organization_page_of_an_unlicensed_server_answers_503_naming_the_server
     assert response.status_code == 503
     assert "Server CIC-NOSRV has no valid Server license" in response.content.decode()
 
+
+
+def test_agent_on_a_marquee_only_server_is_told_the_wallboard_is_for_supervisors(client, licensed_server, make_member):
+    org = OrganizationFactory(server=licensed_server(server_id="CIC-MQ2", entitlements=["server", "marquee"]))
+    client.force_login(make_member(org, role="agent", seat=False))
+    response = client.get("/portal/")
+    assert response.status_code == 403
+    assert "Wallboard is for supervisors of this organization" in response.content.decode()
