@@ -151,7 +151,7 @@ def main() -> None:
         for label, url in pages:
             results[(label, name)] = measure(client, url.format(org=org.pk), args.repeat)
 
-    header = f"| page | queries (10 users) | queries (10,000 users) | p50 ms (10,000) | p95 ms (10,000) |"
+    header = "| page | queries (10 users) | queries (10,000 users) | p50 ms (10,000) | p95 ms (10,000) |"
     print(header)
     print("|---|---:|---:|---:|---:|")
     small, large = SIZES

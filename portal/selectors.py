@@ -105,7 +105,7 @@ class OrganizationUsage:
 
 def seat_usage(*, organizations: list[Organization], day: date | None = None) -> list[OrganizationUsage]:
     """For each organization, each access license and method: licensed, configured, in use, available,
-    today's peak and denials. Nine queries in all, for any number of organizations and users."""
+    today's peak and denials. Eleven queries in all, for any number of organizations and users."""
     day = day or today()
     org_ids = [o.pk for o in organizations]
     servers = {o.server_id: o.server for o in organizations}
@@ -235,18 +235,24 @@ def concurrent_sessions(*, organization: Organization, search: str = "") -> Quer
     return qs
 
 
+def csv_safe(value: str) -> str:
+    """A name typed by someone (user, station) must not become a spreadsheet formula when the CSV is opened."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def seat_list(*, organization: Organization):
     """Every seat the organization holds now, as CSV rows (header first); streamed with server-side cursors."""
     yield ["holder type", "holder", "e-mail", "license", "method", "since", "last seen"]
     for a in (SeatAssignment.objects.active().filter(organization=organization)
               .select_related("user", "station").order_by("license_type", "id").iterator(chunk_size=2000)):
         if a.user_id:
-            yield ["user", a.user.username, a.user.email, a.license_type, Method.ASSIGNABLE.value, a.assigned_at.isoformat(), ""]
+            yield ["user", csv_safe(a.user.username), csv_safe(a.user.email), a.license_type, Method.ASSIGNABLE.value,
+                   a.assigned_at.isoformat(), ""]
         else:
-            yield ["station", a.station.name, "", a.license_type, Method.ASSIGNABLE.value, a.assigned_at.isoformat(), ""]
+            yield ["station", csv_safe(a.station.name), "", a.license_type, Method.ASSIGNABLE.value, a.assigned_at.isoformat(), ""]
     for lease in (SeatLease.objects.active().filter(organization=organization)
                   .select_related("user").order_by("license_type", "id").iterator(chunk_size=2000)):
-        yield ["user", lease.user.username, lease.user.email, lease.license_type, Method.CONCURRENT.value,
+        yield ["user", csv_safe(lease.user.username), csv_safe(lease.user.email), lease.license_type, Method.CONCURRENT.value,
                lease.acquired_at.isoformat(), lease.last_seen_at.isoformat()]
 
 

@@ -142,3 +142,12 @@ def test_seat_list_csv_query_count_does_not_grow_with_seats(client, org, supervi
     small = queries(client, f"/portal/org/{org.pk}/seats.csv")
     populate(org, 600, prefix="more")
     assert queries(client, f"/portal/org/{org.pk}/seats.csv") == small
+
+
+def test_seat_list_csv_does_not_turn_names_into_spreadsheet_formulas(client, org, supervisor):
+    assign_seat(station=StationFactory(organization=org, name="=HYPERLINK(\"http://evil\")"), organization=org,
+                license_type="agent")
+    client.force_login(supervisor)
+    rows = csv_rows(client.get(f"/portal/org/{org.pk}/seats.csv"))
+    station = next(r for r in rows if r[0] == "station")
+    assert station[1] == "'=HYPERLINK(\"http://evil\")"
