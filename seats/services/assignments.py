@@ -76,16 +76,26 @@ def _take(*, wanted: dict[tuple[int, str], int], day: date) -> dict[tuple[int, s
     return in_use_after
 
 
-def _record_peaks(assignments: list[SeatAssignment], in_use_after: dict, day: date) -> None:
+def _count_peaks(assignments: list[SeatAssignment], in_use_after: dict, day: date) -> list[dict]:
+    """Inside the assigning transaction: the seats in use per server and organization after it."""
     orgs_by_pool = defaultdict(set)
     for a in assignments:
         orgs_by_pool[(a.server_id, a.license_type)].add(a.organization_id)
-    for (server_id, license_type), orgs in sorted(orgs_by_pool.items()):
-        daily_usage_raise_peak(
+    return [
+        dict(
             day=day, server_id=server_id, license_type=license_type, method=ASSIGNABLE,
             server_in_use=in_use_after[(server_id, license_type)],
             organization_in_use=organization_in_use(method=ASSIGNABLE, license_type=license_type, organization_ids=orgs),
         )
+        for (server_id, license_type), orgs in sorted(orgs_by_pool.items())
+    ]
+
+
+def _write_peaks(peaks: list[dict]) -> None:
+    """After the commit (GREATEST commutes): the usage rows are never locked while a pool row is."""
+    for peak in peaks:
+        with transaction.atomic():
+            daily_usage_raise_peak(**peak)
 
 
 def _audit_created(assignments: list[SeatAssignment], acting_user) -> None:
@@ -161,8 +171,9 @@ def seat_assign_bulk(*, users, acting_user=None, day: date | None = None) -> Ass
                 "assigned. Try again.", server_id="", license_type="", method=ASSIGNABLE,
             ) from None
         _audit_created(created, actor)
-        _record_peaks(created, in_use_after, day)
+        peaks = _count_peaks(created, in_use_after, day)
         result.assigned = created
+    _write_peaks(peaks)
     return result
 
 
@@ -192,7 +203,8 @@ def seat_assign(*, user: User | None = None, station: Station | None = None, lic
             server_id=server_id, organization_id=station.organization_id, license_type=license_type,
             station=station, assigned_by=actor,
         )
-        _record_peaks([assignment], in_use_after, day)
+        peaks = _count_peaks([assignment], in_use_after, day)
+    _write_peaks(peaks)
     return [assignment]
 
 

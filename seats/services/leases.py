@@ -108,11 +108,11 @@ def _acquire_one(*, user: User, req: SeatRequirement, session_key: str, now: dat
         server_id=req.server_id, organization_id=req.organization_id, license_type=req.license_type,
         user=user, session_key=session_key, last_seen_at=now,
     )
-    daily_usage_raise_peak(
+    org_in_use = organization_in_use(method=CONCURRENT, license_type=req.license_type, organization_ids=[req.organization_id])
+    # Counted now, written after the commit: the usage rows are not locked while the pool row is.
+    lease._peaks = dict(
         day=day, server_id=req.server_id, license_type=req.license_type, method=CONCURRENT, server_in_use=in_use,
-        organization_in_use=organization_in_use(
-            method=CONCURRENT, license_type=req.license_type, organization_ids=[req.organization_id]
-        ),
+        organization_in_use=org_in_use,
     )
     return lease
 
@@ -156,7 +156,12 @@ def lease_acquire(*, user: User, session_key: str = "", acting_user=None, now: d
                 leases = []
                 for current in sorted(requirements, key=lambda r: (r.server_id, r.license_type)):
                     leases.append(_acquire_one(user=user, req=current, session_key=session_key, now=now, day=day))
-                return leases
+            # Today's high-water mark: GREATEST() commutes, so writing it after the commit keeps it exact.
+            for lease in leases:
+                if getattr(lease, "_peaks", None):
+                    with transaction.atomic():
+                        daily_usage_raise_peak(**lease._peaks)
+            return leases
         except LicenseLimitReached as exc:
             denial_record(
                 user=user, server_id=current.server_id, organization_id=current.organization_id,

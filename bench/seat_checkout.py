@@ -1,0 +1,194 @@
+"""Seat check-out under contention: the service the login view uses, beside the same work in raw SQL.
+
+K Concurrent seats, N worker processes (separate connections) logging in and out for a fixed
+time. The service path calls lease_acquire / lease_release (as SeatLoginView and SeatLogoutView
+do); the raw path runs one conditional ``UPDATE seats_seatpool ... WHERE in_use < K`` plus the
+INSERT of the lease (and the release UPDATEs) on the same tables. A sampler process counts the
+active seats from its own connection throughout; the most ever held must be <= K.
+
+Usage (PostgreSQL; the database is created and migrated if needed, and its seat data reset):
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/iwp_bench .venv/bin/python bench/seat_checkout.py \
+        [--seats 8] [--workers 32] [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import secrets
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "iwp_licensing.settings")
+os.environ.setdefault("SECRET_KEY", "bench-only")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/iwp_bench")
+
+import django  # noqa: E402
+
+SERVER_ID = "CIC-BENCH"
+
+
+def setup(seats: int, workers: int):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+
+    from organizations.models import Membership, Organization, Server, User
+    from seats.licensefile import public_key_b64
+    from seats.models import DailySeatUsage, SeatDenial, SeatLease, SeatPool
+    from tests.factories import install_license
+
+    call_command("migrate", verbosity=0)
+    SeatLease.objects.filter(server__server_id=SERVER_ID).delete()
+    SeatDenial.objects.filter(server__server_id=SERVER_ID).delete()
+    DailySeatUsage.objects.filter(server__server_id=SERVER_ID).delete()
+    SeatPool.objects.filter(server__server_id=SERVER_ID).delete()
+    key = Ed25519PrivateKey.generate()
+    settings.IWP_LICENSE_PUBLIC_KEYS = [public_key_b64(key.public_key())]
+    install_license(key, server_id=SERVER_ID, entitlements=["server", "organization=1", f"agent:concurrent={seats}"],
+                    serial=f"BENCH-{time.time_ns()}")
+    server = Server.objects.get(server_id=SERVER_ID)
+    org, _ = Organization.objects.get_or_create(server=server, name="Bench")
+    users = []
+    for i in range(workers):
+        user, _ = User.objects.get_or_create(username=f"bench{i}", defaults={"license_method": "concurrent"})
+        Membership.objects.get_or_create(user=user, organization=org)
+        users.append(user.pk)
+    SeatPool.objects.get_or_create(server=server, license_type="agent", method="concurrent")
+    connection.close()
+    return server.pk, org.pk, users
+
+
+def service_worker(user_id, seconds, start, out):
+    from django.db import connection
+
+    from organizations.models import User
+    from seats.exceptions import LicenseLimitReached
+    from seats.services.leases import lease_acquire, lease_release
+
+    user = User.objects.get(pk=user_id)
+    lat, denied = [], 0
+    start.wait()
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        key = secrets.token_hex(16)
+        t0 = time.perf_counter()
+        try:
+            lease_acquire(user=user, session_key=key)
+        except LicenseLimitReached:
+            denied += 1
+            continue
+        lat.append(time.perf_counter() - t0)
+        lease_release(session_key=key, acting_user=user, end_sessions=False)
+    connection.close()
+    out.put((lat, denied))
+
+
+def raw_worker(user_id, seconds, start, out, server_id, org_id, seats):
+    from django.db import connection
+
+    lat, denied = [], 0
+    with connection.cursor() as cur:
+        start.wait()
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            t0 = time.perf_counter()
+            cur.execute("BEGIN")
+            cur.execute(
+                "UPDATE seats_seatpool SET in_use = in_use + 1 WHERE server_id = %s AND license_type = 'agent' "
+                "AND method = 'concurrent' AND in_use < %s RETURNING in_use", [server_id, seats],
+            )
+            if cur.fetchone() is None:
+                cur.execute("ROLLBACK")
+                denied += 1
+                continue
+            cur.execute(
+                "INSERT INTO seats_seatlease (server_id, organization_id, license_type, user_id, session_key, acquired_at, "
+                "last_seen_at, release_reason) VALUES (%s, %s, 'agent', %s, '', now(), now(), '') RETURNING id",
+                [server_id, org_id, user_id],
+            )
+            lease_id = cur.fetchone()[0]
+            cur.execute("COMMIT")
+            lat.append(time.perf_counter() - t0)
+            cur.execute("BEGIN")
+            cur.execute("UPDATE seats_seatlease SET released_at = now(), release_reason = 'logout' WHERE id = %s AND released_at IS NULL", [lease_id])
+            if cur.rowcount:
+                cur.execute("UPDATE seats_seatpool SET in_use = in_use - 1 WHERE server_id = %s AND license_type = 'agent' AND method = 'concurrent'", [server_id])
+            cur.execute("COMMIT")
+    connection.close()
+    out.put((lat, denied))
+
+
+def sampler(server_id, stop, out):
+    from django.db import connection
+
+    most = samples = 0
+    with connection.cursor() as cur:
+        while not stop.is_set():
+            cur.execute("SELECT count(*) FROM seats_seatlease WHERE server_id = %s AND released_at IS NULL", [server_id])
+            most = max(most, cur.fetchone()[0])
+            samples += 1
+    connection.close()
+    out.put((most, samples))
+
+
+def run(kind, users, seconds, server_id, org_id, seats):
+    from django.db import connections
+
+    connections.close_all()
+    ctx = mp.get_context("fork")
+    start, stop, out, sample_out = ctx.Event(), ctx.Event(), ctx.Queue(), ctx.Queue()
+    if kind == "service":
+        procs = [ctx.Process(target=service_worker, args=(u, seconds, start, out)) for u in users]
+    else:
+        procs = [ctx.Process(target=raw_worker, args=(u, seconds, start, out, server_id, org_id, seats)) for u in users]
+    watcher = ctx.Process(target=sampler, args=(server_id, stop, sample_out))
+    watcher.start()
+    for p in procs:
+        p.start()
+    time.sleep(1.0)
+    start.set()
+    results = [out.get() for _ in procs]
+    for p in procs:
+        p.join()
+    stop.set()
+    most, samples = sample_out.get()
+    watcher.join()
+    lat = sorted(x for r in results for x in r[0])
+    denied = sum(r[1] for r in results)
+    q = statistics.quantiles(lat, n=100) if len(lat) > 1 else [0] * 99
+    return {"rate": len(lat) / seconds, "p50": q[49] * 1000, "p95": q[94] * 1000, "most": most, "denied": denied, "samples": samples}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seats", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=10)
+    args = parser.parse_args()
+    django.setup()
+    server_id, org_id, users = setup(args.seats, args.workers)
+    rows = {}
+    for kind in ("service", "raw"):
+        rows[kind] = run(kind, users, args.seconds, server_id, org_id, args.seats)
+        django.db.connections.close_all()
+        from seats.models import SeatLease, SeatPool
+        assert SeatLease.objects.filter(server_id=server_id, released_at__isnull=True).count() == 0
+        assert SeatPool.objects.get(server_id=server_id, license_type="agent", method="concurrent").in_use == 0
+    print(f"K={args.seats} seats, N={args.workers} worker processes, {args.seconds:g}s each, PostgreSQL, {os.cpu_count()} cores")
+    print(f"{'path':<10}{'check-outs/s':>14}{'p50 ms':>9}{'p95 ms':>9}{'max held':>10}{'<= K':>6}{'denials':>9}{'samples':>9}")
+    for kind, r in rows.items():
+        ok = "yes" if r["most"] <= args.seats else "NO"
+        print(f"{kind:<10}{r['rate']:>14.0f}{r['p50']:>9.2f}{r['p95']:>9.2f}{r['most']:>10}{ok:>6}{r['denied']:>9}{r['samples']:>9}")
+    ratio = rows["service"]["rate"] / rows["raw"]["rate"] if rows["raw"]["rate"] else 0
+    print(f"service / raw throughput: {ratio:.2f} (target >= 0.50); over-allocated seats: "
+          f"{max(0, max(r['most'] for r in rows.values()) - args.seats)}")
+
+
+if __name__ == "__main__":
+    main()
