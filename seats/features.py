@@ -190,7 +190,3 @@ def feature_refusal(feature: Feature, ctx: GateContext) -> Refusal | None:
         )
     return None
 
-
-def features_offered(ctx: GateContext, features=None) -> list[Feature]:
-    """The features of ``features`` (default: all) that ``ctx.user`` may use, in table order."""
-    return [f for f in (features or FEATURES) if feature_refusal(f, ctx) is None]
