@@ -98,7 +98,17 @@ class Command(BaseCommand):
 
     def extend_demo(self, *, main, admin):
         """Seats and history for the demo, added by the seats and portal features."""
+        self.extend_demo_seats(main=main, admin=admin)
         self.extend_demo_portal(main=main, admin=admin)
+
+    def extend_demo_seats(self, *, main, admin):
+        """Seats: Assignable seats for the Assigned users alice and nina, and station seats (dave logs in at CI-Floor-A)."""
+        from seats.services.assignments import seat_assign
+
+        for username in ("alice.agent", "nina.supervisor"):
+            seat_assign(user=User.objects.get(username=username), acting_user=admin)
+        for station in Station.objects.filter(organization__server=main, name__in=["NW-Desk-01", "CI-Floor-A"]):
+            seat_assign(station=station, license_type="agent", acting_user=admin)
 
     def extend_demo_portal(self, *, main, admin):
         """Portal: 90 days of daily usage for the history chart, supervisors given every portal feature, a report."""
@@ -116,5 +126,6 @@ class Command(BaseCommand):
             "  sam.supervisor   supervisor of Contoso Insurance (Concurrent)\n"
             "  alice.agent      agent of Northwind Outsourcing (Assigned)\n"
             "  bob.agent        agent of Northwind Outsourcing (Concurrent)\n"
+            "  dave.agent       agent of Contoso Insurance (Assigned): log in at station CI-Floor-A, which holds his seat\n"
             "The demo license is signed with a public, development-only key; it expires in 20 days to show the warning."
         )
