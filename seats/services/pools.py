@@ -56,20 +56,26 @@ def pool_take(*, server_id: int, license_type: str, method: str, seats: int, cap
     caller's transaction, so racing takers of the last seat are serialized by PostgreSQL.
     """
     table = SeatPool._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET in_use = in_use + %s "
-            "WHERE server_id = %s AND license_type = %s AND method = %s AND in_use + %s <= %s RETURNING in_use",
-            [seats, server_id, license_type, method, seats, capacity],
-        )
-        row = cursor.fetchone()
-    if row is not None:
-        return True, row[0]
-    # Full, or the pool row does not exist yet: decide under the row lock, on the latest committed count.
-    pool = SeatPool.objects.select_for_update().filter(server_id=server_id, license_type=license_type, method=method).first()
-    if pool is None:
-        _pool_create(server_id=server_id, license_type=license_type, method=method)
-        pool = SeatPool.objects.select_for_update().get(server_id=server_id, license_type=license_type, method=method)
+    lookup = {"server_id": server_id, "license_type": license_type, "method": method}
+    for _attempt in range(5):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET in_use = in_use + %s "
+                "WHERE server_id = %s AND license_type = %s AND method = %s AND in_use + %s <= %s RETURNING in_use",
+                [seats, server_id, license_type, method, seats, capacity],
+            )
+            row = cursor.fetchone()
+        if row is not None:
+            return True, row[0]
+        # Full, or the row was created after the UPDATE's snapshot: look without locking (a refusal
+        # must not queue on the pool row lock behind the winners).
+        current = SeatPool.objects.filter(**lookup).values_list("in_use", flat=True).first()
+        if current is None:
+            _pool_create(**lookup)
+        elif current + seats > capacity:
+            return False, current
+    # Still undecided after racing creators: decide under the row lock.
+    pool = SeatPool.objects.select_for_update().get(**lookup)
     if pool.in_use + seats > capacity:
         return False, pool.in_use
     SeatPool.objects.filter(pk=pool.pk).update(in_use=F("in_use") + seats)
@@ -165,7 +171,7 @@ def release_rows(queryset, *, reason: str, acting_user=None, now: datetime | Non
     table = model._meta.db_table
     ids = list(candidates)
     placeholders = ", ".join(["%s"] * len(ids))
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {table} SET released_at = %s, release_reason = %s, released_by_id = %s "
@@ -221,9 +227,16 @@ def daily_usage_raise_peak(*, day: date, server_id: int, license_type: str, meth
     The server row (organization empty) is updated first, then organizations in id order, so that
     concurrent writers take the row locks in one order.
     """
-    _bump(day=day, server_id=server_id, organization_id=None, license_type=license_type, method=method, peak=server_in_use)
-    for organization_id, n in sorted(organization_in_use.items()):
+    for organization_id, n in [(None, server_in_use), *sorted(organization_in_use.items())]:
+        key = (day, server_id, organization_id, license_type, method)
+        if _peak_written.get(key, -1) >= n:
+            continue  # this process already raised it at least this high today: GREATEST() would not change it
         _bump(day=day, server_id=server_id, organization_id=organization_id, license_type=license_type, method=method, peak=n)
+        transaction.on_commit(lambda key=key, n=n: _peak_written.__setitem__(key, max(n, _peak_written.get(key, -1))))
+
+
+# Per process: the peaks this process has committed (a lower bound of the stored peak, so skipping is safe).
+_peak_written: dict[tuple, int] = {}
 
 
 def daily_usage_add_denial(*, day: date, server_id: int, organization_id: int | None, license_type: str, method: str) -> None:
