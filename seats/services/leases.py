@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from importlib import import_module
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -74,47 +74,90 @@ def _release(queryset, *, reason: str, acting_user=None, now=None, end_sessions:
     return released
 
 
-def _acquire_one(*, user: User, req: SeatRequirement, session_key: str, now: datetime, day: date) -> SeatLease:
-    """Inside the caller's transaction: take (or supersede) the user's seat on one server."""
-    existing = SeatLease.objects.active().select_for_update().filter(server_id=req.server_id, user=user).first()
-    if existing is not None and settings.IWP_ALLOW_PARALLEL_SESSIONS and existing.license_type == req.license_type:
-        return existing  # both sessions share the one seat
-    if existing is not None and existing.license_type == req.license_type:
-        # The same seat passes to the new session: the pool count does not change.
-        _release(SeatLease.objects.filter(pk=existing.pk), reason=ReleaseReason.SUPERSEDED, now=now, give_back=False)
-        return SeatLease.objects.create(
-            server_id=req.server_id, organization_id=req.organization_id, license_type=req.license_type,
-            user=user, session_key=session_key, last_seen_at=now,
-        )
-    if existing is not None:  # the user's role changed since: their old seat is of the wrong license
-        _release(SeatLease.objects.filter(pk=existing.pk), reason=ReleaseReason.ROLE_CHANGE, now=now)
+_TAKE_ONE_SQL = """
+UPDATE seats_seatpool p SET in_use = p.in_use + 1
+WHERE p.server_id = %(server)s AND p.license_type = %(license)s AND p.method = 'concurrent'
+  AND p.in_use + 1 <= COALESCE((
+      SELECT e.quantity * (100 + e.overage_percent) / 100
+      FROM seats_entitlement e JOIN seats_licensefile f ON f.id = e.license_file_id
+      WHERE f.server_id = %(server)s AND f.replaced_at IS NULL AND e.license_type = %(license)s
+        AND e.method = 'concurrent' AND e.starts_on <= %(day)s AND e.expires_on >= %(day)s
+      LIMIT 1), 0)
+RETURNING p.in_use, (
+    SELECT count(*) FROM seats_seatlease l
+    WHERE l.organization_id = %(org)s AND l.license_type = %(license)s AND l.released_at IS NULL)
+"""
+
+
+def _take_one(*, req: SeatRequirement, day: date) -> tuple[bool, int, int | None, int | None]:
+    """Take one Concurrent seat: (taken, in use after, seats of the organization after, capacity if computed).
+
+    On PostgreSQL one statement reads the entitlement's capacity, decides, and counts the
+    organization's seats; anything unusual (no pool row yet, full) goes through pool_take.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_TAKE_ONE_SQL, {"server": req.server_id, "license": req.license_type, "org": req.organization_id, "day": day})
+            row = cursor.fetchone()
+        if row is not None:
+            return True, row[0], row[1] + 1, None
     cap = capacity(server_id=req.server_id, license_type=req.license_type, method=CONCURRENT, day=day)
     taken, in_use = pool_take(server_id=req.server_id, license_type=req.license_type, method=CONCURRENT, seats=1, capacity=cap)
+    org_in_use = None
+    if taken:
+        org_in_use = organization_in_use(
+            method=CONCURRENT, license_type=req.license_type, organization_ids=[req.organization_id]
+        ).get(req.organization_id, 0) + 1
+    return taken, in_use, org_in_use, cap
+
+
+def _acquire_one(*, user: User, req: SeatRequirement, existing: tuple[int, str] | None, session_key: str,
+                 now: datetime, day: date) -> SeatLease:
+    """Inside the caller's transaction, holding the user's row lock: take (or supersede) the seat on one server."""
+    new_lease = dict(
+        server_id=req.server_id, organization_id=req.organization_id, license_type=req.license_type,
+        user=user, session_key=session_key, last_seen_at=now,
+    )
+    if existing is not None and existing[1] == req.license_type:
+        if settings.IWP_ALLOW_PARALLEL_SESSIONS:
+            return SeatLease.objects.get(pk=existing[0])  # both sessions share the one seat
+        # The same seat passes to the new session: the pool count does not change. (If an
+        # administrator released it meanwhile, the pool has it back: take one the normal way.)
+        if _release(SeatLease.objects.filter(pk=existing[0]), reason=ReleaseReason.SUPERSEDED, now=now, give_back=False):
+            return SeatLease.objects.create(**new_lease)
+    elif existing is not None:  # the user's role changed since: their old seat is of the wrong license
+        _release(SeatLease.objects.filter(pk=existing[0]), reason=ReleaseReason.ROLE_CHANGE, now=now)
+    taken, in_use, org_in_use, cap = _take_one(req=req, day=day)
     if not taken:
         # Correctness never waits for the sweeper: reclaim this pool's idle seats, then try once more.
         idle = SeatLease.objects.active().filter(
             server_id=req.server_id, license_type=req.license_type, last_seen_at__lt=idle_cutoff(now)
         )
         if _release(idle, reason=ReleaseReason.IDLE, now=now):
-            taken, in_use = pool_take(
-                server_id=req.server_id, license_type=req.license_type, method=CONCURRENT, seats=1, capacity=cap
-            )
+            taken, in_use, org_in_use, cap = _take_one(req=req, day=day)
     if not taken:
         raise refusal(
             server=Server.objects.get(pk=req.server_id), license_type=req.license_type, method=CONCURRENT,
             in_use=in_use, capacity=cap, who="Try again when someone logs out.",
         )
-    lease = SeatLease.objects.create(
-        server_id=req.server_id, organization_id=req.organization_id, license_type=req.license_type,
-        user=user, session_key=session_key, last_seen_at=now,
-    )
-    org_in_use = organization_in_use(method=CONCURRENT, license_type=req.license_type, organization_ids=[req.organization_id])
+    lease = SeatLease.objects.create(**new_lease)
     # Counted now, written after the commit: the usage rows are not locked while the pool row is.
     lease._peaks = dict(
         day=day, server_id=req.server_id, license_type=req.license_type, method=CONCURRENT, server_in_use=in_use,
-        organization_in_use=org_in_use,
+        organization_in_use={req.organization_id: org_in_use},
     )
     return lease
+
+
+def _lock_user_and_find_leases(user: User) -> dict[int, tuple[int, str]]:
+    """Lock the user's row (two logins of one user take turns), then read their active leases by server.
+
+    Two statements on purpose: the read must take its snapshot after the lock is granted, to see
+    the lease a login that held the lock just committed.
+    """
+    User.objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk").first()
+    rows = SeatLease.objects.active().filter(user=user).values_list("id", "server_id", "license_type")
+    return {server_id: (lease_id, license_type) for lease_id, server_id, license_type in rows}
 
 
 def denial_record(*, user: User | None, server_id: int, organization_id: int | None, license_type: str, method: str,
@@ -152,10 +195,13 @@ def lease_acquire(*, user: User, session_key: str = "", acting_user=None, now: d
         try:
             with transaction.atomic(), acting_as(acting_user or user):
                 # Two logins of one user at once take turns (the second supersedes the first).
-                User.objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk").first()
+                existing = _lock_user_and_find_leases(user)
                 leases = []
                 for current in sorted(requirements, key=lambda r: (r.server_id, r.license_type)):
-                    leases.append(_acquire_one(user=user, req=current, session_key=session_key, now=now, day=day))
+                    leases.append(_acquire_one(
+                        user=user, req=current, existing=existing.get(current.server_id), session_key=session_key,
+                        now=now, day=day,
+                    ))
             # Today's high-water mark: GREATEST() commutes, so writing it after the commit keeps it exact.
             for lease in leases:
                 if getattr(lease, "_peaks", None):
