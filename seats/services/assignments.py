@@ -94,8 +94,7 @@ def _count_peaks(assignments: list[SeatAssignment], in_use_after: dict, day: dat
 def _write_peaks(peaks: list[dict]) -> None:
     """After the commit (GREATEST commutes): the usage rows are never locked while a pool row is."""
     for peak in peaks:
-        with transaction.atomic():
-            daily_usage_raise_peak(**peak)
+        daily_usage_raise_peak(**peak)
 
 
 def _audit_created(assignments: list[SeatAssignment], acting_user) -> None:

@@ -39,9 +39,13 @@ def capacity(*, server_id: int, license_type: str, method: str, day: date) -> in
     return entitlement.capacity if entitlement else 0
 
 
-def _pool_create(*, server_id: int, license_type: str, method: str) -> None:
-    """Create the pool row once, starting from the seats already held (concurrent creators: one wins)."""
+def _pool_create(*, server_id: int, license_type: str, method: str, inserted_uncounted: int = 0) -> None:
+    """Create the pool row once, starting from the seats already held (concurrent creators: one wins).
+
+    ``inserted_uncounted``: seats the caller's transaction has inserted and is about to take.
+    """
     in_use = SEAT_MODEL[method].objects.active().filter(server_id=server_id, license_type=license_type).count()
+    in_use -= inserted_uncounted
     try:
         with transaction.atomic():
             SeatPool.objects.create(server_id=server_id, license_type=license_type, method=method, in_use=in_use)
@@ -49,7 +53,8 @@ def _pool_create(*, server_id: int, license_type: str, method: str) -> None:
         pass
 
 
-def pool_take(*, server_id: int, license_type: str, method: str, seats: int, capacity: int) -> tuple[bool, int]:
+def pool_take(*, server_id: int, license_type: str, method: str, seats: int, capacity: int,
+              inserted_uncounted: int = 0) -> tuple[bool, int]:
     """Take ``seats`` seats if they fit under ``capacity``: one conditional UPDATE decides.
 
     Returns (taken, in use after). The row lock the UPDATE takes is held to the end of the
@@ -71,7 +76,7 @@ def pool_take(*, server_id: int, license_type: str, method: str, seats: int, cap
         # must not queue on the pool row lock behind the winners).
         current = SeatPool.objects.filter(**lookup).values_list("in_use", flat=True).first()
         if current is None:
-            _pool_create(**lookup)
+            _pool_create(**lookup, inserted_uncounted=inserted_uncounted)
         elif current + seats > capacity:
             return False, current
     # Still undecided after racing creators: decide under the row lock.
@@ -163,6 +168,8 @@ def release_rows(queryset, *, reason: str, acting_user=None, now: datetime | Non
     model = queryset.model
     method = Method.ASSIGNABLE.value if model is SeatAssignment else Method.CONCURRENT.value
     now = now or timezone.now()
+    if connection.vendor == "postgresql":
+        return _release_rows_pg(queryset, method=method, reason=reason, acting_user=acting_user, now=now, give_back=give_back)
     related = ["user", "station"] if model is SeatAssignment else ["user"]
     candidates = {obj.pk: obj for obj in queryset.filter(released_at__isnull=True).select_related(*related)}
     if not candidates:
@@ -199,6 +206,66 @@ def release_rows(queryset, *, reason: str, acting_user=None, now: datetime | Non
     return released
 
 
+def _audit_released(released, actor):
+    audit_bulk(
+        released,
+        action=LogEntry.Action.UPDATE,
+        acting_user=actor,
+        changes_of=lambda o: {
+            "released_at": (None, o.released_at),
+            "release_reason": ("", o.release_reason),
+            "released_by": (None, o.released_by_id),
+        },
+    )
+
+
+def _release_rows_pg(queryset, *, method, reason, acting_user, now, give_back) -> list:
+    """PostgreSQL: release, give the seats back to their pools and read the holders' names in one statement."""
+    from organizations.models import Organization, Station, User
+
+    model = queryset.model
+    actor = current_actor(acting_user)
+    sub_sql, sub_params = queryset.filter(released_at__isnull=True).order_by().values("pk").query.sql_with_params()
+    is_assignment = model is SeatAssignment
+    holder_cols = "user_id, station_id" if is_assignment else "user_id, session_key"
+    joins = (
+        " LEFT JOIN organizations_station s ON s.id = rel.station_id"
+        " LEFT JOIN organizations_organization o ON o.id = s.organization_id"
+        if is_assignment else ""
+    )
+    names = ", s.name, o.name" if is_assignment else ""
+    sql = (
+        f"WITH rel AS (UPDATE {model._meta.db_table} SET released_at = %s, release_reason = %s, released_by_id = %s "
+        f"WHERE id IN ({sub_sql}) AND released_at IS NULL "
+        f"RETURNING id, server_id, organization_id, license_type, {holder_cols}) "
+        f"SELECT rel.*, u.username{names} FROM rel LEFT JOIN organizations_user u ON u.id = rel.user_id{joins} ORDER BY rel.id"
+    )
+    params = [now, reason, actor.pk if actor else None, *sub_params]
+    with transaction.atomic(savepoint=False):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        released = []
+        for row in rows:
+            pk, server_id, organization_id, license_type, user_id, extra, username = row[:7]
+            obj = model(
+                pk=pk, server_id=server_id, organization_id=organization_id, license_type=license_type,
+                released_at=now, release_reason=reason, released_by=actor,
+            )
+            if user_id is not None:
+                obj.user = User(pk=user_id, username=username)
+            if is_assignment:
+                if extra is not None:
+                    obj.station = Station(pk=extra, name=row[7], organization=Organization(name=row[8]))
+            else:
+                obj.session_key = extra
+            released.append(obj)
+        _audit_released(released, actor)
+        if give_back:  # last: the pool row stays locked only from here to the commit
+            pool_give_back(Counter((o.server_id, o.license_type, method) for o in released))
+    return released
+
+
 def _bump(*, day: date, server_id: int, organization_id: int | None, license_type: str, method: str, **updates) -> None:
     key = {"day": day, "server_id": server_id, "license_type": license_type, "method": method}
     key["organization_id"] = organization_id
@@ -231,7 +298,8 @@ def daily_usage_raise_peak(*, day: date, server_id: int, license_type: str, meth
         key = (day, server_id, organization_id, license_type, method)
         if _peak_written.get(key, -1) >= n:
             continue  # this process already raised it at least this high today: GREATEST() would not change it
-        _bump(day=day, server_id=server_id, organization_id=organization_id, license_type=license_type, method=method, peak=n)
+        with transaction.atomic():
+            _bump(day=day, server_id=server_id, organization_id=organization_id, license_type=license_type, method=method, peak=n)
         transaction.on_commit(lambda key=key, n=n: _peak_written.__setitem__(key, max(n, _peak_written.get(key, -1))))
 
 
