@@ -4,12 +4,13 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 
 from .exceptions import LicenseLimitReached
+from .features import STATION_SESSION_KEY
 from .forms import SeatLoginForm
 from .services.leases import NoSeatAssigned, assigned_seat_check, lease_acquire, lease_attach_session, lease_release
 
-# Session keys the seat middleware reads; STATION_SESSION_KEY is the portal's (seats/features.py).
+# The session's leases, read by the seat middleware. The station an Assigned user logged in at is
+# kept under the feature gate's key (seats/features.py), which counts that station's seat.
 LEASES_SESSION_KEY = "iwp_lease_ids"
-STATION_SESSION_KEY = "iwp_station_id"
 
 
 class SeatLoginView(auth_views.LoginView):
