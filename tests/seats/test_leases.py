@@ -170,3 +170,17 @@ def test_last_seen_is_touched_at_most_once_a_minute(org, django_assert_max_num_q
     client.get("/accounts/login/")
     assert SeatLease.objects.get(user=bob).last_seen_at == first
     assert client.session["iwp_lease_touched"] > 0
+
+
+def test_idle_sweep_runs_a_constant_number_of_queries(licensed_server, settings, django_assert_max_num_queries):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    server, organization = setup_server(licensed_server, ["agent:concurrent=30"])
+    for size in (2, 20):
+        for i in range(size):
+            member(organization, f"s{size}-{i}")
+            login(Client(), f"s{size}-{i}")
+        SeatLease.objects.active().update(last_seen_at=timezone.now() - timedelta(hours=2))
+        with django_assert_max_num_queries(8):
+            assert lease_release_idle() == size
+    assert pool_in_use(server, "agent", "concurrent") == 0
+    assert Session.objects.count() == 0
