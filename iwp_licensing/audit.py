@@ -1,14 +1,25 @@
 """Attribute audit-trail records (django-auditlog) to the user a service acts for."""
 
-from contextlib import nullcontext
+from contextlib import contextmanager
 
-from auditlog.context import set_actor
+from auditlog.context import auditlog_value, set_actor
 
 
+@contextmanager
 def acting_as(user):
-    """Context manager: records written inside it name ``user`` as their actor.
+    """Records written inside this block name ``user`` as their actor.
 
     Without a user (a command, a Celery task) the surrounding actor, if any, is kept; in a
-    request that is the logged-in user, set by AuditlogMiddleware.
+    request that is the logged-in user, set by AuditlogMiddleware. auditlog's own set_actor
+    leaves its context variable set when it exits, so a later task or request in the same
+    thread would be attributed to this user; the token put down here restores what was there.
     """
-    return set_actor(user) if user is not None and user.is_authenticated else nullcontext()
+    if user is None or not getattr(user, "is_authenticated", False):
+        yield
+        return
+    token = auditlog_value.set({})
+    try:
+        with set_actor(user):
+            yield
+    finally:
+        auditlog_value.reset(token)

@@ -61,7 +61,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    "iwp_licensing.middleware.AuditActorMiddleware",
     "seats.middleware.SeatLeaseMiddleware",
 ]
 
@@ -202,6 +202,7 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     {"model": "seats.LicenseFile", "exclude_fields": ["content"]},
     "seats.Entitlement",
     "seats.SeatAssignment",
+    "portal.ScheduledReport",
     {"model": "seats.SeatLease", "exclude_fields": ["last_seen_at", "session_key"]},
 )
 

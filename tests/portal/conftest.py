@@ -21,18 +21,6 @@ def grant(user, *codenames):
     return user
 
 
-@pytest.fixture(autouse=True)
-def _no_leaked_audit_actor():
-    """auditlog's set_actor() never resets its context variable, so an actor outlives ``acting_as`` in this
-    thread (and then names a user of a flushed database). Start and end each test without one."""
-    from auditlog.context import auditlog_value
-
-    nobody = {"actor": None, "signal_duid": ("no-actor", 0)}
-    auditlog_value.set(nobody)
-    yield
-    auditlog_value.set(nobody)
-
-
 def queries(client, url) -> int:
     """How many queries one GET of ``url`` runs (it must answer 200)."""
     from django.db import connection

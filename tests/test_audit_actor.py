@@ -1,0 +1,26 @@
+"""Audit records name the user a service acted for, and only inside that service call."""
+
+import pytest
+from auditlog.models import LogEntry
+
+from organizations.services import organization_create
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_actor_does_not_outlive_the_service_call(licensed_server):
+    server = licensed_server(entitlements=["server", "organization=3"])
+    admin = UserFactory(username="ann-admin")
+    by_admin = organization_create(server=server, name="By Ann", acting_user=admin)
+    by_task = organization_create(server=server, name="By a task")  # e.g. a Celery task afterwards, same thread
+    assert LogEntry.objects.get_for_object(by_admin).get().actor == admin
+    assert LogEntry.objects.get_for_object(by_task).get().actor is None
+
+
+def test_a_request_user_is_not_the_actor_of_later_work_in_the_same_thread(client, licensed_server):
+    server = licensed_server(entitlements=["server", "organization=3"])
+    client.force_login(UserFactory(username="bob-admin", is_staff=True, is_superuser=True))
+    assert client.get("/admin/").status_code == 200
+    later = organization_create(server=server, name="Nightly job")
+    assert LogEntry.objects.get_for_object(later).get().actor is None
