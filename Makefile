@@ -8,8 +8,9 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/iwp_licensing
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
+IWP_SCREENSHOTS_DIR ?= $(CURDIR)/test-results/screenshots
 
-.PHONY: install demo test browser lint clean
+.PHONY: install demo test browser screenshots lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,8 +33,12 @@ demo: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" DEBUG=1 $(BIN)/honcho -f Procfile.demo start
 
 test: install browser
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DEBUG=0 SECRET_KEY=test-only-secret-key \
+	IWP_SCREENSHOTS_DIR=$(IWP_SCREENSHOTS_DIR) DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DEBUG=0 SECRET_KEY=test-only-secret-key \
 	  IWP_TRUST_DEMO_KEY=0 SECURE_SSL_REDIRECT=0 $(BIN)/pytest $(PYTEST_ARGS)
+
+# Refresh the README's screenshots from the browser tests.
+screenshots: install browser
+	$(MAKE) test IWP_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots PYTEST_ARGS="-m browser"
 
 lint: install
 	$(BIN)/python manage.py makemigrations --check --dry-run

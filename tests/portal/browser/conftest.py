@@ -14,7 +14,8 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
+# Every run saves its screenshots here; `make screenshots` points it at docs/screenshots (the README's).
+SCREENSHOTS = Path(os.environ.get("IWP_SCREENSHOTS_DIR", Path(__file__).resolve().parents[3] / "test-results" / "screenshots"))
 
 
 @pytest.fixture(scope="session")
