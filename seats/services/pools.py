@@ -6,6 +6,7 @@ Only seats/services/assignments.py and seats/services/leases.py call these.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import date, datetime
 
@@ -219,12 +220,28 @@ def _audit_released(released, actor):
     )
 
 
+def audit_context(acting_user=None) -> dict:
+    """The actor and request details an audit record written by SQL carries (as auditlog's own would)."""
+    actor = current_actor(acting_user)
+    try:
+        context = auditlog_value.get()
+    except LookupError:
+        context = {}
+    return {
+        "actor": actor, "actor_id": actor.pk if actor else None,
+        "actor_email": getattr(actor, "email", None) if actor else None,
+        "cid": get_cid(), "remote_addr": context.get("remote_addr"),
+    }
+
+
 def _release_rows_pg(queryset, *, method, reason, acting_user, now, give_back) -> list:
-    """PostgreSQL: release, give the seats back to their pools and read the holders' names in one statement."""
+    """PostgreSQL, one statement: release the rows still held, write one audit record each, give the
+    seats back to their pools, and return the holders' names."""
     from organizations.models import Organization, Station, User
 
     model = queryset.model
-    actor = current_actor(acting_user)
+    audit = audit_context(acting_user)
+    actor = audit["actor"]
     sub_sql, sub_params = queryset.filter(released_at__isnull=True).order_by().values("pk").query.sql_with_params()
     is_assignment = model is SeatAssignment
     holder_cols = "user_id, station_id" if is_assignment else "user_id, session_key"
@@ -233,36 +250,55 @@ def _release_rows_pg(queryset, *, method, reason, acting_user, now, give_back) -
         " LEFT JOIN organizations_organization o ON o.id = s.organization_id"
         if is_assignment else ""
     )
-    names = ", s.name, o.name" if is_assignment else ""
+    names = ", s.name AS station_name, o.name AS org_name" if is_assignment else ""
+    holder = "COALESCE(named.username, named.station_name || ' (' || named.org_name || ')')" if is_assignment else "named.username"
+    changes = {
+        "released_at": ["None", str(now)],
+        "release_reason": ["", str(reason)],
+        "released_by": ["None", str(actor.pk) if actor else "None"],
+    }
     sql = (
         f"WITH rel AS (UPDATE {model._meta.db_table} SET released_at = %s, release_reason = %s, released_by_id = %s "
         f"WHERE id IN ({sub_sql}) AND released_at IS NULL "
-        f"RETURNING id, server_id, organization_id, license_type, {holder_cols}) "
-        f"SELECT rel.*, u.username{names} FROM rel LEFT JOIN organizations_user u ON u.id = rel.user_id{joins} ORDER BY rel.id"
+        f"RETURNING id, server_id, organization_id, license_type, {holder_cols}), "
+        f"named AS (SELECT rel.*, u.username AS username{names} FROM rel "
+        f"LEFT JOIN organizations_user u ON u.id = rel.user_id{joins}), "
+        "log AS (INSERT INTO auditlog_logentry (content_type_id, object_pk, object_id, object_repr, action, changes, "
+        "changes_text, actor_id, actor_email, cid, remote_addr, timestamp) "
+        "SELECT %s, named.id::text, named.id, "
+        f"(CASE named.license_type WHEN 'agent' THEN %s ELSE %s END) || ' → ' || COALESCE({holder}, ''), "
+        "%s, %s::jsonb, '', %s, %s, %s, %s, %s FROM named), "
+        "back AS (UPDATE seats_seatpool p SET in_use = p.in_use - c.n "
+        "FROM (SELECT server_id, license_type, count(*) AS n FROM rel GROUP BY server_id, license_type) c "
+        "WHERE %s AND p.server_id = c.server_id AND p.license_type = c.license_type AND p.method = %s) "
+        "SELECT * FROM named ORDER BY id"
     )
-    params = [now, reason, actor.pk if actor else None, *sub_params]
-    with transaction.atomic(savepoint=False):
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-        released = []
-        for row in rows:
-            pk, server_id, organization_id, license_type, user_id, extra, username = row[:7]
-            obj = model(
-                pk=pk, server_id=server_id, organization_id=organization_id, license_type=license_type,
-                released_at=now, release_reason=reason, released_by=actor,
-            )
-            if user_id is not None:
-                obj.user = User(pk=user_id, username=username)
-            if is_assignment:
-                if extra is not None:
-                    obj.station = Station(pk=extra, name=row[7], organization=Organization(name=row[8]))
-            else:
-                obj.session_key = extra
-            released.append(obj)
-        _audit_released(released, actor)
-        if give_back:  # last: the pool row stays locked only from here to the commit
-            pool_give_back(Counter((o.server_id, o.license_type, method) for o in released))
+    params = [
+        now, reason, audit["actor_id"], *sub_params,
+        ContentType.objects.get_for_model(model).pk,
+        str(LicenseType.AGENT.label), str(LicenseType.SUPERVISOR.label),
+        LogEntry.Action.UPDATE, json.dumps(changes), audit["actor_id"], audit["actor_email"], audit["cid"],
+        audit["remote_addr"], now,
+        give_back, method,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    released = []
+    for row in rows:
+        pk, server_id, organization_id, license_type, user_id, extra, username = row[:7]
+        obj = model(
+            pk=pk, server_id=server_id, organization_id=organization_id, license_type=license_type,
+            released_at=now, release_reason=reason, released_by=actor,
+        )
+        if user_id is not None:
+            obj.user = User(pk=user_id, username=username)
+        if is_assignment:
+            if extra is not None:
+                obj.station = Station(pk=extra, name=row[7], organization=Organization(name=row[8]))
+        else:
+            obj.session_key = extra
+        released.append(obj)
     return released
 
 
