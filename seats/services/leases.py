@@ -9,22 +9,25 @@ server; a second login supersedes the first (the earlier session is signed out) 
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 from importlib import import_module
 
+from auditlog.models import LogEntry
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from iwp_licensing.audit import acting_as
 from organizations.models import Server, Station, User
 
 from ..exceptions import LicenseLimitReached
-from ..models import Method, ReleaseReason, SeatAssignment, SeatDenial, SeatLease
+from ..models import DailySeatUsage, Method, ReleaseReason, SeatAssignment, SeatDenial, SeatLease
 from ..rules import SeatRequirement, user_seat_requirements
 from .pools import (
-    capacity, daily_usage_add_denial, daily_usage_raise_peak, license_label, organization_in_use, pool_take, refusal,
+    audit_context, capacity, daily_usage_add_denial, daily_usage_raise_peak, license_label, organization_in_use, pool_take, refusal,
     release_rows,
 )
 
@@ -85,17 +88,18 @@ WHERE p.server_id = %(server)s AND p.license_type = %(license)s AND p.method = '
       LIMIT 1), 0)
 RETURNING p.in_use, (
     SELECT count(*) FROM seats_seatlease l
-    WHERE l.organization_id = %(org)s AND l.license_type = %(license)s AND l.released_at IS NULL)
+    WHERE l.server_id = %(server)s AND l.license_type = %(license)s AND l.released_at IS NULL
+      AND l.organization_id = %(org)s)
 """
 
 
-def _take_one(*, req: SeatRequirement, day: date) -> tuple[bool, int, int | None, int | None]:
+def _take_one(*, req: SeatRequirement, day: date, fast: bool = True) -> tuple[bool, int, int | None, int | None]:
     """Take one Concurrent seat: (taken, in use after, seats of the organization after, capacity if computed).
 
     On PostgreSQL one statement reads the entitlement's capacity, decides, and counts the
     organization's seats; anything unusual (no pool row yet, full) goes through pool_take.
     """
-    if connection.vendor == "postgresql":
+    if fast and connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(_TAKE_ONE_SQL, {"server": req.server_id, "license": req.license_type, "org": req.organization_id, "day": day})
             row = cursor.fetchone()
@@ -109,6 +113,70 @@ def _take_one(*, req: SeatRequirement, day: date) -> tuple[bool, int, int | None
             method=CONCURRENT, license_type=req.license_type, organization_ids=[req.organization_id]
         ).get(req.organization_id, 0) + 1
     return taken, in_use, org_in_use, cap
+
+
+_ACQUIRE_SQL = """
+WITH take AS (
+  UPDATE seats_seatpool p SET in_use = p.in_use + 1
+  WHERE p.server_id = %(server)s AND p.license_type = %(license)s AND p.method = 'concurrent'
+    AND p.in_use + 1 <= COALESCE((
+        SELECT e.quantity * (100 + e.overage_percent) / 100
+        FROM seats_entitlement e JOIN seats_licensefile f ON f.id = e.license_file_id
+        WHERE f.server_id = %(server)s AND f.replaced_at IS NULL AND e.license_type = %(license)s
+          AND e.method = 'concurrent' AND e.starts_on <= %(day)s AND e.expires_on >= %(day)s
+        LIMIT 1), 0)
+  RETURNING p.in_use
+), lease AS (
+  INSERT INTO seats_seatlease (server_id, organization_id, license_type, user_id, session_key, acquired_at,
+                               last_seen_at, release_reason)
+  SELECT %(server)s, %(org)s, %(license)s, %(user)s, %(session)s, %(now)s, %(now)s, '' FROM take
+  RETURNING id
+), log AS (
+  INSERT INTO auditlog_logentry (content_type_id, object_pk, object_id, object_repr, action, changes, changes_text,
+                                 actor_id, actor_email, cid, remote_addr, timestamp)
+  SELECT %(ct)s, lease.id::text, lease.id, %(repr)s, %(action)s, %(changes)s::jsonb, '', %(actor)s, %(actor_email)s,
+         %(cid)s, %(remote_addr)s, %(now)s FROM lease
+)
+SELECT take.in_use, lease.id, (
+    SELECT count(*) FROM seats_seatlease l
+    WHERE l.server_id = %(server)s AND l.license_type = %(license)s AND l.released_at IS NULL
+      AND l.organization_id = %(org)s)
+FROM take, lease
+"""
+
+
+def _acquire_in_one_statement(*, user: User, req: SeatRequirement, session_key: str, now: datetime,
+                              day: date) -> SeatLease | None:
+    """PostgreSQL, one statement: read the capacity, take the seat from the pool, insert the lease and
+    its audit record, and count the organization's seats. None when the pool is full or has no row
+    yet (the caller then takes the long way, which creates the pool or refuses)."""
+    lease = SeatLease(
+        server_id=req.server_id, organization_id=req.organization_id, license_type=req.license_type,
+        user=user, session_key=session_key, acquired_at=now, last_seen_at=now,
+    )
+    audit = audit_context()
+    changes = {
+        "server": ["None", str(req.server_id)], "organization": ["None", str(req.organization_id)],
+        "license_type": ["None", req.license_type], "user": ["None", str(user.pk)],
+        "acquired_at": ["None", str(now)],
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_ACQUIRE_SQL, {
+            "server": req.server_id, "license": req.license_type, "org": req.organization_id, "day": day,
+            "user": user.pk, "session": session_key, "now": now, "ct": ContentType.objects.get_for_model(SeatLease).pk,
+            "repr": str(lease), "action": LogEntry.Action.CREATE, "changes": json.dumps(changes),
+            "actor": audit["actor_id"], "actor_email": audit["actor_email"], "cid": audit["cid"],
+            "remote_addr": audit["remote_addr"],
+        })
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    in_use, lease.pk, org_before = row
+    lease._peaks = dict(
+        day=day, server_id=req.server_id, license_type=req.license_type, method=CONCURRENT, server_in_use=in_use,
+        organization_in_use={req.organization_id: org_before + 1},
+    )
+    return lease
 
 
 def _acquire_one(*, user: User, req: SeatRequirement, existing: tuple[int, str] | None, session_key: str,
@@ -127,7 +195,11 @@ def _acquire_one(*, user: User, req: SeatRequirement, existing: tuple[int, str] 
             return SeatLease.objects.create(**new_lease)
     elif existing is not None:  # the user's role changed since: their old seat is of the wrong license
         _release(SeatLease.objects.filter(pk=existing[0]), reason=ReleaseReason.ROLE_CHANGE, now=now)
-    taken, in_use, org_in_use, cap = _take_one(req=req, day=day)
+    if connection.vendor == "postgresql":
+        lease = _acquire_in_one_statement(user=user, req=req, session_key=session_key, now=now, day=day)
+        if lease is not None:
+            return lease
+    taken, in_use, org_in_use, cap = _take_one(req=req, day=day, fast=False)
     if not taken:
         # Correctness never waits for the sweeper: reclaim this pool's idle seats, then try once more.
         idle = SeatLease.objects.active().filter(
@@ -160,15 +232,54 @@ def _lock_user_and_find_leases(user: User) -> dict[int, tuple[int, str]]:
     return {server_id: (lease_id, license_type) for lease_id, server_id, license_type in rows}
 
 
+_DENIAL_SQL = """
+WITH denial AS (
+  INSERT INTO seats_seatdenial (server_id, organization_id, license_type, method, user_id, message, created_at)
+  VALUES (%(server)s, %(org)s, %(license)s, %(method)s, %(user)s, %(message)s, %(now)s)
+  RETURNING id
+), counted AS (
+  UPDATE seats_dailyseatusage SET denials = denials + 1
+  WHERE id IN (
+    -- lock the server's row before the organization's, as every writer of these rows does
+    SELECT id FROM seats_dailyseatusage
+    WHERE day = %(day)s AND server_id = %(server)s AND license_type = %(license)s AND method = %(method)s
+      AND (organization_id IS NULL OR organization_id = %(org)s)
+    ORDER BY organization_id NULLS FIRST FOR UPDATE)
+  RETURNING organization_id
+)
+SELECT (SELECT id FROM denial), (SELECT count(*) FROM counted)
+"""
+
+
 def denial_record(*, user: User | None, server_id: int, organization_id: int | None, license_type: str, method: str,
                   message: str, day: date | None = None) -> SeatDenial:
     """Record one refused seat (who, which license, which server, when) and count it in today's usage."""
     day = day or timezone.localdate()
+    now = timezone.now()
+    fields = dict(
+        server_id=server_id, organization_id=organization_id, license_type=license_type, method=method,
+        user=user, message=message[:300],
+    )
     with transaction.atomic():
-        denial = SeatDenial.objects.create(
-            server_id=server_id, organization_id=organization_id, license_type=license_type, method=method,
-            user=user, message=message[:300],
-        )
+        if connection.vendor == "postgresql":
+            # One statement: the denial and today's two counters (the server's and the organization's).
+            with connection.cursor() as cursor:
+                cursor.execute(_DENIAL_SQL, {
+                    "server": server_id, "org": organization_id, "license": license_type, "method": method,
+                    "user": user.pk if user else None, "message": message[:300], "now": now, "day": day,
+                })
+                denial_id, counted = cursor.fetchone()
+            if counted == (2 if organization_id is not None else 1):
+                return SeatDenial(pk=denial_id, created_at=now, **fields)
+            # First refusal of the day: a counter row is missing. Undo the partial count, take the long way.
+            DailySeatUsage.objects.filter(
+                day=day, server_id=server_id, license_type=license_type, method=method,
+            ).filter(Q(organization__isnull=True) | Q(organization_id=organization_id)).update(denials=F("denials") - 1)
+            daily_usage_add_denial(
+                day=day, server_id=server_id, organization_id=organization_id, license_type=license_type, method=method
+            )
+            return SeatDenial(pk=denial_id, created_at=now, **fields)
+        denial = SeatDenial.objects.create(**fields)
         daily_usage_add_denial(
             day=day, server_id=server_id, organization_id=organization_id, license_type=license_type, method=method
         )
