@@ -60,8 +60,19 @@ def setup(seats: int, workers: int):
         Membership.objects.get_or_create(user=user, organization=org)
         users.append(user.pk)
     SeatPool.objects.get_or_create(server=server, license_type="agent", method="concurrent")
-    connection.close()
+    vacuum()
     return server.pk, org.pk, users
+
+
+def vacuum():
+    """Start each path on clean tables: the reset above and the previous path leave dead rows and index entries."""
+    from django.db import connection
+
+    connection.close()
+    with connection.cursor() as cur:  # autocommit: VACUUM cannot run in a transaction
+        for table in ("seats_seatlease", "seats_seatpool", "seats_dailyseatusage", "seats_seatdenial", "auditlog_logentry"):
+            cur.execute(f"VACUUM ANALYZE {table}")
+    connection.close()
 
 
 def service_worker(user_id, seconds, start, out):
@@ -176,6 +187,7 @@ def main():
     server_id, org_id, users = setup(args.seats, args.workers)
     rows = {}
     for kind in ("service", "raw"):
+        vacuum()
         rows[kind] = run(kind, users, args.seconds, server_id, org_id, args.seats)
         django.db.connections.close_all()
         from seats.models import SeatLease, SeatPool

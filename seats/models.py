@@ -250,6 +250,8 @@ class SeatLease(models.Model):
         indexes = [
             models.Index(fields=["server", "license_type"], condition=Q(released_at__isnull=True), name="seatlease_active_pool"),
             models.Index(fields=["last_seen_at"], condition=Q(released_at__isnull=True), name="seatlease_active_last_seen"),
+            # Logout finds the seat by its session: without this it walks every active lease.
+            models.Index(fields=["session_key"], condition=Q(released_at__isnull=True), name="seatlease_active_session"),
             models.Index(fields=["organization", "license_type"], name="seatlease_org_license"),
         ]
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
+from django.db import connection
+
 from organizations.models import Membership, User
 
 from .models import LicenseType, Method
@@ -41,12 +43,22 @@ def seat_requirements(*, user_ids: Iterable[int], server_id: int | None = None) 
     The seat is counted for the organization whose membership decided the license (the first by
     name among the supervisor memberships, or among all memberships when none is a supervisor).
     """
-    qs = Membership.objects.filter(user_id__in=list(user_ids), organization__is_active=True)
-    if server_id is not None:
-        qs = qs.filter(organization__server_id=server_id)
-    rows = qs.order_by("user_id", "organization__server_id", "organization__name", "organization_id").values_list(
-        "user_id", "organization__server_id", "organization_id", "role"
+    user_ids = list(user_ids)
+    if not user_ids:
+        return {}
+    # Plain SQL: every login runs this, and compiling the equivalent queryset cost more than the query.
+    sql = (
+        "SELECT m.user_id, o.server_id, o.id, m.role FROM organizations_membership m "
+        "JOIN organizations_organization o ON o.id = m.organization_id "
+        f"WHERE m.user_id IN ({', '.join(['%s'] * len(user_ids))}) AND o.is_active"
     )
+    params = [*user_ids]
+    if server_id is not None:
+        sql += " AND o.server_id = %s"
+        params.append(server_id)
+    with connection.cursor() as cursor:
+        cursor.execute(sql + " ORDER BY m.user_id, o.server_id, o.name, o.id", params)
+        rows = cursor.fetchall()
     grouped: dict[tuple[int, int], list[tuple[int, str]]] = {}
     for user_id, srv, org, role in rows:
         grouped.setdefault((user_id, srv), []).append((org, role))

@@ -66,8 +66,8 @@ def sessions_end(session_keys) -> None:
 
 
 def _release(queryset, *, reason: str, acting_user=None, now=None, end_sessions: bool = True,
-             give_back: bool = True) -> list[SeatLease]:
-    released = release_rows(queryset, reason=reason, acting_user=acting_user, now=now, give_back=give_back)
+             give_back: bool = True, ids_sql=None) -> list[SeatLease]:
+    released = release_rows(queryset, reason=reason, acting_user=acting_user, now=now, give_back=give_back, ids_sql=ids_sql)
     if end_sessions and released:
         keys = [lease.session_key for lease in released]
         if hasattr(import_module(settings.SESSION_ENGINE).SessionStore, "get_model_class"):
@@ -227,8 +227,16 @@ def _lock_user_and_find_leases(user: User) -> dict[int, tuple[int, str]]:
     Two statements on purpose: the read must take its snapshot after the lock is granted, to see
     the lease a login that held the lock just committed.
     """
-    User.objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk").first()
-    rows = SeatLease.objects.active().filter(user=user).values_list("id", "server_id", "license_type")
+    if connection.vendor == "postgresql":  # the login hot path: plain SQL, no ORM compilation per call
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id FROM organizations_user WHERE id = %s FOR NO KEY UPDATE", [user.pk])
+            cursor.execute(
+                "SELECT id, server_id, license_type FROM seats_seatlease WHERE user_id = %s AND released_at IS NULL", [user.pk]
+            )
+            rows = cursor.fetchall()
+    else:
+        User.objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk").first()
+        rows = SeatLease.objects.active().filter(user=user).values_list("id", "server_id", "license_type")
     return {server_id: (lease_id, license_type) for lease_id, server_id, license_type in rows}
 
 
@@ -314,10 +322,10 @@ def lease_acquire(*, user: User, session_key: str = "", acting_user=None, now: d
                         now=now, day=day,
                     ))
             # Today's high-water mark: GREATEST() commutes, so writing it after the commit keeps it exact.
+            # (daily_usage_raise_peak opens a transaction only when it writes: most logins don't.)
             for lease in leases:
                 if getattr(lease, "_peaks", None):
-                    with transaction.atomic():
-                        daily_usage_raise_peak(**lease._peaks)
+                    daily_usage_raise_peak(**lease._peaks)
             return leases
         except LicenseLimitReached as exc:
             denial_record(
@@ -354,8 +362,11 @@ def lease_release(*, session_key: str | None = None, leases=None, user: User | N
         qs = qs.filter(user=user)
     if session_key is None and leases is None and user is None:
         raise ValueError("lease_release needs a session_key, leases or a user")
+    ids_sql = None
+    if session_key is not None and leases is None and user is None:  # logout, the hot path: no ORM compilation
+        ids_sql = ("SELECT id FROM seats_seatlease WHERE session_key = %s AND released_at IS NULL", [session_key])
     with transaction.atomic(), acting_as(acting_user):
-        return _release(qs, reason=reason, acting_user=acting_user, now=now, end_sessions=end_sessions)
+        return _release(qs, reason=reason, acting_user=acting_user, now=now, end_sessions=end_sessions, ids_sql=ids_sql)
 
 
 def lease_release_idle(*, now: datetime | None = None) -> int:

@@ -159,18 +159,21 @@ def audit_bulk(objects, *, action: int, changes_of, acting_user=None) -> None:
     )
 
 
-def release_rows(queryset, *, reason: str, acting_user=None, now: datetime | None = None, give_back: bool = True) -> list:
+def release_rows(queryset, *, reason: str, acting_user=None, now: datetime | None = None, give_back: bool = True,
+                 ids_sql: tuple[str, list] | None = None) -> list:
     """Release the active seats of ``queryset`` (SeatAssignment or SeatLease) exactly once each.
 
     One conditional UPDATE (``released_at IS NULL``) decides which rows this call releases; a
     racing release of the same seat gets nothing back and changes nothing. The pools get the
     seats back, and each release gets an audit record naming who did it. Returns the released rows.
+    ``ids_sql`` (PostgreSQL only) is the same selection as plain SQL, for hot paths such as logout.
     """
     model = queryset.model
     method = Method.ASSIGNABLE.value if model is SeatAssignment else Method.CONCURRENT.value
     now = now or timezone.now()
     if connection.vendor == "postgresql":
-        return _release_rows_pg(queryset, method=method, reason=reason, acting_user=acting_user, now=now, give_back=give_back)
+        return _release_rows_pg(queryset, method=method, reason=reason, acting_user=acting_user, now=now,
+                                give_back=give_back, ids_sql=ids_sql)
     related = ["user", "station"] if model is SeatAssignment else ["user"]
     candidates = {obj.pk: obj for obj in queryset.filter(released_at__isnull=True).select_related(*related)}
     if not candidates:
@@ -234,7 +237,7 @@ def audit_context(acting_user=None) -> dict:
     }
 
 
-def _release_rows_pg(queryset, *, method, reason, acting_user, now, give_back) -> list:
+def _release_rows_pg(queryset, *, method, reason, acting_user, now, give_back, ids_sql=None) -> list:
     """PostgreSQL, one statement: release the rows still held, write one audit record each, give the
     seats back to their pools, and return the holders' names."""
     from organizations.models import Organization, Station, User
@@ -242,7 +245,10 @@ def _release_rows_pg(queryset, *, method, reason, acting_user, now, give_back) -
     model = queryset.model
     audit = audit_context(acting_user)
     actor = audit["actor"]
-    sub_sql, sub_params = queryset.filter(released_at__isnull=True).order_by().values("pk").query.sql_with_params()
+    if ids_sql is not None:
+        sub_sql, sub_params = ids_sql
+    else:
+        sub_sql, sub_params = queryset.filter(released_at__isnull=True).order_by().values("pk").query.sql_with_params()
     is_assignment = model is SeatAssignment
     holder_cols = "user_id, station_id" if is_assignment else "user_id, session_key"
     joins = (
