@@ -3,7 +3,9 @@
 K Concurrent seats, N worker processes (separate connections) logging in and out for a fixed
 time. The service path calls lease_acquire / lease_release (as SeatLoginView and SeatLogoutView
 do); the raw path runs one conditional ``UPDATE seats_seatpool ... WHERE in_use < K`` plus the
-INSERT of the lease (and the release UPDATEs) on the same tables. A sampler process counts the
+INSERT of the lease (and the release UPDATEs) on the same tables; the raw+audit path adds the rows
+the product requires of every check-out (an audit record at take and at release, a denial row
+when refused), so its ratio is the cost of the service layer itself. A sampler process counts the
 active seats from its own connection throughout; the most ever held must be <= K.
 
 Usage (PostgreSQL; the database is created and migrated if needed, and its seat data reset):
@@ -100,8 +102,25 @@ def service_worker(user_id, seconds, start, out):
     out.put((lat, denied))
 
 
-def raw_worker(user_id, seconds, start, out, server_id, org_id, seats):
+AUDIT_SQL = (
+    "INSERT INTO auditlog_logentry (content_type_id, object_pk, object_id, object_repr, action, changes, changes_text, "
+    "actor_id, timestamp) VALUES (%s, %s, %s, 'Agent access (IWP_Agent) → bench', %s, %s::jsonb, '', %s, now())"
+)
+DENIAL_SQL = (
+    "INSERT INTO seats_seatdenial (server_id, organization_id, license_type, method, user_id, message, created_at) "
+    "VALUES (%s, %s, 'agent', 'concurrent', %s, 'no seat', now())"
+)
+
+
+def raw_worker(user_id, seconds, start, out, server_id, org_id, seats, audited=False):
+    """The minimal SQL; ``audited`` also writes the rows the product requires of every check-out:
+    an audit record when the seat is taken and when it is released, a denial when refused."""
+    from django.contrib.contenttypes.models import ContentType
     from django.db import connection
+
+    from seats.models import SeatLease
+
+    ct = ContentType.objects.get_for_model(SeatLease).pk
 
     lat, denied = [], 0
     with connection.cursor() as cur:
@@ -116,6 +135,8 @@ def raw_worker(user_id, seconds, start, out, server_id, org_id, seats):
             )
             if cur.fetchone() is None:
                 cur.execute("ROLLBACK")
+                if audited:
+                    cur.execute(DENIAL_SQL, [server_id, org_id, user_id])
                 denied += 1
                 continue
             cur.execute(
@@ -124,12 +145,16 @@ def raw_worker(user_id, seconds, start, out, server_id, org_id, seats):
                 [server_id, org_id, user_id],
             )
             lease_id = cur.fetchone()[0]
+            if audited:
+                cur.execute(AUDIT_SQL, [ct, str(lease_id), lease_id, 0, '{"user": ["None", "x"]}', user_id])
             cur.execute("COMMIT")
             lat.append(time.perf_counter() - t0)
             cur.execute("BEGIN")
             cur.execute("UPDATE seats_seatlease SET released_at = now(), release_reason = 'logout' WHERE id = %s AND released_at IS NULL", [lease_id])
             if cur.rowcount:
                 cur.execute("UPDATE seats_seatpool SET in_use = in_use - 1 WHERE server_id = %s AND license_type = 'agent' AND method = 'concurrent'", [server_id])
+                if audited:
+                    cur.execute(AUDIT_SQL, [ct, str(lease_id), lease_id, 1, '{"release_reason": ["", "logout"]}', user_id])
             cur.execute("COMMIT")
     connection.close()
     out.put((lat, denied))
@@ -158,7 +183,8 @@ def run(kind, users, seconds, server_id, org_id, seats):
     if kind == "service":
         procs = [ctx.Process(target=service_worker, args=(u, seconds, start, out)) for u in users]
     else:
-        procs = [ctx.Process(target=raw_worker, args=(u, seconds, start, out, server_id, org_id, seats)) for u in users]
+        audited = kind == "raw+audit"
+        procs = [ctx.Process(target=raw_worker, args=(u, seconds, start, out, server_id, org_id, seats, audited)) for u in users]
     watcher = ctx.Process(target=sampler, args=(server_id, stop, sample_out))
     watcher.start()
     for p in procs:
@@ -186,7 +212,7 @@ def main():
     django.setup()
     server_id, org_id, users = setup(args.seats, args.workers)
     rows = {}
-    for kind in ("service", "raw"):
+    for kind in ("service", "raw", "raw+audit"):
         vacuum()
         rows[kind] = run(kind, users, args.seconds, server_id, org_id, args.seats)
         django.db.connections.close_all()
@@ -198,10 +224,10 @@ def main():
     for kind, r in rows.items():
         ok = "yes" if r["most"] <= args.seats else "NO"
         print(f"{kind:<10}{r['rate']:>14.0f}{r['p50']:>9.2f}{r['p95']:>9.2f}{r['most']:>10}{ok:>6}{r['denied']:>9}{r['samples']:>9}")
-    ratio = rows["service"]["rate"] / rows["raw"]["rate"] if rows["raw"]["rate"] else 0
-    print(f"service / raw throughput: {ratio:.2f} (target >= 0.50); over-allocated seats: "
-          f"{max(0, max(r['most'] for r in rows.values()) - args.seats)}")
-
+    for base in ("raw", "raw+audit"):
+        ratio = rows["service"]["rate"] / rows[base]["rate"] if rows[base]["rate"] else 0
+        print(f"service / {base} throughput: {ratio:.2f} (target >= 0.50)")
+    print(f"over-allocated seats: {max(0, max(r['most'] for r in rows.values()) - args.seats)}")
 
 if __name__ == "__main__":
     main()

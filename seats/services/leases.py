@@ -27,7 +27,7 @@ from ..exceptions import LicenseLimitReached
 from ..models import DailySeatUsage, Method, ReleaseReason, SeatAssignment, SeatDenial, SeatLease
 from ..rules import SeatRequirement, user_seat_requirements
 from .pools import (
-    audit_context, capacity, daily_usage_add_denial, daily_usage_raise_peak, license_label, organization_in_use, pool_take, refusal,
+    audit_context, bump_daily_usage, capacity, daily_usage_add_denial, daily_usage_raise_peak, license_label, organization_in_use, pool_take, refusal,
     release_rows,
 )
 
@@ -137,19 +137,28 @@ WITH take AS (
   SELECT %(ct)s, lease.id::text, lease.id, %(repr)s, %(action)s, %(changes)s::jsonb, '', %(actor)s, %(actor_email)s,
          %(cid)s, %(remote_addr)s, %(now)s FROM lease
 )
-SELECT take.in_use, lease.id, (
+SELECT (SELECT in_use FROM take), (SELECT id FROM lease), (
     SELECT count(*) FROM seats_seatlease l
     WHERE l.server_id = %(server)s AND l.license_type = %(license)s AND l.released_at IS NULL
-      AND l.organization_id = %(org)s)
-FROM take, lease
+      AND l.organization_id = %(org)s),
+  -- when refused: the pool as it stands, the capacity and the server's name, for the message
+  (SELECT in_use FROM seats_seatpool WHERE server_id = %(server)s AND license_type = %(license)s AND method = 'concurrent'),
+  COALESCE((
+    SELECT e.quantity * (100 + e.overage_percent) / 100
+    FROM seats_entitlement e JOIN seats_licensefile f ON f.id = e.license_file_id
+    WHERE f.server_id = %(server)s AND f.replaced_at IS NULL AND e.license_type = %(license)s
+      AND e.method = 'concurrent' AND e.starts_on <= %(day)s AND e.expires_on >= %(day)s
+    LIMIT 1), 0),
+  (SELECT server_id FROM organizations_server WHERE id = %(server)s)
 """
 
 
 def _acquire_in_one_statement(*, user: User, req: SeatRequirement, session_key: str, now: datetime,
-                              day: date) -> SeatLease | None:
+                              day: date) -> SeatLease | LicenseLimitReached | None:
     """PostgreSQL, one statement: read the capacity, take the seat from the pool, insert the lease and
-    its audit record, and count the organization's seats. None when the pool is full or has no row
-    yet (the caller then takes the long way, which creates the pool or refuses)."""
+    its audit record, and count the organization's seats. When the pool is full, the refusal to
+    raise (naming the server and "N of N in use"); None when the pool has no row yet (the caller
+    then takes the long way, which creates it)."""
     lease = SeatLease(
         server_id=req.server_id, organization_id=req.organization_id, license_type=req.license_type,
         user=user, session_key=session_key, acquired_at=now, last_seen_at=now,
@@ -168,10 +177,16 @@ def _acquire_in_one_statement(*, user: User, req: SeatRequirement, session_key: 
             "actor": audit["actor_id"], "actor_email": audit["actor_email"], "cid": audit["cid"],
             "remote_addr": audit["remote_addr"],
         })
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    in_use, lease.pk, org_before = row
+        in_use, lease.pk, org_before, pool_in_use, cap, server_name = cursor.fetchone()
+    if lease.pk is None:
+        if pool_in_use is None or pool_in_use + 1 <= cap:
+            # No pool row yet (the long way creates it), or the UPDATE waited for a racer's commit and
+            # saw a fuller pool than this statement's snapshot: the long way reads it again, and retries.
+            return None
+        return refusal(
+            server=Server(pk=req.server_id, server_id=server_name), license_type=req.license_type, method=CONCURRENT,
+            in_use=pool_in_use, capacity=cap, who="Try again when someone logs out.",
+        )
     lease._peaks = dict(
         day=day, server_id=req.server_id, license_type=req.license_type, method=CONCURRENT, server_in_use=in_use,
         organization_in_use={req.organization_id: org_before + 1},
@@ -195,18 +210,28 @@ def _acquire_one(*, user: User, req: SeatRequirement, existing: tuple[int, str] 
             return SeatLease.objects.create(**new_lease)
     elif existing is not None:  # the user's role changed since: their old seat is of the wrong license
         _release(SeatLease.objects.filter(pk=existing[0]), reason=ReleaseReason.ROLE_CHANGE, now=now)
+    full = None
     if connection.vendor == "postgresql":
-        lease = _acquire_in_one_statement(user=user, req=req, session_key=session_key, now=now, day=day)
-        if lease is not None:
-            return lease
-    taken, in_use, org_in_use, cap = _take_one(req=req, day=day, fast=False)
+        result = _acquire_in_one_statement(user=user, req=req, session_key=session_key, now=now, day=day)
+        if isinstance(result, SeatLease):
+            return result
+        full = result
+    if full is None:
+        taken, in_use, org_in_use, cap = _take_one(req=req, day=day, fast=False)
+    else:
+        taken = False
     if not taken:
         # Correctness never waits for the sweeper: reclaim this pool's idle seats, then try once more.
-        idle = SeatLease.objects.active().filter(
-            server_id=req.server_id, license_type=req.license_type, last_seen_at__lt=idle_cutoff(now)
+        cutoff = idle_cutoff(now)
+        idle = SeatLease.objects.active().filter(server_id=req.server_id, license_type=req.license_type, last_seen_at__lt=cutoff)
+        idle_sql = (
+            "SELECT id FROM seats_seatlease WHERE server_id = %s AND license_type = %s AND released_at IS NULL "
+            "AND last_seen_at < %s", [req.server_id, req.license_type, cutoff],
         )
-        if _release(idle, reason=ReleaseReason.IDLE, now=now):
+        if _release(idle, reason=ReleaseReason.IDLE, now=now, ids_sql=idle_sql):
             taken, in_use, org_in_use, cap = _take_one(req=req, day=day)
+        elif full is not None:
+            raise full
     if not taken:
         raise refusal(
             server=Server.objects.get(pk=req.server_id), license_type=req.license_type, method=CONCURRENT,
@@ -255,7 +280,8 @@ WITH denial AS (
     ORDER BY organization_id NULLS FIRST FOR UPDATE)
   RETURNING organization_id
 )
-SELECT (SELECT id FROM denial), (SELECT count(*) FROM counted)
+SELECT (SELECT id FROM denial), (SELECT count(*) FROM counted WHERE organization_id IS NULL),
+       (SELECT count(*) FROM counted WHERE organization_id IS NOT NULL)
 """
 
 
@@ -276,16 +302,15 @@ def denial_record(*, user: User | None, server_id: int, organization_id: int | N
                     "server": server_id, "org": organization_id, "license": license_type, "method": method,
                     "user": user.pk if user else None, "message": message[:300], "now": now, "day": day,
                 })
-                denial_id, counted = cursor.fetchone()
-            if counted == (2 if organization_id is not None else 1):
-                return SeatDenial(pk=denial_id, created_at=now, **fields)
-            # First refusal of the day: a counter row is missing. Undo the partial count, take the long way.
-            DailySeatUsage.objects.filter(
-                day=day, server_id=server_id, license_type=license_type, method=method,
-            ).filter(Q(organization__isnull=True) | Q(organization_id=organization_id)).update(denials=F("denials") - 1)
-            daily_usage_add_denial(
-                day=day, server_id=server_id, organization_id=organization_id, license_type=license_type, method=method
-            )
+                denial_id, server_counted, organization_counted = cursor.fetchone()
+            # The first refusal of the day finds a counter row missing: count it there the long way
+            # (each row is counted exactly once: no undo that a racer creating the row could skew).
+            if not server_counted:
+                bump_daily_usage(day=day, server_id=server_id, organization_id=None, license_type=license_type,
+                                 method=method, denials=1)
+            if organization_id is not None and not organization_counted:
+                bump_daily_usage(day=day, server_id=server_id, organization_id=organization_id,
+                                 license_type=license_type, method=method, denials=1)
             return SeatDenial(pk=denial_id, created_at=now, **fields)
         denial = SeatDenial.objects.create(**fields)
         daily_usage_add_denial(

@@ -308,7 +308,7 @@ def _release_rows_pg(queryset, *, method, reason, acting_user, now, give_back, i
     return released
 
 
-def _bump(*, day: date, server_id: int, organization_id: int | None, license_type: str, method: str, **updates) -> None:
+def bump_daily_usage(*, day: date, server_id: int, organization_id: int | None, license_type: str, method: str, **updates) -> None:
     key = {"day": day, "server_id": server_id, "license_type": license_type, "method": method}
     key["organization_id"] = organization_id
     lookup = {**key}
@@ -341,7 +341,7 @@ def daily_usage_raise_peak(*, day: date, server_id: int, license_type: str, meth
         if _peak_written.get(key, -1) >= n:
             continue  # this process already raised it at least this high today: GREATEST() would not change it
         with transaction.atomic():
-            _bump(day=day, server_id=server_id, organization_id=organization_id, license_type=license_type, method=method, peak=n)
+            bump_daily_usage(day=day, server_id=server_id, organization_id=organization_id, license_type=license_type, method=method, peak=n)
         transaction.on_commit(lambda key=key, n=n: _peak_written.__setitem__(key, max(n, _peak_written.get(key, -1))))
 
 
@@ -351,9 +351,9 @@ _peak_written: dict[tuple, int] = {}
 
 def daily_usage_add_denial(*, day: date, server_id: int, organization_id: int | None, license_type: str, method: str) -> None:
     """Count one refused seat today for the server and for the organization."""
-    _bump(day=day, server_id=server_id, organization_id=None, license_type=license_type, method=method, denials=1)
+    bump_daily_usage(day=day, server_id=server_id, organization_id=None, license_type=license_type, method=method, denials=1)
     if organization_id is not None:
-        _bump(day=day, server_id=server_id, organization_id=organization_id, license_type=license_type, method=method, denials=1)
+        bump_daily_usage(day=day, server_id=server_id, organization_id=organization_id, license_type=license_type, method=method, denials=1)
 
 
 def organization_in_use(*, method: str, license_type: str, organization_ids) -> dict[int, int]:
