@@ -27,7 +27,7 @@ from ..exceptions import LicenseLimitReached
 from ..models import DailySeatUsage, Method, ReleaseReason, SeatAssignment, SeatDenial, SeatLease
 from ..rules import SeatRequirement, user_seat_requirements
 from .pools import (
-    audit_context, bump_daily_usage, capacity, daily_usage_add_denial, daily_usage_raise_peak, license_label, organization_in_use, pool_take, refusal,
+    audit_context, capacity, daily_usage_raise_peak, license_label, organization_in_use, pool_take, refusal,
     release_rows,
 )
 
@@ -265,58 +265,18 @@ def _lock_user_and_find_leases(user: User) -> dict[int, tuple[int, str]]:
     return {server_id: (lease_id, license_type) for lease_id, server_id, license_type in rows}
 
 
-_DENIAL_SQL = """
-WITH denial AS (
-  INSERT INTO seats_seatdenial (server_id, organization_id, license_type, method, user_id, message, created_at)
-  VALUES (%(server)s, %(org)s, %(license)s, %(method)s, %(user)s, %(message)s, %(now)s)
-  RETURNING id
-), counted AS (
-  UPDATE seats_dailyseatusage SET denials = denials + 1
-  WHERE id IN (
-    -- lock the server's row before the organization's, as every writer of these rows does
-    SELECT id FROM seats_dailyseatusage
-    WHERE day = %(day)s AND server_id = %(server)s AND license_type = %(license)s AND method = %(method)s
-      AND (organization_id IS NULL OR organization_id = %(org)s)
-    ORDER BY organization_id NULLS FIRST FOR UPDATE)
-  RETURNING organization_id
-)
-SELECT (SELECT id FROM denial), (SELECT count(*) FROM counted WHERE organization_id IS NULL),
-       (SELECT count(*) FROM counted WHERE organization_id IS NOT NULL)
-"""
-
-
 def denial_record(*, user: User | None, server_id: int, organization_id: int | None, license_type: str, method: str,
-                  message: str, day: date | None = None) -> SeatDenial:
-    """Record one refused seat (who, which license, which server, when) and count it in today's usage."""
-    day = day or timezone.localdate()
-    now = timezone.now()
-    fields = dict(
+                  message: str) -> SeatDenial:
+    """Record one refused seat: who, which license, which server, when.
+
+    One INSERT and no shared counter: refusals come in bursts exactly when seats run out, and a
+    counter row updated by each of them made every refused login queue on its lock. The day's
+    totals per server and organization are counted from these rows (the usage snapshot, the portal).
+    """
+    return SeatDenial.objects.create(
         server_id=server_id, organization_id=organization_id, license_type=license_type, method=method,
         user=user, message=message[:300],
     )
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # One statement: the denial and today's two counters (the server's and the organization's).
-            with connection.cursor() as cursor:
-                cursor.execute(_DENIAL_SQL, {
-                    "server": server_id, "org": organization_id, "license": license_type, "method": method,
-                    "user": user.pk if user else None, "message": message[:300], "now": now, "day": day,
-                })
-                denial_id, server_counted, organization_counted = cursor.fetchone()
-            # The first refusal of the day finds a counter row missing: count it there the long way
-            # (each row is counted exactly once: no undo that a racer creating the row could skew).
-            if not server_counted:
-                bump_daily_usage(day=day, server_id=server_id, organization_id=None, license_type=license_type,
-                                 method=method, denials=1)
-            if organization_id is not None and not organization_counted:
-                bump_daily_usage(day=day, server_id=server_id, organization_id=organization_id,
-                                 license_type=license_type, method=method, denials=1)
-            return SeatDenial(pk=denial_id, created_at=now, **fields)
-        denial = SeatDenial.objects.create(**fields)
-        daily_usage_add_denial(
-            day=day, server_id=server_id, organization_id=organization_id, license_type=license_type, method=method
-        )
-    return denial
 
 
 def lease_acquire(*, user: User, session_key: str = "", acting_user=None, now: datetime | None = None,
@@ -355,7 +315,7 @@ def lease_acquire(*, user: User, session_key: str = "", acting_user=None, now: d
         except LicenseLimitReached as exc:
             denial_record(
                 user=user, server_id=current.server_id, organization_id=current.organization_id,
-                license_type=current.license_type, method=CONCURRENT, message=exc.message, day=day,
+                license_type=current.license_type, method=CONCURRENT, message=exc.message,
             )
             raise
         except IntegrityError:

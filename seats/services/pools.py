@@ -1,5 +1,5 @@
 """The pieces both seat methods share: the pool counter, releasing rows exactly once, the audit
-records of bulk writes, and the live upkeep of DailySeatUsage (peak and denials).
+records of bulk writes, and the live upkeep of DailySeatUsage's peak.
 
 Only seats/services/assignments.py and seats/services/leases.py call these.
 """
@@ -317,7 +317,6 @@ def bump_daily_usage(*, day: date, server_id: int, organization_id: int | None, 
         lookup["organization__isnull"] = True
     expressions = {
         "peak": lambda v: Greatest("peak", Value(v)),
-        "denials": lambda v: F("denials") + v,
     }
     update = {field: expressions[field](value) for field, value in updates.items()}
     if DailySeatUsage.objects.filter(**lookup).update(**update):
@@ -347,13 +346,6 @@ def daily_usage_raise_peak(*, day: date, server_id: int, license_type: str, meth
 
 # Per process: the peaks this process has committed (a lower bound of the stored peak, so skipping is safe).
 _peak_written: dict[tuple, int] = {}
-
-
-def daily_usage_add_denial(*, day: date, server_id: int, organization_id: int | None, license_type: str, method: str) -> None:
-    """Count one refused seat today for the server and for the organization."""
-    bump_daily_usage(day=day, server_id=server_id, organization_id=None, license_type=license_type, method=method, denials=1)
-    if organization_id is not None:
-        bump_daily_usage(day=day, server_id=server_id, organization_id=organization_id, license_type=license_type, method=method, denials=1)
 
 
 def organization_in_use(*, method: str, license_type: str, organization_ids) -> dict[int, int]:

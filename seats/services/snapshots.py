@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from django.db import connection, transaction
 from django.db.models import Count, F
+from django.utils import timezone
 
 from organizations.models import Organization
-from seats.models import ACCESS_TYPES, COUNTED_TYPES, DailySeatUsage, Entitlement, Method, SeatAssignment, SeatLease
+from seats.models import ACCESS_TYPES, COUNTED_TYPES, DailySeatUsage, Entitlement, Method, SeatAssignment, SeatDenial, SeatLease
 from seats.selectors import usage_by_server
 
 _KEY_FIELDS = ["day", "server", "organization", "license_type", "method"]
@@ -20,8 +21,8 @@ def usage_snapshot_take(*, day: date) -> int:
 
     One row per server, license and method (organization empty: the whole server) and per active
     organization and access license/method (``licensed`` there is the server's count, which its
-    organizations share). ``denials`` and the live ``peak`` are kept by login; this only raises
-    ``peak``. Idempotent; a fixed number of queries. Returns the number of rows written.
+    organizations share), and ``denials``: the day's SeatDenial rows. The live ``peak`` is kept by
+    login; this only raises it. Idempotent; a fixed number of queries. Returns the number of rows written.
     """
     licensed: dict[tuple[int, str, str], int] = {}
     for server_id, license_type, method, quantity in (
@@ -37,12 +38,22 @@ def usage_snapshot_take(*, day: date) -> int:
         for row in qs.values("server_id", "organization_id", "license_type").annotate(n=Count("id")).order_by():
             org_use[(row["server_id"], row["organization_id"], row["license_type"], method)] = row["n"]
 
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    denied: dict[tuple, int] = defaultdict(int)
+    for row in (
+        SeatDenial.objects.filter(created_at__gte=start, created_at__lt=start + timedelta(days=1))
+        .values("server_id", "organization_id", "license_type", "method").annotate(n=Count("id")).order_by()
+    ):
+        denied[(row["server_id"], row["organization_id"], row["license_type"], row["method"])] += row["n"]
+        denied[(row["server_id"], None, row["license_type"], row["method"])] += row["n"]
+
     rows: dict[tuple, DailySeatUsage] = {}
 
     def put(server_id, organization_id, license_type, method, licensed_count, in_use):
-        rows[(server_id, organization_id, license_type, method)] = DailySeatUsage(
+        key = (server_id, organization_id, license_type, method)
+        rows[key] = DailySeatUsage(
             day=day, server_id=server_id, organization_id=organization_id, license_type=license_type,
-            method=method, licensed=licensed_count, in_use=in_use, peak=in_use,
+            method=method, licensed=licensed_count, in_use=in_use, peak=in_use, denials=denied.get(key, 0),
         )
 
     for key in licensed.keys() | {k for k, n in server_use.items() if n}:
@@ -56,23 +67,25 @@ def usage_snapshot_take(*, day: date) -> int:
             put(server_id, org_id, license_type, method, licensed[(server_id, license_type, method)], 0)
     for (server_id, org_id, license_type, method), n in org_use.items():
         put(server_id, org_id, license_type, method, licensed.get((server_id, license_type, method), 0), n)
+    for server_id, org_id, license_type, method in denied.keys() - rows.keys():  # refused where nothing is licensed
+        put(server_id, org_id, license_type, method, licensed.get((server_id, license_type, method), 0), 0)
 
     with transaction.atomic():
         # Seats released since an earlier snapshot today leave no row behind: start the day's counts from zero.
-        DailySeatUsage.objects.filter(day=day).update(in_use=0)
+        DailySeatUsage.objects.filter(day=day).update(in_use=0, denials=0)
         if connection.vendor == "postgresql":
             DailySeatUsage.objects.bulk_create(
                 rows.values(),
                 batch_size=5000,
                 update_conflicts=True,
                 unique_fields=_KEY_FIELDS,
-                update_fields=["licensed", "in_use"],
+                update_fields=["licensed", "in_use", "denials"],
             )
         else:  # SQLite (the embedded demo) has no NULLS NOT DISTINCT unique index to upsert against
             for r in rows.values():
                 DailySeatUsage.objects.update_or_create(
                     day=day, server_id=r.server_id, organization_id=r.organization_id, license_type=r.license_type,
-                    method=r.method, defaults={"licensed": r.licensed, "in_use": r.in_use},
+                    method=r.method, defaults={"licensed": r.licensed, "in_use": r.in_use, "denials": r.denials},
                 )
         DailySeatUsage.objects.filter(day=day, peak__lt=F("in_use")).update(peak=F("in_use"))
     return len(rows)

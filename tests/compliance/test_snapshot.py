@@ -1,10 +1,12 @@
 """The daily usage snapshot (seats.services.snapshots), taken by compliance.tasks.take_usage_snapshot."""
 
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
 from compliance.tasks import take_usage_snapshot
-from seats.models import DailySeatUsage, LicenseType, Method, SeatAssignment
+from seats.models import DailySeatUsage, LicenseType, Method, SeatAssignment, SeatDenial
 from seats.services.snapshots import usage_snapshot_take
 
 from .conftest import hold_assignable, organizations
@@ -35,22 +37,28 @@ def test_snapshot_records_licensed_and_in_use_per_server_and_organization(licens
 
 
 @pytest.mark.django_db
-def test_snapshot_keeps_the_peak_and_the_denials_kept_at_login(licensed_server, django_assert_max_num_queries):
+def test_snapshot_keeps_the_peak_and_counts_the_days_denials(licensed_server, django_assert_max_num_queries):
     server = licensed_server(server_id="CIC-PEAK", entitlements=["server", "organization=4", "agent:assignable=10"])
     [org] = organizations(server, 1)
     hold_assignable(server, org, LicenseType.AGENT, 4)
     today = timezone.localdate()
     DailySeatUsage.objects.create(
-        day=today, server=server, organization=None, license_type="agent", method="assignable", peak=7, denials=2
+        day=today, server=server, organization=None, license_type="agent", method="assignable", peak=7
     )
+    for _ in range(2):
+        SeatDenial.objects.create(server=server, organization=org, license_type="agent", method="assignable", message="full")
+    SeatDenial.objects.filter(pk=SeatDenial.objects.create(
+        server=server, organization=org, license_type="agent", method="assignable", message="yesterday").pk
+    ).update(created_at=timezone.now() - timedelta(days=1))
     usage_snapshot_take(day=today)
     whole = row(server, None, "agent", "assignable")
     assert (whole.in_use, whole.peak, whole.denials) == (4, 7, 2)
+    assert row(server, org, "agent", "assignable").denials == 2
 
-    # Seats released later the same day: in_use falls, the peak stays; a rerun adds no rows.
+    # Seats released later the same day: in_use falls, the peak stays; a rerun adds no rows and counts no denial twice.
     SeatAssignment.objects.filter(organization=org).update(released_at=timezone.now())
     count = DailySeatUsage.objects.count()
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         usage_snapshot_take(day=today)
     assert DailySeatUsage.objects.count() == count
     whole.refresh_from_db()

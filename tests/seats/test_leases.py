@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from seats.models import DailySeatUsage, ReleaseReason, SeatDenial, SeatLease
 from seats.services.leases import lease_release, lease_release_idle
+from seats.services.snapshots import usage_snapshot_take
 from seats.tasks import release_idle_leases
 from tests.factories import install_license
 
@@ -66,6 +67,7 @@ def test_login_beyond_the_concurrent_count_is_refused_names_license_server_and_c
     denial = SeatDenial.objects.get()
     assert (denial.user.username, denial.license_type, denial.method, denial.server) == ("a3", "agent", "concurrent", server)
     today = timezone.localdate()
+    usage_snapshot_take(day=today)  # the day's figures, as the nightly snapshot keeps them
     rows = {r.organization_id: (r.peak, r.denials) for r in DailySeatUsage.objects.filter(day=today, license_type="agent", method="concurrent")}
     assert rows == {None: (2, 1), organization.pk: (2, 1)}
 
