@@ -279,6 +279,38 @@ def denial_record(*, user: User | None, server_id: int, organization_id: int | N
     )
 
 
+_FULL_SQL = """
+SELECT p.in_use, COALESCE((
+    SELECT e.quantity * (100 + e.overage_percent) / 100
+    FROM seats_entitlement e JOIN seats_licensefile f ON f.id = e.license_file_id
+    WHERE f.server_id = %(server)s AND f.replaced_at IS NULL AND e.license_type = %(license)s
+      AND e.method = 'concurrent' AND e.starts_on <= %(day)s AND e.expires_on >= %(day)s
+    LIMIT 1), 0),
+  EXISTS (SELECT 1 FROM seats_seatlease l WHERE l.server_id = %(server)s AND l.released_at IS NULL
+          AND (l.user_id = %(user)s OR (l.license_type = %(license)s AND l.last_seen_at < %(cutoff)s))),
+  s.server_id
+FROM seats_seatpool p JOIN organizations_server s ON s.id = p.server_id
+WHERE p.server_id = %(server)s AND p.license_type = %(license)s AND p.method = 'concurrent'
+"""
+
+
+def _refusal_if_full(*, user: User, req: SeatRequirement, now: datetime, day: date) -> LicenseLimitReached | None:
+    """PostgreSQL: the refusal when the pool is full, no seat in it is idle and the user holds none to pass on."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(_FULL_SQL, {"server": req.server_id, "license": req.license_type, "day": day, "user": user.pk,
+                                   "cutoff": idle_cutoff(now)})
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    in_use, cap, reclaimable, server_name = row
+    if in_use + 1 <= cap or reclaimable:
+        return None
+    return refusal(server=Server(pk=req.server_id, server_id=server_name), license_type=req.license_type,
+                   method=CONCURRENT, in_use=in_use, capacity=cap, who="Try again when someone logs out.")
+
+
 def lease_acquire(*, user: User, session_key: str = "", acting_user=None, now: datetime | None = None,
                   day: date | None = None) -> list[SeatLease]:
     """Take the Concurrent seat(s) a logging-in user needs, one per server; all or none.
@@ -294,6 +326,14 @@ def lease_acquire(*, user: User, session_key: str = "", acting_user=None, now: d
     requirements = user_seat_requirements(user=user)
     if not requirements:
         return []
+    for req in requirements:
+        # A full pool refuses here, from its committed count, without locks or a transaction:
+        # refusals come in bursts exactly when seats run out, and must not cost what a login does.
+        full = _refusal_if_full(user=user, req=req, now=now, day=day)
+        if full is not None:
+            denial_record(user=user, server_id=req.server_id, organization_id=req.organization_id,
+                          license_type=req.license_type, method=CONCURRENT, message=full.message)
+            raise full
     for attempt in range(3):
         current = None
         try:
