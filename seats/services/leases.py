@@ -23,7 +23,7 @@ from django.utils import timezone
 from iwp_licensing.audit import acting_as
 from organizations.models import Server, Station, User
 
-from ..exceptions import LicenseLimitReached
+from ..exceptions import LicenseLimitReached, LicenseMissing
 from ..models import DailySeatUsage, Method, ReleaseReason, SeatAssignment, SeatDenial, SeatLease
 from ..rules import SeatRequirement, user_seat_requirements
 from .pools import (
@@ -34,17 +34,8 @@ from .pools import (
 CONCURRENT = Method.CONCURRENT.value
 
 
-class NoSeatAssigned(Exception):
+class NoSeatAssigned(LicenseMissing):
     """An Assigned user logs in without an Assignable seat of the license they need (theirs or their station's)."""
-
-    def __init__(self, message: str, *, server_id: str, license_type: str):
-        super().__init__(message)
-        self.message = message
-        self.server_id = server_id
-        self.license_type = license_type
-
-    def __str__(self):
-        return self.message
 
 
 def idle_cutoff(now: datetime) -> datetime:
@@ -77,20 +68,23 @@ def _release(queryset, *, reason: str, acting_user=None, now=None, end_sessions:
     return released
 
 
+# Seats enforcement allows today (quantity plus overage; 0 without a valid entitlement), as SQL.
+_CAPACITY_SQL = """COALESCE((
+    SELECT e.quantity * (100 + e.overage_percent) / 100
+    FROM seats_entitlement e JOIN seats_licensefile f ON f.id = e.license_file_id
+    WHERE f.server_id = %(server)s AND f.replaced_at IS NULL AND e.license_type = %(license)s
+      AND e.method = 'concurrent' AND e.starts_on <= %(day)s AND e.expires_on >= %(day)s
+    LIMIT 1), 0)"""
+
 _TAKE_ONE_SQL = """
 UPDATE seats_seatpool p SET in_use = p.in_use + 1
 WHERE p.server_id = %(server)s AND p.license_type = %(license)s AND p.method = 'concurrent'
-  AND p.in_use + 1 <= COALESCE((
-      SELECT e.quantity * (100 + e.overage_percent) / 100
-      FROM seats_entitlement e JOIN seats_licensefile f ON f.id = e.license_file_id
-      WHERE f.server_id = %(server)s AND f.replaced_at IS NULL AND e.license_type = %(license)s
-        AND e.method = 'concurrent' AND e.starts_on <= %(day)s AND e.expires_on >= %(day)s
-      LIMIT 1), 0)
+  AND p.in_use + 1 <= {capacity}
 RETURNING p.in_use, (
     SELECT count(*) FROM seats_seatlease l
     WHERE l.server_id = %(server)s AND l.license_type = %(license)s AND l.released_at IS NULL
       AND l.organization_id = %(org)s)
-"""
+""".replace("{capacity}", _CAPACITY_SQL)
 
 
 def _take_one(*, req: SeatRequirement, day: date, fast: bool = True) -> tuple[bool, int, int | None, int | None]:
@@ -119,12 +113,7 @@ _ACQUIRE_SQL = """
 WITH take AS (
   UPDATE seats_seatpool p SET in_use = p.in_use + 1
   WHERE p.server_id = %(server)s AND p.license_type = %(license)s AND p.method = 'concurrent'
-    AND p.in_use + 1 <= COALESCE((
-        SELECT e.quantity * (100 + e.overage_percent) / 100
-        FROM seats_entitlement e JOIN seats_licensefile f ON f.id = e.license_file_id
-        WHERE f.server_id = %(server)s AND f.replaced_at IS NULL AND e.license_type = %(license)s
-          AND e.method = 'concurrent' AND e.starts_on <= %(day)s AND e.expires_on >= %(day)s
-        LIMIT 1), 0)
+    AND p.in_use + 1 <= {capacity}
   RETURNING p.in_use
 ), lease AS (
   INSERT INTO seats_seatlease (server_id, organization_id, license_type, user_id, session_key, acquired_at,
@@ -143,14 +132,9 @@ SELECT (SELECT in_use FROM take), (SELECT id FROM lease), (
       AND l.organization_id = %(org)s),
   -- when refused: the pool as it stands, the capacity and the server's name, for the message
   (SELECT in_use FROM seats_seatpool WHERE server_id = %(server)s AND license_type = %(license)s AND method = 'concurrent'),
-  COALESCE((
-    SELECT e.quantity * (100 + e.overage_percent) / 100
-    FROM seats_entitlement e JOIN seats_licensefile f ON f.id = e.license_file_id
-    WHERE f.server_id = %(server)s AND f.replaced_at IS NULL AND e.license_type = %(license)s
-      AND e.method = 'concurrent' AND e.starts_on <= %(day)s AND e.expires_on >= %(day)s
-    LIMIT 1), 0),
+  {capacity},
   (SELECT server_id FROM organizations_server WHERE id = %(server)s)
-"""
+""".replace("{capacity}", _CAPACITY_SQL)
 
 
 def _acquire_in_one_statement(*, user: User, req: SeatRequirement, session_key: str, now: datetime,
@@ -280,18 +264,13 @@ def denial_record(*, user: User | None, server_id: int, organization_id: int | N
 
 
 _FULL_SQL = """
-SELECT p.in_use, COALESCE((
-    SELECT e.quantity * (100 + e.overage_percent) / 100
-    FROM seats_entitlement e JOIN seats_licensefile f ON f.id = e.license_file_id
-    WHERE f.server_id = %(server)s AND f.replaced_at IS NULL AND e.license_type = %(license)s
-      AND e.method = 'concurrent' AND e.starts_on <= %(day)s AND e.expires_on >= %(day)s
-    LIMIT 1), 0),
+SELECT p.in_use, {capacity},
   EXISTS (SELECT 1 FROM seats_seatlease l WHERE l.server_id = %(server)s AND l.released_at IS NULL
           AND (l.user_id = %(user)s OR (l.license_type = %(license)s AND l.last_seen_at < %(cutoff)s))),
   s.server_id
 FROM seats_seatpool p JOIN organizations_server s ON s.id = p.server_id
 WHERE p.server_id = %(server)s AND p.license_type = %(license)s AND p.method = 'concurrent'
-"""
+""".replace("{capacity}", _CAPACITY_SQL)
 
 
 def _refusal_if_full(*, user: User, req: SeatRequirement, now: datetime, day: date) -> LicenseLimitReached | None:

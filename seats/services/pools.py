@@ -197,16 +197,7 @@ def release_rows(queryset, *, reason: str, acting_user=None, now: datetime | Non
             released.append(obj)
         if give_back:
             pool_give_back(Counter((o.server_id, o.license_type, method) for o in released))
-        audit_bulk(
-            released,
-            action=LogEntry.Action.UPDATE,
-            acting_user=actor,
-            changes_of=lambda o: {
-                "released_at": (None, o.released_at),
-                "release_reason": ("", o.release_reason),
-                "released_by": (None, o.released_by_id),
-            },
-        )
+        _audit_released(released, actor)
     return released
 
 
