@@ -41,7 +41,7 @@ screenshots: install browser
 	$(MAKE) test IWP_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots PYTEST_ARGS="-m browser"
 
 lint: install
-	$(BIN)/python manage.py makemigrations --check --dry-run
+	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 
 clean:
 	rm -rf $(VENV) db.sqlite3 var staticfiles
