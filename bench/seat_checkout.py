@@ -38,7 +38,6 @@ def setup(seats: int, workers: int):
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from django.conf import settings
     from django.core.management import call_command
-    from django.db import connection
 
     from organizations.models import Membership, Organization, Server, User
     from seats.licensefile import public_key_b64

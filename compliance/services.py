@@ -134,26 +134,27 @@ def _expiry_message(*, entitlement, day: date) -> str:
     )[:400]
 
 
+def _mail_body(*, day: date, items, found: str, closing: str) -> str:
+    """One audit mail: what the audit of ``day`` found, one line per event or warning."""
+    return "\n".join([
+        f"The compliance audit of {day:%Y-%m-%d} found {len(items)} license(s) {found}:",
+        "",
+        *[f"- {item.message}" for item in items],
+        "",
+        closing,
+    ])
+
+
 def _exceeded_body(*, day: date, events) -> str:
-    lines = [
-        f"The compliance audit of {day:%Y-%m-%d} found {len(events)} license(s) exceeded:",
-        "",
-        *[f"- {e.message}" for e in events],
-        "",
-        "Each is recorded once as a compliance event (admin: Compliance audit > Compliance events).",
-    ]
-    return "\n".join(lines)
+    return _mail_body(day=day, items=events, found="exceeded", closing=(
+        "Each is recorded once as a compliance event (admin: Compliance audit > Compliance events)."
+    ))
 
 
 def _warning_body(*, day: date, warnings) -> str:
-    lines = [
-        f"The compliance audit of {day:%Y-%m-%d} found {len(warnings)} license(s) about to expire:",
-        "",
-        *[f"- {w.message}" for w in warnings],
-        "",
-        "Install a renewed license file before then (admin: Seats > License files).",
-    ]
-    return "\n".join(lines)
+    return _mail_body(day=day, items=warnings, found="about to expire", closing=(
+        "Install a renewed license file before then (admin: Licenses and seats > License files)."
+    ))
 
 
 def _log_new(*, run_id: int, events, warnings) -> None:

@@ -10,7 +10,7 @@ from .licensefile import parse_public_keys
 def check_license_keys(app_configs, **kwargs):
     errors = []
     try:
-        keys = parse_public_keys(settings.IWP_LICENSE_PUBLIC_KEYS)
+        parse_public_keys(settings.IWP_LICENSE_PUBLIC_KEYS)
     except ValueError as exc:
         return [Error(str(exc), hint="Give each key as printed by generate_license_key.", id="seats.E002")]
     if settings.IWP_TRUST_DEMO_KEY and not settings.DEBUG:

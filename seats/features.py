@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from organizations.models import Membership, User
 
 from .models import ACCESS_TYPES, Entitlement, LicenseType, SeatAssignment, SeatLease
-from .selectors import today
+from .selectors import marquee_only, today
 
 # Session key under which the login view records the station an Assigned user logged in at.
 STATION_SESSION_KEY = "iwp_station_id"
@@ -112,7 +112,7 @@ class GateContext:
 
     @property
     def marquee_only(self) -> bool:
-        return LicenseType.MARQUEE in self.valid_licenses and LicenseType.ORGANIZATION not in self.valid_licenses
+        return marquee_only(self.valid_licenses)
 
 
 def _license_label(license_type: str) -> str:

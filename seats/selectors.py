@@ -20,13 +20,21 @@ def today() -> date:
     return timezone.localdate()
 
 
-def entitlement_valid(*, server: Server, license_type: str, method: str = "", day: date | None = None) -> Entitlement | None:
-    """The installed entitlement of that license and method valid on ``day`` (today), or None."""
+def entitlement_valid(*, server: Server | int, license_type: str, method: str = "", day: date | None = None) -> Entitlement | None:
+    """The installed entitlement of that license and method valid on ``day`` (today), or None.
+
+    ``server`` is a Server or its primary key.
+    """
     return (
         Entitlement.objects.valid_on(day or today())
         .filter(license_file__server=server, license_type=license_type, method=method)
         .first()
     )
+
+
+def marquee_only(license_types) -> bool:
+    """Marquee but no Organization license among ``license_types``: the system offers only the wallboard."""
+    return LicenseType.MARQUEE in license_types and LicenseType.ORGANIZATION not in license_types
 
 
 def server_is_licensed(*, server: Server, day: date | None = None) -> bool:
@@ -36,12 +44,11 @@ def server_is_licensed(*, server: Server, day: date | None = None) -> bool:
 
 def server_is_marquee_only(*, server: Server, day: date | None = None) -> bool:
     """Marquee but no Organization license: the system offers only the wallboard."""
-    valid = set(
+    return marquee_only(set(
         Entitlement.objects.valid_on(day or today())
         .filter(license_file__server=server)
         .values_list("license_type", flat=True)
-    )
-    return LicenseType.MARQUEE in valid and LicenseType.ORGANIZATION not in valid
+    ))
 
 
 def usage_by_server(*, server_ids=None) -> dict[tuple[int, str, str], int]:
@@ -105,8 +112,7 @@ class ServerLicenseStatus:
 
     @property
     def marquee_only(self) -> bool:
-        valid = {r.entitlement.license_type for r in self.rows if r.state in ("valid", "expiring")}
-        return LicenseType.MARQUEE in valid and LicenseType.ORGANIZATION not in valid
+        return marquee_only({r.entitlement.license_type for r in self.rows if r.state in ("valid", "expiring")})
 
     @property
     def attention(self) -> list[EntitlementStatus]:

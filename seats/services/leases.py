@@ -17,14 +17,14 @@ from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from iwp_licensing.audit import acting_as
 from organizations.models import Server, Station, User
 
 from ..exceptions import LicenseLimitReached, LicenseMissing
-from ..models import DailySeatUsage, Method, ReleaseReason, SeatAssignment, SeatDenial, SeatLease
+from ..models import Method, ReleaseReason, SeatAssignment, SeatDenial, SeatLease
 from ..rules import SeatRequirement, user_seat_requirements
 from .pools import (
     audit_context, capacity, daily_usage_raise_peak, license_label, organization_in_use, pool_take, refusal,

@@ -20,7 +20,8 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from ..exceptions import LicenseLimitReached
-from ..models import DailySeatUsage, Entitlement, LicenseType, Method, SeatAssignment, SeatLease, SeatPool
+from ..selectors import entitlement_valid
+from ..models import DailySeatUsage, LicenseType, Method, SeatAssignment, SeatLease, SeatPool
 
 SEAT_MODEL = {Method.ASSIGNABLE.value: SeatAssignment, Method.CONCURRENT.value: SeatLease}
 
@@ -30,13 +31,8 @@ def license_label(license_type: str, method: str) -> str:
 
 
 def capacity(*, server_id: int, license_type: str, method: str, day: date) -> int:
-    """Seats enforcement allows today: the valid entitlement's quantity plus overage, 0 without one."""
-    entitlement = (
-        Entitlement.objects.valid_on(day)
-        .filter(license_file__server_id=server_id, license_type=license_type, method=method)
-        .only("quantity", "overage_percent")
-        .first()
-    )
+    """Seats enforcement allows on ``day``: the valid entitlement's quantity plus overage, 0 without one."""
+    entitlement = entitlement_valid(server=server_id, license_type=license_type, method=method, day=day)
     return entitlement.capacity if entitlement else 0
 
 

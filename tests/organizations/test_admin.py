@@ -128,7 +128,7 @@ def test_expired_entitlement_is_marked_and_counts_as_zero(admin_client, vendor_k
         EntitlementSpec("agent", "assignable", 5, 0, today - timedelta(days=60), today - timedelta(days=1)),
     ])
     page = admin_client.get("/admin/").content.decode()
-    assert f"expired on" in page
+    assert "expired on" in page
 
 
 def test_marquee_only_server_is_named_where_organizations_are_listed(admin_client, licensed_server):
