@@ -10,8 +10,10 @@ server; a second login supersedes the first (the earlier session is signed out) 
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from datetime import date, datetime, timedelta
 from importlib import import_module
+from typing import NamedTuple
 
 from auditlog.models import LogEntry
 from django.conf import settings
@@ -263,31 +265,86 @@ def denial_record(*, user: User | None, server_id: int, organization_id: int | N
     )
 
 
-_FULL_SQL = """
+_POOL_STATE_SQL = """
 SELECT p.in_use, {capacity},
   EXISTS (SELECT 1 FROM seats_seatlease l WHERE l.server_id = %(server)s AND l.released_at IS NULL
-          AND (l.user_id = %(user)s OR (l.license_type = %(license)s AND l.last_seen_at < %(cutoff)s))),
+          AND l.user_id = %(user)s),
+  EXISTS (SELECT 1 FROM seats_seatlease l WHERE l.server_id = %(server)s AND l.released_at IS NULL
+          AND l.license_type = %(license)s AND l.last_seen_at < %(cutoff)s),
   s.server_id
 FROM seats_seatpool p JOIN organizations_server s ON s.id = p.server_id
 WHERE p.server_id = %(server)s AND p.license_type = %(license)s AND p.method = 'concurrent'
 """.replace("{capacity}", _CAPACITY_SQL)
 
 
-def _refusal_if_full(*, user: User, req: SeatRequirement, now: datetime, day: date) -> LicenseLimitReached | None:
-    """PostgreSQL: the refusal when the pool is full, no seat in it is idle and the user holds none to pass on."""
+class PoolState(NamedTuple):
+    """A Concurrent pool as committed, read without a lock, for one login."""
+
+    in_use: int
+    capacity: int
+    user_holds: bool  # the user already holds a seat on this server (a second login passes it on)
+    idle_held: bool  # a seat of this pool is held by a session idle past the limit (reclaimable)
+    server_name: str
+
+    @property
+    def full(self) -> bool:
+        return self.in_use + 1 > self.capacity
+
+    @property
+    def refuses(self) -> bool:
+        """Full, with no idle seat to reclaim and no seat of the user's to pass on: the login is refused."""
+        return self.full and not self.idle_held and not self.user_holds
+
+
+def _pool_state(*, user: User, req: SeatRequirement, now: datetime, day: date) -> PoolState | None:
+    """PostgreSQL: the pool's committed state, or None (other databases, or no pool row yet)."""
     if connection.vendor != "postgresql":
         return None
     with connection.cursor() as cursor:
-        cursor.execute(_FULL_SQL, {"server": req.server_id, "license": req.license_type, "day": day, "user": user.pk,
-                                   "cutoff": idle_cutoff(now)})
+        cursor.execute(_POOL_STATE_SQL, {"server": req.server_id, "license": req.license_type, "day": day,
+                                         "user": user.pk, "cutoff": idle_cutoff(now)})
         row = cursor.fetchone()
-    if row is None:
-        return None
-    in_use, cap, reclaimable, server_name = row
-    if in_use + 1 <= cap or reclaimable:
-        return None
-    return refusal(server=Server(pk=req.server_id, server_id=server_name), license_type=req.license_type,
-                   method=CONCURRENT, in_use=in_use, capacity=cap, who="Try again when someone logs out.")
+    return PoolState(*row) if row is not None else None
+
+
+def _refuse(*, user: User, req: SeatRequirement, state: PoolState) -> LicenseLimitReached:
+    """Record the denial of a full pool and return the refusal to raise."""
+    full = refusal(server=Server(pk=req.server_id, server_id=state.server_name), license_type=req.license_type,
+                   method=CONCURRENT, in_use=state.in_use, capacity=state.capacity, who="Try again when someone logs out.")
+    denial_record(user=user, server_id=req.server_id, organization_id=req.organization_id,
+                  license_type=req.license_type, method=CONCURRENT, message=full.message)
+    return full
+
+
+def _acquire_alone(*, user: User, req: SeatRequirement, state: PoolState | None, session_key: str, acting_user,
+                   now: datetime, day: date) -> SeatLease | None:
+    """The login of a user who needs one seat and holds none: one statement that is its own transaction.
+
+    The pool row is locked only while PostgreSQL runs that statement, never across a round trip to
+    this process, so logins and logouts on a busy pool do not queue behind each other's commits.
+    No user lock: the partial unique constraint refuses a second active seat of the same user, and
+    that login (IntegrityError) takes the long way, which passes the seat on. Returns None for
+    anything but a plain take (the long way decides); raises the refusal when the pool is full.
+    """
+    for _attempt in range(3):
+        if state is None or state.user_holds or (state.full and state.idle_held):
+            return None
+        if state.full:
+            raise _refuse(user=user, req=req, state=state)
+        # Inside a caller's transaction (tests, admin actions), a savepoint keeps a refused INSERT from
+        # breaking it; in autocommit (the login view) the statement commits on its own.
+        in_transaction = transaction.atomic() if connection.in_atomic_block else nullcontext()
+        try:
+            with in_transaction, acting_as(acting_user or user):
+                result = _acquire_in_one_statement(user=user, req=req, session_key=session_key, now=now, day=day)
+        except IntegrityError:
+            return None  # the same user's other login inserted first
+        if isinstance(result, SeatLease):
+            daily_usage_raise_peak(**result._peaks)
+            return result
+        # A racer took the last free seat between the look and the take: look again.
+        state = _pool_state(user=user, req=req, now=now, day=day)
+    return None
 
 
 def lease_acquire(*, user: User, session_key: str = "", acting_user=None, now: datetime | None = None,
@@ -305,14 +362,20 @@ def lease_acquire(*, user: User, session_key: str = "", acting_user=None, now: d
     requirements = user_seat_requirements(user=user)
     if not requirements:
         return []
+    # A full pool refuses here, from its committed count, without locks or a transaction: refusals
+    # come in bursts exactly when seats run out, and must not cost what a login does.
+    states = []
     for req in requirements:
-        # A full pool refuses here, from its committed count, without locks or a transaction:
-        # refusals come in bursts exactly when seats run out, and must not cost what a login does.
-        full = _refusal_if_full(user=user, req=req, now=now, day=day)
-        if full is not None:
-            denial_record(user=user, server_id=req.server_id, organization_id=req.organization_id,
-                          license_type=req.license_type, method=CONCURRENT, message=full.message)
-            raise full
+        state = _pool_state(user=user, req=req, now=now, day=day)
+        if state is not None and state.refuses:
+            raise _refuse(user=user, req=req, state=state)
+        states.append(state)
+    if len(requirements) == 1:
+        lease = _acquire_alone(user=user, req=requirements[0], state=states[0], session_key=session_key,
+                               acting_user=acting_user, now=now, day=day)
+        if lease is not None:
+            return [lease]
+    # The long way: several servers (all or none), a seat to pass on or reclaim, or a pool to create.
     for attempt in range(3):
         current = None
         try:
@@ -369,7 +432,9 @@ def lease_release(*, session_key: str | None = None, leases=None, user: User | N
     ids_sql = None
     if session_key is not None and leases is None and user is None:  # logout, the hot path: no ORM compilation
         ids_sql = ("SELECT id FROM seats_seatlease WHERE session_key = %s AND released_at IS NULL", [session_key])
-    with transaction.atomic(), acting_as(acting_user):
+    # The release is one statement (seats, audit records, pools): with no sessions to end after it, it
+    # runs as its own transaction, so the pool row is not held locked across a round trip to this process.
+    with transaction.atomic() if end_sessions else nullcontext(), acting_as(acting_user):
         return _release(qs, reason=reason, acting_user=acting_user, now=now, end_sessions=end_sessions, ids_sql=ids_sql)
 
 

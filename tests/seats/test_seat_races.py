@@ -9,6 +9,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from auditlog.models import LogEntry
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
@@ -16,7 +17,7 @@ from django.utils import timezone
 from seats.exceptions import LicenseLimitReached
 from seats.models import ReleaseReason, SeatAssignment, SeatDenial, SeatLease
 from seats.services.assignments import seat_assign
-from seats.services.leases import lease_release, lease_release_idle
+from seats.services.leases import lease_acquire, lease_release, lease_release_idle
 
 from .seat_helpers import login, member, pool_in_use, setup_server
 
@@ -64,12 +65,23 @@ def race(workers, fn):
     return results
 
 
-@pytest.mark.parametrize("seats, racers", [(5, 20), (3, 16)])
-def test_concurrent_logins_for_the_last_seats_exactly_k_win_and_the_count_never_exceeds_k(licensed_server, settings, seats, racers):
+def warm_up(organization):
+    """One login and logout first, so the pool row exists: the logins that follow take the one-statement path."""
+    user = member(organization, "warm-up")
+    lease_acquire(user=user, session_key="warm-up")
+    lease_release(session_key="warm-up", acting_user=user, end_sessions=False)
+
+
+# A fresh server's first logins create its pool row (the long way); later logins take the seat in one
+# statement of their own. Both must hold the count.
+@pytest.mark.parametrize("seats, racers, warm", [(5, 20, False), (3, 16, False), (5, 20, True), (3, 16, True)])
+def test_concurrent_logins_for_the_last_seats_exactly_k_win_and_the_count_never_exceeds_k(licensed_server, settings, seats, racers, warm):
     settings.PASSWORD_HASHERS = FAST_HASHER
     server, organization = setup_server(licensed_server, [f"agent:concurrent={seats}"])
     for i in range(racers):
         member(organization, f"agent{i}")
+    if warm:
+        warm_up(organization)
     sampler = Sampler(SeatLease)
     sampler.start()
     responses = race(racers, lambda i: login(Client(), f"agent{i}"))
@@ -100,14 +112,56 @@ def test_racing_assignments_of_the_last_assignable_seats_exactly_k_win(licensed_
     assert sampler.max_seen <= seats
 
 
-def test_one_user_logging_in_twice_at_once_holds_one_seat(licensed_server, settings):
+@pytest.mark.parametrize("warm", [False, True])
+def test_one_user_logging_in_twice_at_once_holds_one_seat(licensed_server, settings, warm):
     settings.PASSWORD_HASHERS = FAST_HASHER
     server, organization = setup_server(licensed_server, ["agent:concurrent=3"])
     member(organization, "bob")
+    if warm:
+        warm_up(organization)
     responses = race(4, lambda i: login(Client(), "bob"))
     assert [r.status_code for r in responses].count(302) == 4
     assert SeatLease.objects.active().count() == 1 == pool_in_use(server, "agent", "concurrent")
     assert SeatLease.objects.filter(release_reason=ReleaseReason.SUPERSEDED).count() == 3
+
+
+def test_logins_and_logouts_churning_on_few_seats_never_exceed_them_and_every_seat_comes_back(licensed_server):
+    """Many users logging in and out at once for a while: the login and logout paths the views use."""
+    seats, workers, rounds = 3, 12, 15
+    server, organization = setup_server(licensed_server, [f"agent:concurrent={seats}"])
+    users = [member(organization, f"agent{i}") for i in range(workers)]
+    warm_up(organization)
+    sampler = Sampler(SeatLease)
+    sampler.start()
+
+    def churn(i):
+        taken = refused = 0
+        for n in range(rounds):
+            key = f"s{i}-{n}"
+            try:
+                lease_acquire(user=users[i], session_key=key)
+            except LicenseLimitReached:
+                refused += 1
+                continue
+            taken += 1
+            assert len(lease_release(session_key=key, acting_user=users[i], end_sessions=False)) == 1
+        return taken, refused
+
+    results = race(workers, churn)
+    sampler.stop.set()
+    sampler.join()
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    taken = sum(r[0] for r in results)
+    refused = sum(r[1] for r in results)
+    assert taken + refused == workers * rounds and taken >= seats
+    assert sampler.samples > 0 and sampler.max_seen <= seats
+    assert pool_in_use(server, "agent", "concurrent") == 0 == SeatLease.objects.active().count()
+    assert SeatLease.objects.filter(user__in=users, release_reason=ReleaseReason.LOGOUT).count() == taken
+    assert SeatDenial.objects.filter(user__in=users).count() == refused
+    # Every take and every release is in the audit trail, with the user who did it.
+    entries = LogEntry.objects.get_for_objects(SeatLease.objects.filter(user__in=users))
+    assert entries.filter(action=LogEntry.Action.CREATE, actor__in=users).count() == taken
+    assert entries.filter(action=LogEntry.Action.UPDATE, actor__in=users).count() == taken
 
 
 def test_logout_admin_release_and_idle_sweep_racing_free_the_seat_exactly_once(licensed_server, admin_user, settings):
