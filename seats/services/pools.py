@@ -1,7 +1,7 @@
 """The pieces both seat methods share: the pool counter, releasing rows exactly once, the audit
 records of bulk writes, and the live upkeep of DailySeatUsage's peak.
 
-Only seats/services/assignments.py and seats/services/leases.py call these.
+Only seats/services/assignments.py and seats/services/leases/ call these.
 """
 
 from __future__ import annotations

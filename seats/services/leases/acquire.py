@@ -1,76 +1,43 @@
-"""Concurrent seats: taken at login, released at logout, when idle, when superseded or by an administrator.
+"""Taking Concurrent seats at login, all or none, and recording the refusals.
 
-A login takes one seat per server the user has memberships on, through one conditional UPDATE of
-the server's pool row (seats/services/pools.py): PostgreSQL decides who gets the last seat. The
-partial unique constraint ``seatlease_one_active_per_user_and_server`` keeps a user at one seat per
-server; a second login supersedes the first (the earlier session is signed out) unless
-``IWP_ALLOW_PARALLEL_SESSIONS`` lets both sessions share the seat.
+Two ways in. A user who needs one seat and holds none takes it with one statement that is its
+own transaction (``_acquire_alone``): the pool row is locked only while PostgreSQL runs it. Every
+other login (several servers, a seat to pass on, idle seats to reclaim, a pool without its row
+yet) takes the long way: one transaction under the user's row lock (``_acquire_one``).
 """
 
 from __future__ import annotations
 
 import json
 from contextlib import nullcontext
-from datetime import date, datetime, timedelta
-from importlib import import_module
+from datetime import date, datetime
 from typing import NamedTuple
 
 from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from iwp_licensing.audit import acting_as
-from organizations.models import Server, Station, User
+from organizations.models import Server, User
 
-from ..exceptions import LicenseLimitReached, LicenseMissing
-from ..models import Method, ReleaseReason, SeatAssignment, SeatDenial, SeatLease
-from ..rules import SeatRequirement, user_seat_requirements
-from .pools import (
-    audit_context, capacity, daily_usage_raise_peak, license_label, organization_in_use, pool_take, refusal,
-    release_rows,
+from ...exceptions import LicenseLimitReached
+from ...models import Method, ReleaseReason, SeatDenial, SeatLease
+from ...rules import SeatRequirement, user_seat_requirements
+from ..pools import (
+    audit_context,
+    capacity,
+    daily_usage_raise_peak,
+    organization_in_use,
+    pool_take,
+    refusal,
 )
+from .release import _release, idle_cutoff
 
 CONCURRENT = Method.CONCURRENT.value
 
 
-class NoSeatAssigned(LicenseMissing):
-    """An Assigned user logs in without an Assignable seat of the license they need (theirs or their station's)."""
-
-
-def idle_cutoff(now: datetime) -> datetime:
-    return now - timedelta(minutes=settings.IWP_CONCURRENT_IDLE_MINUTES)
-
-
-def sessions_end(session_keys) -> None:
-    """Sign the given sessions out (after the commit that released their seats)."""
-    keys = [k for k in set(session_keys) if k]
-    if not keys:
-        return
-    engine = import_module(settings.SESSION_ENGINE)
-    store = engine.SessionStore
-    if hasattr(store, "get_model_class"):  # database-backed sessions: one DELETE
-        store.get_model_class().objects.filter(session_key__in=keys).delete()
-    else:
-        for key in keys:
-            store(session_key=key).delete()
-
-
-def _release(queryset, *, reason: str, acting_user=None, now=None, end_sessions: bool = True,
-             give_back: bool = True, ids_sql=None) -> list[SeatLease]:
-    released = release_rows(queryset, reason=reason, acting_user=acting_user, now=now, give_back=give_back, ids_sql=ids_sql)
-    if end_sessions and released:
-        keys = [lease.session_key for lease in released]
-        if hasattr(import_module(settings.SESSION_ENGINE).SessionStore, "get_model_class"):
-            sessions_end(keys)  # database sessions end in the same transaction as their seats
-        else:
-            transaction.on_commit(lambda: sessions_end(keys))
-    return released
-
-
-# Seats enforcement allows today (quantity plus overage; 0 without a valid entitlement), as SQL.
 _CAPACITY_SQL = """COALESCE((
     SELECT e.quantity * (100 + e.overage_percent) / 100
     FROM seats_entitlement e JOIN seats_licensefile f ON f.id = e.license_file_id
@@ -410,91 +377,3 @@ def lease_acquire(*, user: User, session_key: str = "", acting_user=None, now: d
 def lease_attach_session(*, leases, session_key: str) -> None:
     """Name the session that holds the leases (known only once the login has created it)."""
     SeatLease.objects.filter(pk__in=[lease.pk for lease in leases], released_at__isnull=True).update(session_key=session_key)
-
-
-def lease_release(*, session_key: str | None = None, leases=None, user: User | None = None,
-                  reason: str = ReleaseReason.LOGOUT, acting_user=None, now: datetime | None = None,
-                  end_sessions: bool = True) -> list[SeatLease]:
-    """Release Concurrent seats, each exactly once: those of a session, given leases, or all of a user.
-
-    Records why (logout, administrator, method change...) and who; signs the holding sessions
-    out unless the caller is ending that session itself.
-    """
-    qs = SeatLease.objects.active()
-    if session_key is not None:
-        qs = qs.filter(session_key=session_key)
-    if leases is not None:
-        qs = qs.filter(pk__in=[getattr(lease, "pk", lease) for lease in leases])
-    if user is not None:
-        qs = qs.filter(user=user)
-    if session_key is None and leases is None and user is None:
-        raise ValueError("lease_release needs a session_key, leases or a user")
-    ids_sql = None
-    if session_key is not None and leases is None and user is None:  # logout, the hot path: no ORM compilation
-        ids_sql = ("SELECT id FROM seats_seatlease WHERE session_key = %s AND released_at IS NULL", [session_key])
-    # The release is one statement (seats, audit records, pools): with no sessions to end after it, it
-    # runs as its own transaction, so the pool row is not held locked across a round trip to this process.
-    with transaction.atomic() if end_sessions else nullcontext(), acting_as(acting_user):
-        return _release(qs, reason=reason, acting_user=acting_user, now=now, end_sessions=end_sessions, ids_sql=ids_sql)
-
-
-def lease_release_idle(*, now: datetime | None = None) -> int:
-    """Release every seat whose session has been idle longer than IWP_CONCURRENT_IDLE_MINUTES; end those sessions."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        idle = SeatLease.objects.active().filter(last_seen_at__lt=idle_cutoff(now))
-        return len(_release(idle, reason=ReleaseReason.IDLE, now=now))
-
-
-def lease_touch(*, lease_ids, now: datetime | None = None) -> int:
-    """Mark the session's seats as used now; returns how many of them are still held."""
-    if not lease_ids:
-        return 0
-    return SeatLease.objects.filter(pk__in=list(lease_ids), released_at__isnull=True).update(
-        last_seen_at=now or timezone.now()
-    )
-
-
-def station_for_login(*, user: User, name: str) -> Station | None:
-    """The station named ``name`` in one of the user's organizations, or None."""
-    return (
-        Station.objects.filter(organization__memberships__user=user, name__iexact=name.strip())
-        .select_related("organization__server")
-        .first()
-    )
-
-
-def assigned_seat_check(*, user: User, station: Station | None = None) -> list[SeatAssignment]:
-    """The Assignable seats an Assigned user logs in with: theirs, or their station's, of the license they need.
-
-    Raises NoSeatAssigned, naming the license, the server and the station, when one is missing.
-    """
-    if user.license_method != User.LicenseMethod.ASSIGNED:
-        return []
-    requirements = user_seat_requirements(user=user)
-    if not requirements:
-        return []
-    holder = Q(user=user) | Q(station=station) if station is not None else Q(user=user)
-    seats = SeatAssignment.objects.active().filter(holder, server_id__in=[r.server_id for r in requirements])
-    held = {(s.server_id, s.license_type): s for s in seats}
-    found = []
-    for req in requirements:
-        seat = held.get((req.server_id, req.license_type))
-        if seat is None:
-            server = Server.objects.get(pk=req.server_id)
-            where = f" or to station {station.name}" if station is not None else ""
-            raise NoSeatAssigned(
-                f"No {license_label(req.license_type, Method.ASSIGNABLE)} seat is assigned to {user.get_username()}{where} "
-                f"on server {server.server_id}. Ask an administrator to assign one"
-                + ("" if station is not None else ", or log in at a station that has one")
-                + ".",
-                server_id=server.server_id, license_type=req.license_type,
-            )
-        found.append(seat)
-    return found
-
-
-__all__ = [
-    "NoSeatAssigned", "lease_acquire", "lease_attach_session", "lease_release", "lease_release_idle", "lease_touch",
-    "assigned_seat_check", "station_for_login", "denial_record", "sessions_end",
-]

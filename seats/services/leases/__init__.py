@@ -1,0 +1,29 @@
+"""Concurrent seats: taken at login, released at logout, when idle, when superseded or by an administrator.
+
+A login takes one seat per server the user has memberships on, through one conditional UPDATE of
+the server's pool row (seats/services/pools.py): PostgreSQL decides who gets the last seat. The
+partial unique constraint ``seatlease_one_active_per_user_and_server`` keeps a user at one seat per
+server; a second login supersedes the first (the earlier session is signed out) unless
+``IWP_ALLOW_PARALLEL_SESSIONS`` lets both sessions share the seat.
+
+- ``acquire``: login (the one-statement take, and the long way under the user's row lock).
+- ``release``: logout, idle sweep, administrator release; session touch.
+- ``assigned``: an Assigned user's login check (their seat or their station's).
+"""
+
+from .acquire import denial_record, lease_acquire, lease_attach_session
+from .assigned import NoSeatAssigned, assigned_seat_check, station_for_login
+from .release import lease_release, lease_release_idle, lease_touch, sessions_end
+
+__all__ = [
+    "NoSeatAssigned",
+    "assigned_seat_check",
+    "denial_record",
+    "lease_acquire",
+    "lease_attach_session",
+    "lease_release",
+    "lease_release_idle",
+    "lease_touch",
+    "sessions_end",
+    "station_for_login",
+]
