@@ -17,9 +17,14 @@ def acting_as(user):
     if user is None or not getattr(user, "is_authenticated", False):
         yield
         return
+    try:
+        outer = auditlog_value.get()
+    except LookupError:
+        outer = {}
     token = auditlog_value.set({})
     try:
-        with set_actor(user):
+        # The request's address stays on the records (set_actor alone would drop it).
+        with set_actor(user, remote_addr=outer.get("remote_addr"), remote_port=outer.get("remote_port")):
             yield
     finally:
         auditlog_value.reset(token)
