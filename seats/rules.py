@@ -15,6 +15,7 @@ from django.db import connection
 from organizations.models import Membership, User
 
 from .models import LicenseType, Method
+from .prepared import hot_cursor
 
 
 def required_license(roles: Iterable[str]) -> LicenseType:
@@ -56,7 +57,7 @@ def seat_requirements(*, user_ids: Iterable[int], server_id: int | None = None) 
     if server_id is not None:
         sql += " AND o.server_id = %s"
         params.append(server_id)
-    with connection.cursor() as cursor:
+    with (hot_cursor() if len(user_ids) == 1 else connection.cursor()) as cursor:  # one user: a login
         cursor.execute(sql + " ORDER BY m.user_id, o.server_id, o.name, o.id", params)
         rows = cursor.fetchall()
     grouped: dict[tuple[int, int], list[tuple[int, str]]] = {}

@@ -20,8 +20,9 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from ..exceptions import LicenseLimitReached
-from ..selectors import entitlement_valid
 from ..models import DailySeatUsage, LicenseType, Method, SeatAssignment, SeatLease, SeatPool
+from ..prepared import hot_cursor
+from ..selectors import entitlement_valid
 
 SEAT_MODEL = {Method.ASSIGNABLE.value: SeatAssignment, Method.CONCURRENT.value: SeatLease}
 
@@ -260,7 +261,7 @@ def _release_rows_pg(queryset, *, method, reason, acting_user, now, give_back, i
         "changes_text, actor_id, actor_email, cid, remote_addr, timestamp) "
         "SELECT %s, named.id::text, named.id, "
         f"(CASE named.license_type WHEN 'agent' THEN %s ELSE %s END) || ' → ' || COALESCE({holder}, ''), "
-        "%s, %s::jsonb, '', %s, %s, %s, %s, %s FROM named), "
+        "%s, %s::jsonb, '', %s::integer, %s, %s, %s::inet, %s FROM named), "
         "back AS (UPDATE seats_seatpool p SET in_use = p.in_use - c.n "
         "FROM (SELECT server_id, license_type, count(*) AS n FROM rel GROUP BY server_id, license_type) c "
         "WHERE %s AND p.server_id = c.server_id AND p.license_type = c.license_type AND p.method = %s) "
@@ -274,7 +275,9 @@ def _release_rows_pg(queryset, *, method, reason, acting_user, now, give_back, i
         audit["remote_addr"], now,
         give_back, method,
     ]
-    with connection.cursor() as cursor:
+    # The hot path (logout) names its rows in plain SQL and runs prepared; a queryset's SQL, compiled
+    # by the ORM for client-side binding, runs on Django's own cursor.
+    with (hot_cursor() if ids_sql is not None else connection.cursor()) as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     released = []

@@ -186,3 +186,23 @@ def test_idle_sweep_runs_a_constant_number_of_queries(licensed_server, settings,
             assert lease_release_idle() == size
     assert pool_in_use(server, "agent", "concurrent") == 0
     assert Session.objects.count() == 0
+
+
+@pytest.mark.parametrize("first_login_of_the_pool", [True, False])
+def test_the_audit_trail_names_who_took_and_gave_back_the_seat_and_from_which_address(org, first_login_of_the_pool):
+    """Both ways a login takes its seat (a pool's first login creates its row) record the user and the address."""
+    server, organization = org
+    if not first_login_of_the_pool:
+        member(organization, "warm-up")
+        warm = Client(REMOTE_ADDR="192.0.2.1")
+        login(warm, "warm-up")
+        warm.post("/accounts/logout/")
+    bob = member(organization, "bob")
+    client = Client(REMOTE_ADDR="203.0.113.7")
+    assert login(client, "bob").status_code == 302
+    assert client.post("/accounts/logout/").status_code == 302
+    lease = SeatLease.objects.get(user=bob)
+    taken, given_back = LogEntry.objects.get_for_object(lease).order_by("timestamp", "pk")
+    assert (taken.action, taken.actor, str(taken.remote_addr)) == (LogEntry.Action.CREATE, bob, "203.0.113.7")
+    assert (given_back.action, given_back.actor, str(given_back.remote_addr)) == (LogEntry.Action.UPDATE, bob, "203.0.113.7")
+    assert given_back.changes["release_reason"] == ["", "logout"]

@@ -24,6 +24,7 @@ from organizations.models import Server, User
 
 from ...exceptions import LicenseLimitReached
 from ...models import Method, ReleaseReason, SeatDenial, SeatLease
+from ...prepared import hot_cursor
 from ...rules import SeatRequirement, user_seat_requirements
 from ..pools import (
     audit_context,
@@ -92,8 +93,8 @@ WITH take AS (
 ), log AS (
   INSERT INTO auditlog_logentry (content_type_id, object_pk, object_id, object_repr, action, changes, changes_text,
                                  actor_id, actor_email, cid, remote_addr, timestamp)
-  SELECT %(ct)s, lease.id::text, lease.id, %(repr)s, %(action)s, %(changes)s::jsonb, '', %(actor)s, %(actor_email)s,
-         %(cid)s, %(remote_addr)s, %(now)s FROM lease
+  SELECT %(ct)s, lease.id::text, lease.id, %(repr)s, %(action)s, %(changes)s::jsonb, '', %(actor)s::integer, %(actor_email)s,
+         %(cid)s, %(remote_addr)s::inet, %(now)s FROM lease
 )
 SELECT (SELECT in_use FROM take), (SELECT id FROM lease), (
     SELECT count(*) FROM seats_seatlease l
@@ -107,7 +108,7 @@ SELECT (SELECT in_use FROM take), (SELECT id FROM lease), (
 
 
 def _acquire_in_one_statement(*, user: User, req: SeatRequirement, session_key: str, now: datetime,
-                              day: date) -> SeatLease | LicenseLimitReached | None:
+                              day: date, actor=None) -> SeatLease | LicenseLimitReached | None:
     """PostgreSQL, one statement: read the capacity, take the seat from the pool, insert the lease and
     its audit record, and count the organization's seats. When the pool is full, the refusal to
     raise (naming the server and "N of N in use"); None when the pool has no row yet (the caller
@@ -116,13 +117,13 @@ def _acquire_in_one_statement(*, user: User, req: SeatRequirement, session_key: 
         server_id=req.server_id, organization_id=req.organization_id, license_type=req.license_type,
         user=user, session_key=session_key, acquired_at=now, last_seen_at=now,
     )
-    audit = audit_context()
+    audit = audit_context(actor)  # without an actor given: the one of the auditlog context
     changes = {
         "server": ["None", str(req.server_id)], "organization": ["None", str(req.organization_id)],
         "license_type": ["None", req.license_type], "user": ["None", str(user.pk)],
         "acquired_at": ["None", str(now)],
     }
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(_ACQUIRE_SQL, {
             "server": req.server_id, "license": req.license_type, "org": req.organization_id, "day": day,
             "user": user.pk, "session": session_key, "now": now, "ct": ContentType.objects.get_for_model(SeatLease).pk,
@@ -267,7 +268,7 @@ def _pool_state(*, user: User, req: SeatRequirement, now: datetime, day: date) -
     """PostgreSQL: the pool's committed state, or None (other databases, or no pool row yet)."""
     if connection.vendor != "postgresql":
         return None
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(_POOL_STATE_SQL, {"server": req.server_id, "license": req.license_type, "day": day,
                                          "user": user.pk, "cutoff": idle_cutoff(now)})
         row = cursor.fetchone()
@@ -302,8 +303,9 @@ def _acquire_alone(*, user: User, req: SeatRequirement, state: PoolState | None,
         # breaking it; in autocommit (the login view) the statement commits on its own.
         in_transaction = transaction.atomic() if connection.in_atomic_block else nullcontext()
         try:
-            with in_transaction, acting_as(acting_user or user):
-                result = _acquire_in_one_statement(user=user, req=req, session_key=session_key, now=now, day=day)
+            with in_transaction:
+                result = _acquire_in_one_statement(user=user, req=req, session_key=session_key, now=now, day=day,
+                                                   actor=acting_user or user)
         except IntegrityError:
             return None  # the same user's other login inserted first
         if isinstance(result, SeatLease):

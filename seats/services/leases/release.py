@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from datetime import datetime, timedelta
 from importlib import import_module
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from iwp_licensing.audit import acting_as
@@ -47,9 +46,6 @@ def _release(queryset, *, reason: str, acting_user=None, now=None, end_sessions:
     return released
 
 
-# Seats enforcement allows today (quantity plus overage; 0 without a valid entitlement), as SQL.
-
-
 def lease_release(*, session_key: str | None = None, leases=None, user: User | None = None,
                   reason: str = ReleaseReason.LOGOUT, acting_user=None, now: datetime | None = None,
                   end_sessions: bool = True) -> list[SeatLease]:
@@ -58,6 +54,18 @@ def lease_release(*, session_key: str | None = None, leases=None, user: User | N
     Records why (logout, administrator, method change...) and who; signs the holding sessions
     out unless the caller is ending that session itself.
     """
+    if session_key is None and leases is None and user is None:
+        raise ValueError("lease_release needs a session_key, leases or a user")
+    if session_key is not None and leases is None and user is None and connection.vendor == "postgresql":
+        # Logout, the hot path: the rows are named in plain SQL (no ORM compilation); the queryset
+        # gives only the model. The release is one statement (seats, audit records, pools), and
+        # the actor is passed to it: no auditlog context to set up.
+        ids_sql = ("SELECT id FROM seats_seatlease WHERE session_key = %s AND released_at IS NULL", [session_key])
+        if not end_sessions:  # its own transaction: the pool row is locked only while the statement runs
+            return _release(SeatLease.objects.none(), reason=reason, acting_user=acting_user, now=now,
+                            end_sessions=False, ids_sql=ids_sql)
+    else:
+        ids_sql = None
     qs = SeatLease.objects.active()
     if session_key is not None:
         qs = qs.filter(session_key=session_key)
@@ -65,14 +73,7 @@ def lease_release(*, session_key: str | None = None, leases=None, user: User | N
         qs = qs.filter(pk__in=[getattr(lease, "pk", lease) for lease in leases])
     if user is not None:
         qs = qs.filter(user=user)
-    if session_key is None and leases is None and user is None:
-        raise ValueError("lease_release needs a session_key, leases or a user")
-    ids_sql = None
-    if session_key is not None and leases is None and user is None:  # logout, the hot path: no ORM compilation
-        ids_sql = ("SELECT id FROM seats_seatlease WHERE session_key = %s AND released_at IS NULL", [session_key])
-    # The release is one statement (seats, audit records, pools): with no sessions to end after it, it
-    # runs as its own transaction, so the pool row is not held locked across a round trip to this process.
-    with transaction.atomic() if end_sessions else nullcontext(), acting_as(acting_user):
+    with transaction.atomic(), acting_as(acting_user):
         return _release(qs, reason=reason, acting_user=acting_user, now=now, end_sessions=end_sessions, ids_sql=ids_sql)
 
 
