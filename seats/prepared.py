@@ -16,19 +16,15 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import connection
+from django.db.backends.postgresql.base import ServerBindingCursor
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 
 
-def _prepared_cursor_class():
-    from django.db.backends.postgresql.base import ServerBindingCursor
+class PreparedCursor(ServerBindingCursor):
+    """Server-side binding, and always prepared (Django leaves psycopg's prepare threshold off)."""
 
-    class PreparedCursor(ServerBindingCursor):
-        """Server-side binding, and always prepared (Django leaves psycopg's prepare threshold off)."""
-
-        def execute(self, query, params=None, *, prepare=None, binary=None):
-            return super().execute(query, params, prepare=True, binary=binary)
-
-    return PreparedCursor
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        return super().execute(query, params, prepare=True, binary=binary)
 
 
 class PreparedDebugCursor(CursorDebugWrapper):
@@ -42,7 +38,6 @@ class PreparedDebugCursor(CursorDebugWrapper):
             return CursorWrapper.execute(self, sql, params)
 
 
-_cursor_class = None
 _ONLY_WHEN_ASKED = 2**31 - 1
 
 
@@ -52,11 +47,8 @@ def hot_cursor():
     Wrapped like Django's own cursors, so database errors are Django's (IntegrityError) and the
     statements count in ``assertNumQueries`` and the debug toolbar.
     """
-    global _cursor_class
     if connection.vendor != "postgresql" or not settings.IWP_PREPARED_STATEMENTS:
         return connection.cursor()
-    if _cursor_class is None:
-        _cursor_class = _prepared_cursor_class()
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     connection.validate_thread_sharing()
@@ -65,5 +57,5 @@ def hot_cursor():
             # Django turns psycopg's preparing off (None), and with it prepare=True. A threshold no
             # statement reaches turns it back on for the statements that ask (these) and no others.
             connection.connection.prepare_threshold = _ONLY_WHEN_ASKED
-        raw = _cursor_class(connection.connection)
+        raw = PreparedCursor(connection.connection)
     return PreparedDebugCursor(raw, connection) if connection.queries_logged else connection.make_cursor(raw)

@@ -46,39 +46,6 @@ _CAPACITY_SQL = """COALESCE((
       AND e.method = 'concurrent' AND e.starts_on <= %(day)s AND e.expires_on >= %(day)s
     LIMIT 1), 0)"""
 
-_TAKE_ONE_SQL = """
-UPDATE seats_seatpool p SET in_use = p.in_use + 1
-WHERE p.server_id = %(server)s AND p.license_type = %(license)s AND p.method = 'concurrent'
-  AND p.in_use + 1 <= {capacity}
-RETURNING p.in_use, (
-    SELECT count(*) FROM seats_seatlease l
-    WHERE l.server_id = %(server)s AND l.license_type = %(license)s AND l.released_at IS NULL
-      AND l.organization_id = %(org)s)
-""".replace("{capacity}", _CAPACITY_SQL)
-
-
-def _take_one(*, req: SeatRequirement, day: date, fast: bool = True) -> tuple[bool, int, int | None, int | None]:
-    """Take one Concurrent seat: (taken, in use after, seats of the organization after, capacity if computed).
-
-    On PostgreSQL one statement reads the entitlement's capacity, decides, and counts the
-    organization's seats; anything unusual (no pool row yet, full) goes through pool_take.
-    """
-    if fast and connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_TAKE_ONE_SQL, {"server": req.server_id, "license": req.license_type, "org": req.organization_id, "day": day})
-            row = cursor.fetchone()
-        if row is not None:
-            return True, row[0], row[1] + 1, None
-    cap = capacity(server_id=req.server_id, license_type=req.license_type, method=CONCURRENT, day=day)
-    taken, in_use = pool_take(server_id=req.server_id, license_type=req.license_type, method=CONCURRENT, seats=1, capacity=cap)
-    org_in_use = None
-    if taken:
-        org_in_use = organization_in_use(
-            method=CONCURRENT, license_type=req.license_type, organization_ids=[req.organization_id]
-        ).get(req.organization_id, 0) + 1
-    return taken, in_use, org_in_use, cap
-
-
 _ACQUIRE_SQL = """
 WITH take AS (
   UPDATE seats_seatpool p SET in_use = p.in_use + 1
@@ -137,13 +104,49 @@ def _acquire_in_one_statement(*, user: User, req: SeatRequirement, session_key: 
             # No pool row yet (the long way creates it), or the UPDATE waited for a racer's commit and
             # saw a fuller pool than this statement's snapshot: the long way reads it again, and retries.
             return None
-        return refusal(
-            server=Server(pk=req.server_id, server_id=server_name), license_type=req.license_type, method=CONCURRENT,
-            in_use=pool_in_use, capacity=cap, who="Try again when someone logs out.",
-        )
+        return _full(req=req, server=Server(pk=req.server_id, server_id=server_name), in_use=pool_in_use, capacity=cap)
+    return _with_peaks(lease, req=req, day=day, in_use=in_use, organization_in_use=org_before + 1)
+
+
+def _take_portable(*, user: User, req: SeatRequirement, session_key: str, now: datetime,
+                   day: date) -> SeatLease | LicenseLimitReached:
+    """Any database: the capacity, the pool's conditional UPDATE (which creates the pool row if
+    missing), then the lease through the ORM (auditlog records it). The refusal when full."""
+    cap = capacity(server_id=req.server_id, license_type=req.license_type, method=CONCURRENT, day=day)
+    taken, in_use = pool_take(server_id=req.server_id, license_type=req.license_type, method=CONCURRENT, seats=1, capacity=cap)
+    if not taken:
+        return _full(req=req, server=Server.objects.get(pk=req.server_id), in_use=in_use, capacity=cap)
+    org_in_use = organization_in_use(
+        method=CONCURRENT, license_type=req.license_type, organization_ids=[req.organization_id]
+    ).get(req.organization_id, 0) + 1
+    lease = SeatLease.objects.create(
+        server_id=req.server_id, organization_id=req.organization_id, license_type=req.license_type,
+        user=user, session_key=session_key, last_seen_at=now,
+    )
+    return _with_peaks(lease, req=req, day=day, in_use=in_use, organization_in_use=org_in_use)
+
+
+def _take(*, user: User, req: SeatRequirement, session_key: str, now: datetime,
+          day: date) -> SeatLease | LicenseLimitReached:
+    """Take one seat inside the caller's transaction: the lease, or the refusal to raise."""
+    if connection.vendor == "postgresql":
+        result = _acquire_in_one_statement(user=user, req=req, session_key=session_key, now=now, day=day)
+        if result is not None:
+            return result
+    return _take_portable(user=user, req=req, session_key=session_key, now=now, day=day)
+
+
+def _full(*, req: SeatRequirement, server: Server, in_use: int, capacity: int) -> LicenseLimitReached:
+    """The refusal of a login when the pool is full: names the license, the server and "N of N in use"."""
+    return refusal(server=server, license_type=req.license_type, method=CONCURRENT, in_use=in_use, capacity=capacity,
+                   who="Try again when someone logs out.")
+
+
+def _with_peaks(lease: SeatLease, *, req: SeatRequirement, day: date, in_use: int, organization_in_use: int) -> SeatLease:
+    """Counted at the take, written after the commit (the usage rows are not locked while the pool row is)."""
     lease._peaks = dict(
         day=day, server_id=req.server_id, license_type=req.license_type, method=CONCURRENT, server_in_use=in_use,
-        organization_in_use={req.organization_id: org_before + 1},
+        organization_in_use={req.organization_id: organization_in_use},
     )
     return lease
 
@@ -151,30 +154,20 @@ def _acquire_in_one_statement(*, user: User, req: SeatRequirement, session_key: 
 def _acquire_one(*, user: User, req: SeatRequirement, existing: tuple[int, str] | None, session_key: str,
                  now: datetime, day: date) -> SeatLease:
     """Inside the caller's transaction, holding the user's row lock: take (or supersede) the seat on one server."""
-    new_lease = dict(
-        server_id=req.server_id, organization_id=req.organization_id, license_type=req.license_type,
-        user=user, session_key=session_key, last_seen_at=now,
-    )
     if existing is not None and existing[1] == req.license_type:
         if settings.IWP_ALLOW_PARALLEL_SESSIONS:
             return SeatLease.objects.get(pk=existing[0])  # both sessions share the one seat
         # The same seat passes to the new session: the pool count does not change. (If an
         # administrator released it meanwhile, the pool has it back: take one the normal way.)
         if _release(SeatLease.objects.filter(pk=existing[0]), reason=ReleaseReason.SUPERSEDED, now=now, give_back=False):
-            return SeatLease.objects.create(**new_lease)
+            return SeatLease.objects.create(
+                server_id=req.server_id, organization_id=req.organization_id, license_type=req.license_type,
+                user=user, session_key=session_key, last_seen_at=now,
+            )
     elif existing is not None:  # the user's role changed since: their old seat is of the wrong license
         _release(SeatLease.objects.filter(pk=existing[0]), reason=ReleaseReason.ROLE_CHANGE, now=now)
-    full = None
-    if connection.vendor == "postgresql":
-        result = _acquire_in_one_statement(user=user, req=req, session_key=session_key, now=now, day=day)
-        if isinstance(result, SeatLease):
-            return result
-        full = result
-    if full is None:
-        taken, in_use, org_in_use, cap = _take_one(req=req, day=day, fast=False)
-    else:
-        taken = False
-    if not taken:
+    lease = _take(user=user, req=req, session_key=session_key, now=now, day=day)
+    if isinstance(lease, LicenseLimitReached):
         # Correctness never waits for the sweeper: reclaim this pool's idle seats, then try once more.
         cutoff = idle_cutoff(now)
         idle = SeatLease.objects.active().filter(server_id=req.server_id, license_type=req.license_type, last_seen_at__lt=cutoff)
@@ -183,20 +176,9 @@ def _acquire_one(*, user: User, req: SeatRequirement, existing: tuple[int, str] 
             "AND last_seen_at < %s", [req.server_id, req.license_type, cutoff],
         )
         if _release(idle, reason=ReleaseReason.IDLE, now=now, ids_sql=idle_sql):
-            taken, in_use, org_in_use, cap = _take_one(req=req, day=day)
-        elif full is not None:
-            raise full
-    if not taken:
-        raise refusal(
-            server=Server.objects.get(pk=req.server_id), license_type=req.license_type, method=CONCURRENT,
-            in_use=in_use, capacity=cap, who="Try again when someone logs out.",
-        )
-    lease = SeatLease.objects.create(**new_lease)
-    # Counted now, written after the commit: the usage rows are not locked while the pool row is.
-    lease._peaks = dict(
-        day=day, server_id=req.server_id, license_type=req.license_type, method=CONCURRENT, server_in_use=in_use,
-        organization_in_use={req.organization_id: org_in_use},
-    )
+            lease = _take(user=user, req=req, session_key=session_key, now=now, day=day)
+        if isinstance(lease, LicenseLimitReached):
+            raise lease
     return lease
 
 
@@ -276,12 +258,17 @@ def _pool_state(*, user: User, req: SeatRequirement, now: datetime, day: date) -
 
 
 def _refuse(*, user: User, req: SeatRequirement, state: PoolState) -> LicenseLimitReached:
-    """Record the denial of a full pool and return the refusal to raise."""
-    full = refusal(server=Server(pk=req.server_id, server_id=state.server_name), license_type=req.license_type,
-                   method=CONCURRENT, in_use=state.in_use, capacity=state.capacity, who="Try again when someone logs out.")
+    """The refusal of a full pool, recorded as a denial."""
+    full = _full(req=req, server=Server(pk=req.server_id, server_id=state.server_name), in_use=state.in_use,
+                 capacity=state.capacity)
+    return _denied(user=user, req=req, refusal=full)
+
+
+def _denied(*, user: User, req: SeatRequirement, refusal: LicenseLimitReached) -> LicenseLimitReached:
+    """Record the refusal as a denial (who, which license, which server, when) and return it to raise."""
     denial_record(user=user, server_id=req.server_id, organization_id=req.organization_id,
-                  license_type=req.license_type, method=CONCURRENT, message=full.message)
-    return full
+                  license_type=req.license_type, method=CONCURRENT, message=refusal.message)
+    return refusal
 
 
 def _acquire_alone(*, user: User, req: SeatRequirement, state: PoolState | None, session_key: str, acting_user,
@@ -364,10 +351,7 @@ def lease_acquire(*, user: User, session_key: str = "", acting_user=None, now: d
                     daily_usage_raise_peak(**lease._peaks)
             return leases
         except LicenseLimitReached as exc:
-            denial_record(
-                user=user, server_id=current.server_id, organization_id=current.organization_id,
-                license_type=current.license_type, method=CONCURRENT, message=exc.message,
-            )
+            _denied(user=user, req=current, refusal=exc)
             raise
         except IntegrityError:
             # The same user logging in twice at once: the other login inserted first; now supersede it.

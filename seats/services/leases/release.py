@@ -20,14 +20,17 @@ def idle_cutoff(now: datetime) -> datetime:
     return now - timedelta(minutes=settings.IWP_CONCURRENT_IDLE_MINUTES)
 
 
+def _sessions_in_database() -> bool:
+    return hasattr(import_module(settings.SESSION_ENGINE).SessionStore, "get_model_class")
+
+
 def sessions_end(session_keys) -> None:
     """Sign the given sessions out (after the commit that released their seats)."""
     keys = [k for k in set(session_keys) if k]
     if not keys:
         return
-    engine = import_module(settings.SESSION_ENGINE)
-    store = engine.SessionStore
-    if hasattr(store, "get_model_class"):  # database-backed sessions: one DELETE
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    if _sessions_in_database():  # one DELETE
         store.get_model_class().objects.filter(session_key__in=keys).delete()
     else:
         for key in keys:
@@ -39,7 +42,7 @@ def _release(queryset, *, reason: str, acting_user=None, now=None, end_sessions:
     released = release_rows(queryset, reason=reason, acting_user=acting_user, now=now, give_back=give_back, ids_sql=ids_sql)
     if end_sessions and released:
         keys = [lease.session_key for lease in released]
-        if hasattr(import_module(settings.SESSION_ENGINE).SessionStore, "get_model_class"):
+        if _sessions_in_database():
             sessions_end(keys)  # database sessions end in the same transaction as their seats
         else:
             transaction.on_commit(lambda: sessions_end(keys))
@@ -56,16 +59,16 @@ def lease_release(*, session_key: str | None = None, leases=None, user: User | N
     """
     if session_key is None and leases is None and user is None:
         raise ValueError("lease_release needs a session_key, leases or a user")
+    ids_sql = None
     if session_key is not None and leases is None and user is None and connection.vendor == "postgresql":
-        # Logout, the hot path: the rows are named in plain SQL (no ORM compilation); the queryset
-        # gives only the model. The release is one statement (seats, audit records, pools), and
-        # the actor is passed to it: no auditlog context to set up.
+        # Logout, the hot path: the rows are named in plain SQL (no ORM compilation).
         ids_sql = ("SELECT id FROM seats_seatlease WHERE session_key = %s AND released_at IS NULL", [session_key])
-        if not end_sessions:  # its own transaction: the pool row is locked only while the statement runs
-            return _release(SeatLease.objects.none(), reason=reason, acting_user=acting_user, now=now,
-                            end_sessions=False, ids_sql=ids_sql)
-    else:
-        ids_sql = None
+    if ids_sql is not None and not end_sessions:
+        # One statement (seats, audit records, pools) that is its own transaction, so the pool row is
+        # locked only while it runs; the actor is passed to it, no auditlog context to set up. The
+        # queryset gives only the model.
+        return _release(SeatLease.objects.none(), reason=reason, acting_user=acting_user, now=now,
+                        end_sessions=False, ids_sql=ids_sql)
     qs = SeatLease.objects.active()
     if session_key is not None:
         qs = qs.filter(session_key=session_key)
