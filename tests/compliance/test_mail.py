@@ -1,15 +1,13 @@
 """The audit's e-mail through a real SMTP server (aiosmtpd): once, complete, and not lost while the server is down."""
 
-import threading
-
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from compliance.models import AuditRun, ComplianceEvent
 from compliance.services import compliance_audit_run
 from notifications.models import OutboxMessage, OutboxStatus
 from notifications.services import outbox_sweep
+from tests.concurrency import race
 
 from ..notifications.smtp import body_of
 from .test_audit import over_license
@@ -63,24 +61,8 @@ def test_mail_server_down_the_audit_completes_and_the_mail_goes_out_once_when_it
 def test_two_audits_at_once_record_one_set_of_events_and_one_mail(licensed_server, admins, smtp_server):
     over_license(licensed_server)
     today = timezone.localdate()
-    barrier = threading.Barrier(3)
-    errors = []
-
-    def audit():
-        try:
-            barrier.wait()
-            compliance_audit_run(day=today)
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=audit) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-
+    results = race(3, lambda i: compliance_audit_run(day=today))
+    errors = [r for r in results if isinstance(r, Exception)]
     assert errors == []
     assert AuditRun.objects.filter(finished_at__isnull=False).count() == 3
     assert ComplianceEvent.objects.count() == 3

@@ -1,13 +1,13 @@
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from notifications.models import OutboxMessage, OutboxStatus
 from notifications.services import outbox_deliver, outbox_enqueue, outbox_sweep
 from notifications.tasks import deliver_outbox_message, sweep_outbox
+from tests.concurrency import race
 
 from .smtp import body_of
 
@@ -100,20 +100,6 @@ def test_mail_server_down_keeps_the_message_and_backs_off_until_it_returns(smtp_
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_delivering_the_same_message_send_it_once(smtp_server):
     message = enqueue()
-    results = []
-    barrier = threading.Barrier(4)
-
-    def deliver():
-        try:
-            barrier.wait()
-            results.append(outbox_deliver(message_id=message.pk))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=deliver) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = race(4, lambda i: outbox_deliver(message_id=message.pk))
     assert results.count(True) == 1
     assert len(smtp_server.messages) == 1

@@ -1,13 +1,11 @@
 """The Organization count is enforced where organizations are created, under concurrency."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from organizations.models import Organization
 from organizations.services import organization_create, organization_update
 from seats.exceptions import LicenseLimitReached
+from tests.concurrency import race
 from tests.factories import OrganizationFactory
 
 
@@ -73,23 +71,7 @@ def test_racing_creations_never_exceed_the_count(licensed_server):
     """Eight threads on their own connections race for the last two organization licenses."""
     server = licensed_server(entitlements=["server", "organization=3"])
     organization_create(server=server, name="Existing")
-    barrier = threading.Barrier(8)
-    outcomes = []
-
-    def create(i):
-        try:
-            barrier.wait()
-            organization_create(server=server, name=f"Racer {i}")
-            outcomes.append("created")
-        except LicenseLimitReached:
-            outcomes.append("refused")
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=create, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = race(8, lambda i: organization_create(server=server, name=f"Racer {i}"))
+    outcomes = ["refused" if isinstance(r, LicenseLimitReached) else "created" for r in results]
     assert sorted(outcomes) == ["created"] * 2 + ["refused"] * 6
     assert Organization.objects.filter(server=server, is_active=True).count() == 3

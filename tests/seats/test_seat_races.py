@@ -18,6 +18,7 @@ from seats.exceptions import LicenseLimitReached
 from seats.models import ReleaseReason, SeatAssignment, SeatDenial, SeatLease
 from seats.services.assignments import seat_assign
 from seats.services.leases import lease_acquire, lease_release, lease_release_idle
+from tests.concurrency import race
 
 from .seat_helpers import login, member, pool_in_use, setup_server
 
@@ -41,28 +42,6 @@ class Sampler(threading.Thread):
                 self.samples += 1
         finally:
             connection.close()
-
-
-def race(workers, fn):
-    """Run fn(i) in ``workers`` threads released together; returns their results (or exceptions)."""
-    barrier = threading.Barrier(workers)
-    results = [None] * workers
-
-    def run(i):
-        try:
-            barrier.wait()
-            results[i] = fn(i)
-        except Exception as exc:  # noqa: BLE001  the refusal is a result here
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(workers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
 
 
 def warm_up(organization):
