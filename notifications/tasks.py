@@ -5,14 +5,11 @@ from celery import shared_task
 from . import services
 
 
-@shared_task(bind=True, max_retries=8, acks_late=True)
-def deliver_outbox_message(self, message_id: int):
-    """Send one outbox message; on failure retry with exponential backoff (the sweep also retries)."""
-    result = services.outbox_deliver(message_id=message_id)
-    if result is False and not self.request.is_eager and self.request.retries < self.max_retries:
-        delay = services.retry_delay(self.request.retries + 1).total_seconds()
-        raise self.retry(countdown=delay)
-    return result
+@shared_task(acks_late=True)
+def deliver_outbox_message(message_id: int):
+    """Send one outbox message now. A failure is recorded on the message with its next attempt's time,
+    and sweep_outbox retries it then: one retry mechanism, so the backoff is the message's own."""
+    return services.outbox_deliver(message_id=message_id)
 
 
 @shared_task
