@@ -4,19 +4,16 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from iwp_licensing.admin_site import ReadOnlyModelAdmin
+
 from . import services
 from .models import AuditRun, AuditTrigger, ComplianceEvent, ComplianceRecipient, ExpiryWarning
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
+class ReadOnlyAdmin(ReadOnlyModelAdmin):
+    """The audit's records: written by the system only. auditlog does not track them: no history link."""
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    show_auditlog_history_link = False
 
 
 class RunAuditNowMixin:
