@@ -6,15 +6,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
 
 from organizations.models import Organization, Server
 
 from .models import Entitlement, LicenseFile, LicenseType, Method, SeatAssignment, SeatLease
-
-EXPIRY_WARNING_DAYS = 30
-
 
 def today() -> date:
     return timezone.localdate()
@@ -138,7 +136,7 @@ def license_status(*, servers=None, day: date | None = None) -> list[ServerLicen
                 state = "not_started"
             elif e.expires_on < day:
                 state = "expired"
-            elif e.expires_on <= day + timedelta(days=EXPIRY_WARNING_DAYS):
+            elif e.expires_on <= day + timedelta(days=max(settings.IWP_EXPIRY_WARNING_DAYS, default=30)):
                 state = "expiring"
             else:
                 state = "valid"
