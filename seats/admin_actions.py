@@ -15,7 +15,9 @@ from organizations.models import User
 
 from .exceptions import LicenseLimitReached
 from .models import ACCESS_TYPES, SeatAssignment, SeatLease
-from .services.assignments import seat_assign, seat_assign_bulk, seat_release, seat_release_bulk, user_change_method
+from .services.assignments import (
+    seat_assign, seat_assign_bulk, seat_release, seat_release_bulk, user_change_method, user_seats_release,
+)
 
 
 def _seat_rows(seats):
@@ -40,6 +42,13 @@ class _SeatViewsMixin:
             path("<path:object_id>/seat/release/", self.admin_site.admin_view(release_view), name="%s_%s_seat_release" % info),
         ]
 
+    def get_urls(self):
+        return [*self._seat_urls(self.seat_assign_view, self.seat_release_view), *super().get_urls()]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "seats"] if obj else fields
+
     def _back(self, obj):
         info = self.model._meta.app_label, self.model._meta.model_name
         return HttpResponseRedirect(reverse("admin:%s_%s_change" % info, args=[obj.pk]))
@@ -59,10 +68,6 @@ class UserSeatAdminMixin(_SeatViewsMixin):
     """On the user page: the seats held, Assign/Release buttons; bulk assign/release actions; method changes release seats."""
 
     actions = ["assign_seats", "release_seats"]
-
-    def get_readonly_fields(self, request, obj=None):
-        fields = list(super().get_readonly_fields(request, obj))
-        return [*fields, "seats"] if obj else fields
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = list(super().get_fieldsets(request, obj))
@@ -85,9 +90,6 @@ class UserSeatAdminMixin(_SeatViewsMixin):
             buttons = _button(release_url, _("Release Concurrent seat (signs out)"))
         return format_html("{}{}", body, buttons)
 
-    def get_urls(self):
-        return [*self._seat_urls(self.seat_assign_view, self.seat_release_view), *super().get_urls()]
-
     def seat_assign_view(self, request, object_id):
         user, refused = self._guard(request, object_id)
         if refused:
@@ -101,14 +103,10 @@ class UserSeatAdminMixin(_SeatViewsMixin):
         return self._back(user)
 
     def seat_release_view(self, request, object_id):
-        from .models import ReleaseReason
-        from .services.leases import lease_release
-
         user, refused = self._guard(request, object_id)
         if refused:
             return refused
-        released = seat_release(user=user, acting_user=request.user)
-        released += lease_release(user=user, reason=ReleaseReason.ADMIN, acting_user=request.user)
+        released = user_seats_release(user=user, acting_user=request.user)
         self.message_user(request, f"{user}: {len(released)} seat(s) released.", messages.SUCCESS)
         return self._back(user)
 
@@ -140,10 +138,6 @@ class UserSeatAdminMixin(_SeatViewsMixin):
 class StationSeatAdminMixin(_SeatViewsMixin):
     """On the station page: its Assignable seats (one per access license), with Assign/Release buttons."""
 
-    def get_readonly_fields(self, request, obj=None):
-        fields = list(super().get_readonly_fields(request, obj))
-        return [*fields, "seats"] if obj else fields
-
     def get_fields(self, request, obj=None):
         fields = list(super().get_fields(request, obj))
         return fields if obj is None or "seats" in fields else [*fields, "seats"]
@@ -161,16 +155,12 @@ class StationSeatAdminMixin(_SeatViewsMixin):
         ] + [_button(release_url, format_html("{} {}", _("Release"), t.label), name="license_type", value=t.value) for t in ACCESS_TYPES if t.value in have]
         return format_html("{}{}", body, format_html_join("", "{}", ((b,) for b in buttons)))
 
-    def get_urls(self):
-        return [*self._seat_urls(self.seat_assign_view, self.seat_release_view), *super().get_urls()]
-
     def seat_assign_view(self, request, object_id):
         station, refused = self._guard(request, object_id)
         if refused:
             return refused
-        license_type = request.POST.get("license_type") or "agent"
         try:
-            seat_assign(station=station, license_type=license_type, acting_user=request.user)
+            seat_assign(station=station, license_type=request.POST.get("license_type") or None, acting_user=request.user)
         except (LicenseLimitReached, ValueError) as exc:
             self.message_user(request, str(exc), messages.ERROR)
         else:
@@ -181,9 +171,7 @@ class StationSeatAdminMixin(_SeatViewsMixin):
         station, refused = self._guard(request, object_id)
         if refused:
             return refused
-        seats = SeatAssignment.objects.active().filter(station=station)
-        if request.POST.get("license_type"):
-            seats = seats.filter(license_type=request.POST["license_type"])
-        released = seat_release(assignments=list(seats), acting_user=request.user)
+        released = seat_release(station=station, license_type=request.POST.get("license_type") or None,
+                                acting_user=request.user)
         self.message_user(request, f"{station.name}: {len(released)} seat(s) released.", messages.SUCCESS)
         return self._back(station)

@@ -7,7 +7,7 @@ that does not fit is refused whole, saying how many seats are missing.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -66,9 +66,8 @@ def _take(*, wanted: dict[tuple[int, str], int], day: date) -> dict[tuple[int, s
             refusal(server=servers[sid], license_type=lt, method=ASSIGNABLE, in_use=in_use, capacity=cap, wanted=n)
             for sid, lt, n, in_use, cap in short
         ]
-        missing = sum(max(in_use + n - cap, 0) for _, _, n, in_use, cap in short)
         first = errors[0]
-        message = " ".join(e.message for e in errors) + (" Nothing was assigned." if missing else "")
+        message = " ".join(e.message for e in errors) + " Nothing was assigned."
         raise LicenseLimitReached(
             message, server_id=first.server_id, license_type=first.license_type, method=ASSIGNABLE,
             in_use=first.in_use, capacity=first.capacity,
@@ -146,14 +145,13 @@ def seat_assign_bulk(*, users, acting_user=None, day: date | None = None) -> Ass
                 if current is not None:
                     wrong.append(current.pk)
                 to_create.append(req)
-        result.already = [by_id[uid] for uid in requirements if not any(r in to_create for r in requirements[uid])]
+        creating = {r.user_id for r in to_create}
+        result.already = [by_id[uid] for uid in requirements if uid not in creating]
         if wrong:
             release_rows(SeatAssignment.objects.filter(pk__in=wrong), reason=ReleaseReason.ROLE_CHANGE, acting_user=actor)
-        wanted = defaultdict(int)
-        for req in to_create:
-            wanted[(req.server_id, req.license_type)] += 1
         if not to_create:
             return result
+        wanted = Counter((req.server_id, req.license_type) for req in to_create)
         in_use_after = _take(wanted=wanted, day=day)
         try:
             with transaction.atomic():
@@ -208,9 +206,13 @@ def seat_assign(*, user: User | None = None, station: Station | None = None, lic
 
 
 def seat_release(*, assignments=None, user: User | None = None, station: Station | None = None,
-                 reason: str = ReleaseReason.UNASSIGNED, acting_user=None) -> list[SeatAssignment]:
-    """Release Assignable seats (given ones, or all of a user or a station) exactly once each; returns those released."""
+                 license_type: str | None = None, reason: str = ReleaseReason.UNASSIGNED,
+                 acting_user=None) -> list[SeatAssignment]:
+    """Release Assignable seats (given ones, or all of a user or a station, or only those of ``license_type``)
+    exactly once each; returns those released."""
     qs = SeatAssignment.objects.active()
+    if license_type:
+        qs = qs.filter(license_type=license_type)
     if assignments is not None:
         qs = qs.filter(pk__in=[getattr(a, "pk", a) for a in assignments])
     if user is not None:
@@ -221,6 +223,14 @@ def seat_release(*, assignments=None, user: User | None = None, station: Station
         raise ValueError("seat_release needs assignments, a user or a station")
     with transaction.atomic(), acting_as(acting_user):
         return release_rows(qs, reason=reason, acting_user=acting_user)
+
+
+def user_seats_release(*, user: User, acting_user=None) -> list:
+    """An administrator frees every seat ``user`` holds: Assignable ones (unassigned) and Concurrent ones
+    (released by an administrator, which signs those sessions out), in one transaction."""
+    with transaction.atomic():
+        released = seat_release(user=user, acting_user=acting_user)
+        return released + lease_release(user=user, reason=ReleaseReason.ADMIN, acting_user=acting_user)
 
 
 def seat_release_bulk(*, users, acting_user=None) -> list[SeatAssignment]:
@@ -240,15 +250,13 @@ def user_change_method(*, user: User, method: str, acting_user=None) -> str:
     with transaction.atomic(), acting_as(acting_user):
         locked = User.objects.select_for_update().get(pk=user.pk)
         old = locked.license_method
+        article = "an" if method == User.LicenseMethod.ASSIGNED else "a"
         if old == method:
-            return f"{locked.get_username()} is already a{'n' if method == 'assigned' else ''} {locked.get_license_method_display()} user."
+            return f"{locked.get_username()} is already {article} {locked.get_license_method_display()} user."
         locked.license_method = method
         locked.save(update_fields=["license_method"])
         if old == User.LicenseMethod.ASSIGNED:
-            released = release_rows(
-                SeatAssignment.objects.active().filter(user=locked), reason=ReleaseReason.METHOD_CHANGE,
-                acting_user=acting_user,
-            )
+            released = seat_release(user=locked, reason=ReleaseReason.METHOD_CHANGE, acting_user=acting_user)
             kind = "Assignable"
         else:
             released = lease_release(user=locked, reason=ReleaseReason.METHOD_CHANGE, acting_user=acting_user)
@@ -259,9 +267,12 @@ def user_change_method(*, user: User, method: str, acting_user=None) -> str:
     servers = Server.objects.in_bulk({s.server_id for s in released})
     detail = ", ".join(f"{s.get_license_type_display()} on server {servers[s.server_id].server_id}" for s in released)
     return (
-        f"{locked.get_username()} is now a{'n' if method == 'assigned' else ''} {label} user; "
+        f"{locked.get_username()} is now {article} {label} user; "
         f"{n} {kind} seat{'s' if n != 1 else ''} released" + (f" ({detail})" if detail else "") + "."
     )
 
 
-__all__ = ["AssignResult", "seat_assign", "seat_assign_bulk", "seat_release", "seat_release_bulk", "user_change_method"]
+__all__ = [
+    "AssignResult", "seat_assign", "seat_assign_bulk", "seat_release", "seat_release_bulk", "user_change_method",
+    "user_seats_release",
+]
