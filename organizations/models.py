@@ -30,16 +30,6 @@ class OrganizationQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
 
-    def for_user(self, user):
-        """Organizations where ``user`` holds any membership."""
-        return self.filter(memberships__user=user).distinct()
-
-    def supervised_by(self, user):
-        """Organizations where ``user`` is a supervisor or an organization admin."""
-        return self.filter(
-            memberships__user=user, memberships__role__in=Membership.SUPERVISOR_ROLES
-        ).distinct()
-
 
 class Organization(models.Model):
     """A tenant on one server. Its data is kept apart from every other organization."""

@@ -54,7 +54,7 @@ class LicenseFileAdmin(ReadOnlyModelAdmin):
 
     @admin.display(boolean=True, description=_("installed"))
     def is_installed(self, obj):
-        return obj.replaced_at is None
+        return obj.is_installed
 
     def get_urls(self):
         return [

@@ -134,7 +134,7 @@ def gate_context(*, user: User, organization, role: str | None, station_id: int 
         # The user's own Assignable seat, or the seat of the station they logged in at.
         holder = Q(user=user)
         if station_id:
-            holder |= Q(station_id=station_id, station__organization__server_id=server.pk)
+            holder |= Q(station_id=station_id)  # a station's seat is on its organization's server
         held = SeatAssignment.objects.active().filter(holder, server_id=server.pk)
     seats = frozenset(held.values_list("license_type", flat=True))
     return GateContext(

@@ -14,18 +14,13 @@ from django.db import connection
 
 from organizations.models import Membership, User
 
-from .models import LicenseType, Method
+from .models import LicenseType
 from .prepared import hot_cursor
 
 
 def required_license(roles: Iterable[str]) -> LicenseType:
     """Supervisor access if any role is supervisor or organization admin, otherwise Agent access."""
     return LicenseType.SUPERVISOR if any(r in Membership.SUPERVISOR_ROLES for r in roles) else LicenseType.AGENT
-
-
-def seat_method(user: User) -> Method:
-    """The seat method of every seat ``user`` holds: Assignable for Assigned users, Concurrent for Concurrent users."""
-    return Method.CONCURRENT if user.license_method == User.LicenseMethod.CONCURRENT else Method.ASSIGNABLE
 
 
 @dataclass(frozen=True)

@@ -35,11 +35,6 @@ def marquee_only(license_types) -> bool:
     return LicenseType.MARQUEE in license_types and LicenseType.ORGANIZATION not in license_types
 
 
-def server_is_licensed(*, server: Server, day: date | None = None) -> bool:
-    """True when the server's installed license has a Server entitlement valid on ``day``."""
-    return entitlement_valid(server=server, license_type=LicenseType.SERVER, day=day) is not None
-
-
 def server_is_marquee_only(*, server: Server, day: date | None = None) -> bool:
     """Marquee but no Organization license: the system offers only the wallboard."""
     return marquee_only(set(
@@ -84,8 +79,13 @@ class EntitlementStatus:
         return e.get_license_type_display() + (f" — {e.get_method_display()}" if e.method else "")
 
     @property
+    def in_force(self) -> bool:
+        """Valid on the day (expiring soon or not)."""
+        return self.state in ("valid", "expiring")
+
+    @property
     def licensed(self) -> int | None:
-        return self.entitlement.quantity if self.state in ("valid", "expiring") else 0 if self.entitlement.is_counted else None
+        return self.entitlement.quantity if self.in_force else 0 if self.entitlement.is_counted else None
 
     @property
     def available(self) -> int | None:
@@ -106,11 +106,11 @@ class ServerLicenseStatus:
 
     @property
     def licensed(self) -> bool:
-        return any(r.entitlement.license_type == LicenseType.SERVER and r.state in ("valid", "expiring") for r in self.rows)
+        return any(r.entitlement.license_type == LicenseType.SERVER and r.in_force for r in self.rows)
 
     @property
     def marquee_only(self) -> bool:
-        return marquee_only({r.entitlement.license_type for r in self.rows if r.state in ("valid", "expiring")})
+        return marquee_only({r.entitlement.license_type for r in self.rows if r.in_force})
 
     @property
     def attention(self) -> list[EntitlementStatus]:

@@ -45,12 +45,12 @@ class SeatLogoutView(auth_views.LogoutView):
     """Log out and give the session's Concurrent seat back, at once."""
 
     def post(self, request, *args, **kwargs):
+        released = []
         if request.user.is_authenticated and request.session.session_key:
             released = lease_release(
                 session_key=request.session.session_key, acting_user=request.user, end_sessions=False
             )
-            response = super().post(request, *args, **kwargs)
-            if released:
-                messages.info(request, "You are logged out; your seat is free for someone else.")
-            return response
-        return super().post(request, *args, **kwargs)
+        response = super().post(request, *args, **kwargs)
+        if released:
+            messages.info(request, "You are logged out; your seat is free for someone else.")
+        return response
