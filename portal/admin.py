@@ -17,6 +17,9 @@ class ReportRunInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("content")  # the stored CSV: not shown here, can be large
+
 
 @admin.register(ScheduledReport)
 class ScheduledReportAdmin(admin.ModelAdmin):

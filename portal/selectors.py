@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from compliance.models import ComplianceEvent
 from organizations.models import Membership, Organization, Station, User
 from seats.models import ACCESS_TYPES, DailySeatUsage, LicenseType, Method, SeatAssignment, SeatDenial, SeatLease
 from seats.selectors import EntitlementStatus, license_status, today
@@ -302,13 +303,8 @@ def usage_history(*, organization: Organization, days: int, end: date | None = N
 
 # Compliance ---------------------------------------------------------------------------------------
 
-def compliance_events(*, organization: Organization) -> QuerySet | list:
+def compliance_events(*, organization: Organization) -> QuerySet:
     """The compliance events of the organization's server about the counted licenses (they are server-wide)."""
-    try:
-        from compliance.models import ComplianceEvent
-    except ImportError:  # the compliance app has no events model yet
-        return []
-
     return ComplianceEvent.objects.filter(server_id=organization.server_id).order_by("-day", "license_type")
 
 

@@ -314,11 +314,3 @@ def own_license(request):
     own = selectors.own_licenses(user=request.user, organizations=orgs, station_id=request.session.get(STATION_SESSION_KEY))
     return render(request, "portal/index.html", {"usage": [], "own": own, "refusals": [], "idle_minutes": _idle_minutes(),
                                                  "now": timezone.now()})
-
-
-def portal_url_names() -> list[str]:
-    """Every organization-scoped portal URL name (the tenancy test walks them all)."""
-    from .urls import urlpatterns
-
-    return [p.name for p in urlpatterns if "org_id" in str(p.pattern)]
-
