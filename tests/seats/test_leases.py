@@ -12,7 +12,7 @@ from seats.models import DailySeatUsage, ReleaseReason, SeatDenial, SeatLease
 from seats.services.leases import lease_release, lease_release_idle
 from seats.services.snapshots import usage_snapshot_take
 from seats.tasks import release_idle_leases
-from tests.factories import install_license
+from tests.factories import MembershipFactory, install_license
 
 from .seat_helpers import login, member, pool_in_use, setup_server
 
@@ -206,3 +206,22 @@ def test_the_audit_trail_names_who_took_and_gave_back_the_seat_and_from_which_ad
     assert (taken.action, taken.actor, str(taken.remote_addr)) == (LogEntry.Action.CREATE, bob, "203.0.113.7")
     assert (given_back.action, given_back.actor, str(given_back.remote_addr)) == (LogEntry.Action.UPDATE, bob, "203.0.113.7")
     assert given_back.changes["release_reason"] == ["", "logout"]
+
+
+def test_a_session_ended_by_a_release_gives_back_its_seats_on_every_server(licensed_server, admin_user):
+    """A user on two servers holds a seat on each; when one is taken back, the session ends and frees both."""
+    first, north = setup_server(licensed_server, ["agent:concurrent=2"], server_id="CIC-NORTH")
+    second, south = setup_server(licensed_server, ["agent:concurrent=2"], server_id="CIC-SOUTH")
+    bob = member(north, "bob")
+    MembershipFactory(user=bob, organization=south)
+    client = Client()
+    assert login(client, "bob").status_code == 302
+    on_first = SeatLease.objects.active().get(server=first)
+    assert SeatLease.objects.active().filter(user=bob).count() == 2
+
+    lease_release(leases=[on_first], reason=ReleaseReason.ADMIN, acting_user=admin_user)
+
+    assert SeatLease.objects.active().filter(user=bob).count() == 0
+    assert pool_in_use(first, "agent", "concurrent") == 0 == pool_in_use(second, "agent", "concurrent")
+    assert set(SeatLease.objects.filter(user=bob).values_list("release_reason", flat=True)) == {ReleaseReason.ADMIN}
+    assert client.get("/portal/").status_code == 302  # the session is signed out

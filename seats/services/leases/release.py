@@ -41,7 +41,12 @@ def _release(queryset, *, reason: str, acting_user=None, now=None, end_sessions:
              give_back: bool = True, ids_sql=None) -> list[SeatLease]:
     released = release_rows(queryset, reason=reason, acting_user=acting_user, now=now, give_back=give_back, ids_sql=ids_sql)
     if end_sessions and released:
-        keys = [lease.session_key for lease in released]
+        keys = {lease.session_key for lease in released if lease.session_key}
+        # A session that ends gives back every seat it holds (a user on several servers holds one
+        # on each), not only the one released here: otherwise those wait for the idle sweep.
+        if keys:
+            released += release_rows(SeatLease.objects.active().filter(session_key__in=keys), reason=reason,
+                                     acting_user=acting_user, now=now)
         if _sessions_in_database():
             sessions_end(keys)  # database sessions end in the same transaction as their seats
         else:
