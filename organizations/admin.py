@@ -92,7 +92,7 @@ class OrganizationAdmin(AuditedModelAdmin):
         obj.pk, obj.created_at = saved.pk, saved.created_at
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "license_status": license_status()}
+        extra_context = {**(extra_context or {}), "license_status": license_status(with_usage=False)}
         return super().changelist_view(request, extra_context)
 
 

@@ -38,6 +38,16 @@ class UserImportResource(resources.ModelResource):
         kwargs["rollback_on_validation_errors"] = True  # one refused row: nothing is written
         return super().import_data(dataset, **kwargs)
 
+    def _organization(self, server_id: str, name: str):
+        """The organization a row names, looked up once per file (rows of one organization share it)."""
+        cache = self.__dict__.setdefault("_organizations", {})
+        if (server_id, name) not in cache:
+            cache[(server_id, name)] = (
+                Organization.objects.filter(name=name, **({"server__server_id": server_id} if server_id else {}))
+                .select_related("server").first()
+            )
+        return cache[(server_id, name)]
+
     def import_instance(self, instance, row, **kwargs):
         errors = {}
         if instance.pk is None:
@@ -52,7 +62,7 @@ class UserImportResource(resources.ModelResource):
         if not org_name:
             errors["organization"] = ["Required: the organization the user belongs to."]
         else:
-            organization = Organization.objects.filter(name=org_name, **({"server__server_id": server_id} if server_id else {})).select_related("server").first()
+            organization = self._organization(server_id, org_name)
             if organization is None:
                 where = f" on server {server_id}" if server_id else ""
                 errors["organization"] = [f"No organization named “{org_name}”{where}."]

@@ -117,8 +117,12 @@ class ServerLicenseStatus:
         return [r for r in self.rows if r.state in ("expiring", "expired") or r.exceeded]
 
 
-def license_status(*, servers=None, day: date | None = None) -> list[ServerLicenseStatus]:
-    """Per server: each entitlement of its installed license, licensed / in use / available, and expiry state."""
+def license_status(*, servers=None, day: date | None = None, with_usage: bool = True) -> list[ServerLicenseStatus]:
+    """Per server: each entitlement of its installed license, licensed / in use / available, and expiry state.
+
+    ``with_usage=False`` skips counting the seats held (three GROUP BYs over every active seat) for
+    pages that show only whether a server is licensed or Marquee-only.
+    """
     day = day or today()
     server_list = list(servers if servers is not None else Server.objects.all())
     ids = [s.pk for s in server_list]
@@ -127,7 +131,7 @@ def license_status(*, servers=None, day: date | None = None) -> list[ServerLicen
     ents = defaultdict(list)
     for e in Entitlement.objects.filter(license_file_id__in=server_of_file).order_by("license_type", "method"):
         ents[server_of_file[e.license_file_id]].append(e)
-    usage = usage_by_server(server_ids=ids)
+    usage = usage_by_server(server_ids=ids) if with_usage else {}
     result = []
     for server in server_list:
         status = ServerLicenseStatus(server=server, license_file=files.get(server.pk))
