@@ -289,11 +289,15 @@ class Series:
         return max((p[3] for p in self.points), default=0)
 
 
-def usage_history(*, organization: Organization, days: int, end: date | None = None) -> tuple[date, date, list[Series]]:
-    """Daily licensed / in use / peak / denials per license and method over the last ``days`` complete days
-    (today is still running: its row is final only after the nightly snapshot). One query."""
+def history_period(*, days: int, end: date | None = None) -> tuple[date, date]:
+    """The last ``days`` complete days: today is still running, its row is final only after the nightly snapshot."""
     end = end or today() - timedelta(days=1)
-    start = end - timedelta(days=days - 1)
+    return end - timedelta(days=days - 1), end
+
+
+def usage_history(*, organization: Organization, days: int, end: date | None = None) -> tuple[date, date, list[Series]]:
+    """Daily licensed / in use / peak / denials per license and method over ``history_period``. One query."""
+    start, end = history_period(days=days, end=end)
     series: dict[tuple, list] = defaultdict(list)
     for day, lt, method, licensed, in_use, peak, denials in usage_history_rows(organization=organization, start=start, end=end):
         series[(lt, method)].append((day, licensed, in_use, peak, denials))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -174,9 +173,7 @@ class HistoryCsvView(PortalFeatureMixin, View):
     feature = Feature.EXPORTS
 
     def get(self, request, org_id):
-        days = _days(request)
-        end = timezone.localdate() - timedelta(days=1)  # complete days, as the chart
-        start = end - timedelta(days=days - 1)
+        start, end = selectors.history_period(days=_days(request))  # complete days, as the chart
         rows = selectors.usage_history_rows(organization=self.organization, start=start, end=end).iterator(chunk_size=2000)
         return _stream_csv(
             _with_header(selectors.HISTORY_HEADER, rows), f"seat-history-{self.organization.pk}-{start}-{end}.csv"
