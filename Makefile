@@ -41,6 +41,8 @@ screenshots: install browser
 	$(MAKE) test IWP_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots PYTEST_ARGS="-m browser"
 
 lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 
 clean:

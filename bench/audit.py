@@ -68,7 +68,10 @@ SELECT coalesce(l.server_id, u.server_id), coalesce(l.lt, u.lt), coalesce(l.m, u
 
 
 def copy_rows(table, columns, rows, total, desc):
-    with connection.cursor() as cursor, tqdm(total=total, desc=desc, unit="row", unit_scale=True) as bar:
+    with (
+        connection.cursor() as cursor,
+        tqdm(total=total, desc=desc, unit="row", unit_scale=True) as bar,
+    ):
         with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             for i, row in enumerate(rows, 1):
                 copy.write_row(row)
@@ -86,49 +89,133 @@ def next_id(table):
 def reset_sequences(*tables):
     with connection.cursor() as cursor:
         for t in tables:
-            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), coalesce(max(id), 1)) FROM {t}")
+            cursor.execute(
+                f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), coalesce(max(id), 1)) FROM {t}"
+            )
 
 
 def seed(*, orgs_total, users_total, day):
     now = timezone.now()
     per_server_orgs = orgs_total // SERVERS
     users_per_org = users_total // orgs_total
-    servers = Server.objects.bulk_create([Server(server_id=f"BENCH-{i:02d}", name=f"Bench server {i}") for i in range(SERVERS)])
+    servers = Server.objects.bulk_create(
+        [Server(server_id=f"BENCH-{i:02d}", name=f"Bench server {i}") for i in range(SERVERS)]
+    )
     from seats.models import Entitlement, LicenseFile
 
     for s in servers:
         lf = LicenseFile.objects.create(
-            server=s, serial=f"BENCH-{s.server_id}", customer="Bench", issued_on=day, key_id="bench", content="(bench)"
+            server=s,
+            serial=f"BENCH-{s.server_id}",
+            customer="Bench",
+            issued_on=day,
+            key_id="bench",
+            content="(bench)",
         )
         per_server_users = per_server_orgs * users_per_org
-        Entitlement.objects.bulk_create([
-            Entitlement(license_file=lf, license_type="server", starts_on=day - timedelta(days=1), expires_on=day + timedelta(days=365)),
-            # Organizations and Agent Concurrent exceeded on every server; the rest within their counts.
-            Entitlement(license_file=lf, license_type="organization", quantity=per_server_orgs - 5, starts_on=day, expires_on=day + timedelta(days=365)),
-            Entitlement(license_file=lf, license_type="agent", method="assignable", quantity=per_server_users, starts_on=day, expires_on=day + timedelta(days=365)),
-            Entitlement(license_file=lf, license_type="agent", method="concurrent", quantity=per_server_users // 20, starts_on=day, expires_on=day + timedelta(days=365)),
-            Entitlement(license_file=lf, license_type="supervisor", method="assignable", quantity=per_server_users, starts_on=day, expires_on=day + timedelta(days=365)),
-            Entitlement(license_file=lf, license_type="supervisor", method="concurrent", quantity=per_server_users, starts_on=day, expires_on=day + timedelta(days=365)),
-        ])
+        Entitlement.objects.bulk_create(
+            [
+                Entitlement(
+                    license_file=lf,
+                    license_type="server",
+                    starts_on=day - timedelta(days=1),
+                    expires_on=day + timedelta(days=365),
+                ),
+                # Organizations and Agent Concurrent exceeded on every server; the rest within their counts.
+                Entitlement(
+                    license_file=lf,
+                    license_type="organization",
+                    quantity=per_server_orgs - 5,
+                    starts_on=day,
+                    expires_on=day + timedelta(days=365),
+                ),
+                Entitlement(
+                    license_file=lf,
+                    license_type="agent",
+                    method="assignable",
+                    quantity=per_server_users,
+                    starts_on=day,
+                    expires_on=day + timedelta(days=365),
+                ),
+                Entitlement(
+                    license_file=lf,
+                    license_type="agent",
+                    method="concurrent",
+                    quantity=per_server_users // 20,
+                    starts_on=day,
+                    expires_on=day + timedelta(days=365),
+                ),
+                Entitlement(
+                    license_file=lf,
+                    license_type="supervisor",
+                    method="assignable",
+                    quantity=per_server_users,
+                    starts_on=day,
+                    expires_on=day + timedelta(days=365),
+                ),
+                Entitlement(
+                    license_file=lf,
+                    license_type="supervisor",
+                    method="concurrent",
+                    quantity=per_server_users,
+                    starts_on=day,
+                    expires_on=day + timedelta(days=365),
+                ),
+            ]
+        )
     orgs = Organization.objects.bulk_create(
-        [Organization(server=s, name=f"Org {s.server_id}-{j:03d}") for s in servers for j in range(per_server_orgs)], batch_size=1000
+        [
+            Organization(server=s, name=f"Org {s.server_id}-{j:03d}")
+            for s in servers
+            for j in range(per_server_orgs)
+        ],
+        batch_size=1000,
     )
     stations = []
     from organizations.models import Station
 
-    stations = Station.objects.bulk_create([Station(organization=o, name="Front desk") for o in orgs], batch_size=1000)
+    stations = Station.objects.bulk_create(
+        [Station(organization=o, name="Front desk") for o in orgs], batch_size=1000
+    )
 
     first_user = next_id("organizations_user")
+
     # User i: org i // users_per_org; every 10th a supervisor; 30% Concurrent, a third of those logged in now.
     def user_rows():
         for i in range(users_total):
             method = "concurrent" if i % 10 in (3, 6, 9) else "assigned"
-            yield (first_user + i, "!", False, f"bench{i:07d}", "", "", "", False, True, now, method)
+            yield (
+                first_user + i,
+                "!",
+                False,
+                f"bench{i:07d}",
+                "",
+                "",
+                "",
+                False,
+                True,
+                now,
+                method,
+            )
 
     copy_rows(
         "organizations_user",
-        ["id", "password", "is_superuser", "username", "first_name", "last_name", "email", "is_staff", "is_active", "date_joined", "license_method"],
-        user_rows(), users_total, "users",
+        [
+            "id",
+            "password",
+            "is_superuser",
+            "username",
+            "first_name",
+            "last_name",
+            "email",
+            "is_staff",
+            "is_active",
+            "date_joined",
+            "license_method",
+        ],
+        user_rows(),
+        users_total,
+        "users",
     )
 
     def role(i):
@@ -138,21 +225,37 @@ def seed(*, orgs_total, users_total, day):
         for i in range(users_total):
             yield (first_user + i, orgs[i // users_per_org].pk, role(i), now)
 
-    copy_rows("organizations_membership", ["user_id", "organization_id", "role", "created_at"], membership_rows(), users_total, "memberships")
+    copy_rows(
+        "organizations_membership",
+        ["user_id", "organization_id", "role", "created_at"],
+        membership_rows(),
+        users_total,
+        "memberships",
+    )
 
     def assignment_rows():
         for i in range(users_total):
             if i % 10 not in (3, 6, 9):
                 org = orgs[i // users_per_org]
                 yield (org.server_id, org.pk, role(i), first_user + i, None, now, "")
-        for st, org in zip(stations, orgs):
+        for st, org in zip(stations, orgs, strict=False):
             yield (org.server_id, org.pk, "agent", None, st.pk, now, "")
 
     n_assign = sum(1 for i in range(users_total) if i % 10 not in (3, 6, 9)) + len(stations)
     copy_rows(
         "seats_seatassignment",
-        ["server_id", "organization_id", "license_type", "user_id", "station_id", "assigned_at", "release_reason"],
-        assignment_rows(), n_assign, "assignable seats",
+        [
+            "server_id",
+            "organization_id",
+            "license_type",
+            "user_id",
+            "station_id",
+            "assigned_at",
+            "release_reason",
+        ],
+        assignment_rows(),
+        n_assign,
+        "assignable seats",
     )
 
     def lease_rows():
@@ -164,16 +267,36 @@ def seed(*, orgs_total, users_total, day):
     n_lease = sum(1 for i in range(users_total) if i % 10 == 3)
     copy_rows(
         "seats_seatlease",
-        ["server_id", "organization_id", "license_type", "user_id", "session_key", "acquired_at", "last_seen_at", "release_reason"],
-        lease_rows(), n_lease, "concurrent seats",
+        [
+            "server_id",
+            "organization_id",
+            "license_type",
+            "user_id",
+            "session_key",
+            "acquired_at",
+            "last_seen_at",
+            "release_reason",
+        ],
+        lease_rows(),
+        n_lease,
+        "concurrent seats",
     )
     from seats.models import DailySeatUsage
 
     per_server_users = per_server_orgs * users_per_org
-    DailySeatUsage.objects.bulk_create([
-        DailySeatUsage(day=day, server=s, organization=None, license_type="agent", method="concurrent", peak=per_server_users // 8)
-        for s in servers
-    ])
+    DailySeatUsage.objects.bulk_create(
+        [
+            DailySeatUsage(
+                day=day,
+                server=s,
+                organization=None,
+                license_type="agent",
+                method="concurrent",
+                peak=per_server_users // 8,
+            )
+            for s in servers
+        ]
+    )
     reset_sequences("organizations_user")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
@@ -190,15 +313,21 @@ def timed(fn, repeat):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--orgs", type=int, default=1_000)
     parser.add_argument("--users", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("bench/audit.py needs PostgreSQL: set DATABASE_URL")
-    celery_app.conf.task_always_eager = True  # the audit's mail goes to the dummy backend, in process
-    logging.getLogger("iwp_licensing.compliance").setLevel(logging.CRITICAL)  # keep the table readable
+    celery_app.conf.task_always_eager = (
+        True  # the audit's mail goes to the dummy backend, in process
+    )
+    logging.getLogger("iwp_licensing.compliance").setLevel(
+        logging.CRITICAL
+    )  # keep the table readable
     call_command("migrate", verbosity=0)
     day = timezone.localdate()
 
@@ -211,8 +340,10 @@ def main():
     from seats.models import SeatAssignment, SeatLease
 
     sizes = (
-        Organization.objects.count(), User.objects.count(),
-        SeatAssignment.objects.active().count(), SeatLease.objects.active().count(),
+        Organization.objects.count(),
+        User.objects.count(),
+        SeatAssignment.objects.active().count(),
+        SeatLease.objects.active().count(),
     )
 
     def raw():
@@ -235,12 +366,22 @@ def main():
 
     audit_med, raw_med = statistics.median(audit_times), statistics.median(raw_times)
     print()
-    print(f"organizations {sizes[0]:,}  users {sizes[1]:,}  Assignable seats {sizes[2]:,}  Concurrent seats {sizes[3]:,}")
+    print(
+        f"organizations {sizes[0]:,}  users {sizes[1]:,}  Assignable seats {sizes[2]:,}  Concurrent seats {sizes[3]:,}"
+    )
     print(f"{'what':<44} {'queries':>8} {'median ms':>10} {'min ms':>8}")
-    print(f"{'audit, first run (records events + mail)':<44} {audit_queries:>8} {first * 1000:>10.1f} {first * 1000:>8.1f}")
-    print(f"{'audit, rerun (nothing new)':<44} {rerun_queries:>8} {audit_med * 1000:>10.1f} {min(audit_times) * 1000:>8.1f}")
-    print(f"{'raw SQL GROUP BY, same counts':<44} {1:>8} {raw_med * 1000:>10.1f} {min(raw_times) * 1000:>8.1f}")
-    print(f"exceeded licenses: {run.exceeded_found}; audit / raw SQL (median): {audit_med / raw_med:.2f}x")
+    print(
+        f"{'audit, first run (records events + mail)':<44} {audit_queries:>8} {first * 1000:>10.1f} {first * 1000:>8.1f}"
+    )
+    print(
+        f"{'audit, rerun (nothing new)':<44} {rerun_queries:>8} {audit_med * 1000:>10.1f} {min(audit_times) * 1000:>8.1f}"
+    )
+    print(
+        f"{'raw SQL GROUP BY, same counts':<44} {1:>8} {raw_med * 1000:>10.1f} {min(raw_times) * 1000:>8.1f}"
+    )
+    print(
+        f"exceeded licenses: {run.exceeded_found}; audit / raw SQL (median): {audit_med / raw_med:.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -47,8 +47,14 @@ def ensure_database() -> None:
         sys.exit("bench/portal.py needs PostgreSQL: set DATABASE_URL")
     import psycopg
 
-    admin = psycopg.connect(host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"],
-                            password=db["PASSWORD"] or None, dbname="postgres", autocommit=True)
+    admin = psycopg.connect(
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    )
     if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]).fetchone():
         admin.execute(f'CREATE DATABASE "{db["NAME"]}"')
     admin.close()
@@ -66,40 +72,99 @@ def build() -> None:
         return
     key = Ed25519PrivateKey.generate()
     settings.IWP_LICENSE_PUBLIC_KEYS = [public_key_b64(key.public_key())]
-    server = install_license(key, server_id=SERVER_ID, entitlements=[
-        "server", "organization=10", "supervisor:assignable=50", "agent:assignable=6000", "agent:concurrent=6000",
-        "marquee", "scheduled_reports"]).server
+    server = install_license(
+        key,
+        server_id=SERVER_ID,
+        entitlements=[
+            "server",
+            "organization=10",
+            "supervisor:assignable=50",
+            "agent:assignable=6000",
+            "agent:concurrent=6000",
+            "marquee",
+            "scheduled_reports",
+        ],
+    ).server
     group = supervisors_group()
     now, today = timezone.now(), timezone.localdate()
     for name, n in SIZES.items():
         org = Organization.objects.create(server=server, name=name)
-        sup = User.objects.create_user(f"sup-{org.pk}", f"sup-{org.pk}@example.com", "bench-password")
+        sup = User.objects.create_user(
+            f"sup-{org.pk}", f"sup-{org.pk}@example.com", "bench-password"
+        )
         sup.groups.add(group)
         Membership.objects.create(user=sup, organization=org, role="supervisor")
-        SeatAssignment.objects.create(server=server, organization=org, license_type="supervisor", user=sup)
-        users = User.objects.bulk_create([
-            User(username=f"b{org.pk}-{i:05d}", email=f"b{org.pk}-{i:05d}@example.com", first_name="Agent", last_name=f"{i:05d}",
-                 license_method="concurrent" if i % 3 == 0 else "assigned")
-            for i in range(n)
-        ], batch_size=2000)
-        Membership.objects.bulk_create([Membership(user=u, organization=org, role="agent") for u in users], batch_size=2000)
-        SeatLease.objects.bulk_create([
-            SeatLease(server=server, organization=org, license_type="agent", user=u, last_seen_at=now - timedelta(minutes=i % 25))
-            for i, u in enumerate(users) if i % 3 == 0
-        ], batch_size=2000)
-        SeatAssignment.objects.bulk_create([
-            SeatAssignment(server=server, organization=org, license_type="agent", user=u)
-            for i, u in enumerate(users) if i % 3 == 1
-        ], batch_size=2000)
-        stations = Station.objects.bulk_create([Station(organization=org, name=f"Desk {i:04d}") for i in range(max(n // 50, 1))])
-        SeatAssignment.objects.bulk_create([
-            SeatAssignment(server=server, organization=org, license_type="agent", station=s) for s in stations
-        ])
-        DailySeatUsage.objects.bulk_create([
-            DailySeatUsage(day=today - timedelta(days=d), server=server, organization=org, license_type=lt, method=m,
-                           licensed=6000 if lt == "agent" else 50, in_use=n // 3, peak=n // 3 + d % 17, denials=d % 5)
-            for d in range(1, 366) for lt, m in (("agent", "assignable"), ("agent", "concurrent"), ("supervisor", "assignable"))
-        ])
+        SeatAssignment.objects.create(
+            server=server, organization=org, license_type="supervisor", user=sup
+        )
+        users = User.objects.bulk_create(
+            [
+                User(
+                    username=f"b{org.pk}-{i:05d}",
+                    email=f"b{org.pk}-{i:05d}@example.com",
+                    first_name="Agent",
+                    last_name=f"{i:05d}",
+                    license_method="concurrent" if i % 3 == 0 else "assigned",
+                )
+                for i in range(n)
+            ],
+            batch_size=2000,
+        )
+        Membership.objects.bulk_create(
+            [Membership(user=u, organization=org, role="agent") for u in users], batch_size=2000
+        )
+        SeatLease.objects.bulk_create(
+            [
+                SeatLease(
+                    server=server,
+                    organization=org,
+                    license_type="agent",
+                    user=u,
+                    last_seen_at=now - timedelta(minutes=i % 25),
+                )
+                for i, u in enumerate(users)
+                if i % 3 == 0
+            ],
+            batch_size=2000,
+        )
+        SeatAssignment.objects.bulk_create(
+            [
+                SeatAssignment(server=server, organization=org, license_type="agent", user=u)
+                for i, u in enumerate(users)
+                if i % 3 == 1
+            ],
+            batch_size=2000,
+        )
+        stations = Station.objects.bulk_create(
+            [Station(organization=org, name=f"Desk {i:04d}") for i in range(max(n // 50, 1))]
+        )
+        SeatAssignment.objects.bulk_create(
+            [
+                SeatAssignment(server=server, organization=org, license_type="agent", station=s)
+                for s in stations
+            ]
+        )
+        DailySeatUsage.objects.bulk_create(
+            [
+                DailySeatUsage(
+                    day=today - timedelta(days=d),
+                    server=server,
+                    organization=org,
+                    license_type=lt,
+                    method=m,
+                    licensed=6000 if lt == "agent" else 50,
+                    in_use=n // 3,
+                    peak=n // 3 + d % 17,
+                    denials=d % 5,
+                )
+                for d in range(1, 366)
+                for lt, m in (
+                    ("agent", "assignable"),
+                    ("agent", "concurrent"),
+                    ("supervisor", "assignable"),
+                )
+            ]
+        )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 
@@ -136,7 +201,10 @@ def main() -> None:
         ("seat usage", "/portal/org/{org}/"),
         ("who holds what (users, page 1)", "/portal/org/{org}/holders/"),
         ("who holds what (search '00042')", "/portal/org/{org}/holders/?q=00042"),
-        ("who holds what (logged in, page 20)", "/portal/org/{org}/holders/?show=logged_in&page=20"),
+        (
+            "who holds what (logged in, page 20)",
+            "/portal/org/{org}/holders/?show=logged_in&page=20",
+        ),
         ("who holds what (sessions)", "/portal/org/{org}/holders/?view=sessions"),
         ("history, 365 days", "/portal/org/{org}/history/?days=365"),
         ("history CSV, 365 days", "/portal/org/{org}/history.csv?days=365"),
@@ -151,7 +219,9 @@ def main() -> None:
         for label, url in pages:
             results[(label, name)] = measure(client, url.format(org=org.pk), args.repeat)
 
-    header = "| page | queries (10 users) | queries (10,000 users) | p50 ms (10,000) | p95 ms (10,000) |"
+    header = (
+        "| page | queries (10 users) | queries (10,000 users) | p50 ms (10,000) | p95 ms (10,000) |"
+    )
     print(header)
     print("|---|---:|---:|---:|---:|")
     small, large = SIZES

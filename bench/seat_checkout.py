@@ -51,13 +51,19 @@ def setup(seats: int, workers: int):
     SeatPool.objects.filter(server__server_id=SERVER_ID).delete()
     key = Ed25519PrivateKey.generate()
     settings.IWP_LICENSE_PUBLIC_KEYS = [public_key_b64(key.public_key())]
-    install_license(key, server_id=SERVER_ID, entitlements=["server", "organization=1", f"agent:concurrent={seats}"],
-                    serial=f"BENCH-{time.time_ns()}")
+    install_license(
+        key,
+        server_id=SERVER_ID,
+        entitlements=["server", "organization=1", f"agent:concurrent={seats}"],
+        serial=f"BENCH-{time.time_ns()}",
+    )
     server = Server.objects.get(server_id=SERVER_ID)
     org, _ = Organization.objects.get_or_create(server=server, name="Bench")
     users = []
     for i in range(workers):
-        user, _ = User.objects.get_or_create(username=f"bench{i}", defaults={"license_method": "concurrent"})
+        user, _ = User.objects.get_or_create(
+            username=f"bench{i}", defaults={"license_method": "concurrent"}
+        )
         Membership.objects.get_or_create(user=user, organization=org)
         users.append(user.pk)
     SeatPool.objects.get_or_create(server=server, license_type="agent", method="concurrent")
@@ -71,7 +77,13 @@ def vacuum():
 
     connection.close()
     with connection.cursor() as cur:  # autocommit: VACUUM cannot run in a transaction
-        for table in ("seats_seatlease", "seats_seatpool", "seats_dailyseatusage", "seats_seatdenial", "auditlog_logentry"):
+        for table in (
+            "seats_seatlease",
+            "seats_seatpool",
+            "seats_dailyseatusage",
+            "seats_seatdenial",
+            "auditlog_logentry",
+        ):
             cur.execute(f"VACUUM ANALYZE {table}")
     connection.close()
 
@@ -130,7 +142,8 @@ def raw_worker(user_id, seconds, start, out, server_id, org_id, seats, audited=F
             cur.execute("BEGIN")
             cur.execute(
                 "UPDATE seats_seatpool SET in_use = in_use + 1 WHERE server_id = %s AND license_type = 'agent' "
-                "AND method = 'concurrent' AND in_use < %s RETURNING in_use", [server_id, seats],
+                "AND method = 'concurrent' AND in_use < %s RETURNING in_use",
+                [server_id, seats],
             )
             if cur.fetchone() is None:
                 cur.execute("ROLLBACK")
@@ -145,15 +158,33 @@ def raw_worker(user_id, seconds, start, out, server_id, org_id, seats, audited=F
             )
             lease_id = cur.fetchone()[0]
             if audited:
-                cur.execute(AUDIT_SQL, [ct, str(lease_id), lease_id, 0, '{"user": ["None", "x"]}', user_id])
+                cur.execute(
+                    AUDIT_SQL, [ct, str(lease_id), lease_id, 0, '{"user": ["None", "x"]}', user_id]
+                )
             cur.execute("COMMIT")
             lat.append(time.perf_counter() - t0)
             cur.execute("BEGIN")
-            cur.execute("UPDATE seats_seatlease SET released_at = now(), release_reason = 'logout' WHERE id = %s AND released_at IS NULL", [lease_id])
+            cur.execute(
+                "UPDATE seats_seatlease SET released_at = now(), release_reason = 'logout' WHERE id = %s AND released_at IS NULL",
+                [lease_id],
+            )
             if cur.rowcount:
-                cur.execute("UPDATE seats_seatpool SET in_use = in_use - 1 WHERE server_id = %s AND license_type = 'agent' AND method = 'concurrent'", [server_id])
+                cur.execute(
+                    "UPDATE seats_seatpool SET in_use = in_use - 1 WHERE server_id = %s AND license_type = 'agent' AND method = 'concurrent'",
+                    [server_id],
+                )
                 if audited:
-                    cur.execute(AUDIT_SQL, [ct, str(lease_id), lease_id, 1, '{"release_reason": ["", "logout"]}', user_id])
+                    cur.execute(
+                        AUDIT_SQL,
+                        [
+                            ct,
+                            str(lease_id),
+                            lease_id,
+                            1,
+                            '{"release_reason": ["", "logout"]}',
+                            user_id,
+                        ],
+                    )
             cur.execute("COMMIT")
     connection.close()
     out.put((lat, denied))
@@ -165,7 +196,10 @@ def sampler(server_id, stop, out):
     most = samples = 0
     with connection.cursor() as cur:
         while not stop.is_set():
-            cur.execute("SELECT count(*) FROM seats_seatlease WHERE server_id = %s AND released_at IS NULL", [server_id])
+            cur.execute(
+                "SELECT count(*) FROM seats_seatlease WHERE server_id = %s AND released_at IS NULL",
+                [server_id],
+            )
             most = max(most, cur.fetchone()[0])
             samples += 1
             time.sleep(0.001)  # sample every millisecond without taking a core from the workers
@@ -183,7 +217,12 @@ def run(kind, users, seconds, server_id, org_id, seats):
         procs = [ctx.Process(target=service_worker, args=(u, seconds, start, out)) for u in users]
     else:
         audited = kind == "raw+audit"
-        procs = [ctx.Process(target=raw_worker, args=(u, seconds, start, out, server_id, org_id, seats, audited)) for u in users]
+        procs = [
+            ctx.Process(
+                target=raw_worker, args=(u, seconds, start, out, server_id, org_id, seats, audited)
+            )
+            for u in users
+        ]
     watcher = ctx.Process(target=sampler, args=(server_id, stop, sample_out))
     watcher.start()
     for p in procs:
@@ -199,7 +238,14 @@ def run(kind, users, seconds, server_id, org_id, seats):
     lat = sorted(x for r in results for x in r[0])
     denied = sum(r[1] for r in results)
     q = statistics.quantiles(lat, n=100) if len(lat) > 1 else [0] * 99
-    return {"rate": len(lat) / seconds, "p50": q[49] * 1000, "p95": q[94] * 1000, "most": most, "denied": denied, "samples": samples}
+    return {
+        "rate": len(lat) / seconds,
+        "p50": q[49] * 1000,
+        "p95": q[94] * 1000,
+        "most": most,
+        "denied": denied,
+        "samples": samples,
+    }
 
 
 def main():
@@ -216,17 +262,30 @@ def main():
         rows[kind] = run(kind, users, args.seconds, server_id, org_id, args.seats)
         django.db.connections.close_all()
         from seats.models import SeatLease, SeatPool
+
         assert SeatLease.objects.filter(server_id=server_id, released_at__isnull=True).count() == 0
-        assert SeatPool.objects.get(server_id=server_id, license_type="agent", method="concurrent").in_use == 0
-    print(f"K={args.seats} seats, N={args.workers} worker processes, {args.seconds:g}s each, PostgreSQL, {os.cpu_count()} cores")
-    print(f"{'path':<10}{'check-outs/s':>14}{'p50 ms':>9}{'p95 ms':>9}{'max held':>10}{'<= K':>6}{'denials':>9}{'samples':>9}")
+        assert (
+            SeatPool.objects.get(
+                server_id=server_id, license_type="agent", method="concurrent"
+            ).in_use
+            == 0
+        )
+    print(
+        f"K={args.seats} seats, N={args.workers} worker processes, {args.seconds:g}s each, PostgreSQL, {os.cpu_count()} cores"
+    )
+    print(
+        f"{'path':<10}{'check-outs/s':>14}{'p50 ms':>9}{'p95 ms':>9}{'max held':>10}{'<= K':>6}{'denials':>9}{'samples':>9}"
+    )
     for kind, r in rows.items():
         ok = "yes" if r["most"] <= args.seats else "NO"
-        print(f"{kind:<10}{r['rate']:>14.0f}{r['p50']:>9.2f}{r['p95']:>9.2f}{r['most']:>10}{ok:>6}{r['denied']:>9}{r['samples']:>9}")
+        print(
+            f"{kind:<10}{r['rate']:>14.0f}{r['p50']:>9.2f}{r['p95']:>9.2f}{r['most']:>10}{ok:>6}{r['denied']:>9}{r['samples']:>9}"
+        )
     for base in ("raw", "raw+audit"):
         ratio = rows["service"]["rate"] / rows[base]["rate"] if rows[base]["rate"] else 0
         print(f"service / {base} throughput: {ratio:.2f} (target >= 0.50)")
     print(f"over-allocated seats: {max(0, max(r['most'] for r in rows.values()) - args.seats)}")
+
 
 if __name__ == "__main__":
     main()

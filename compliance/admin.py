@@ -37,7 +37,9 @@ class RunAuditNowMixin:
         if request.method != "POST" or not self.has_view_permission(request):
             return HttpResponseRedirect(changelist)
         day = timezone.localdate()
-        run = services.compliance_audit_run(day=day, trigger=AuditTrigger.ADMIN, acting_user=request.user)
+        run = services.compliance_audit_run(
+            day=day, trigger=AuditTrigger.ADMIN, acting_user=request.user
+        )
         self.message_user(
             request,
             _(
@@ -45,8 +47,11 @@ class RunAuditNowMixin:
                 "%(new)d newly recorded, %(warnings)d new expiry warnings."
             )
             % {
-                "day": day, "checked": run.licenses_checked, "exceeded": run.exceeded_found,
-                "new": run.events_recorded, "warnings": run.warnings_recorded,
+                "day": day,
+                "checked": run.licenses_checked,
+                "exceeded": run.exceeded_found,
+                "new": run.events_recorded,
+                "warnings": run.warnings_recorded,
             },
             messages.WARNING if run.exceeded_found else messages.SUCCESS,
         )
@@ -54,7 +59,10 @@ class RunAuditNowMixin:
 
     def changelist_view(self, request, extra_context=None):
         opts = self.model._meta
-        extra_context = {**(extra_context or {}), "run_audit_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_run_audit")}
+        extra_context = {
+            **(extra_context or {}),
+            "run_audit_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_run_audit"),
+        }
         return super().changelist_view(request, extra_context)
 
 
@@ -62,7 +70,15 @@ class RunAuditNowMixin:
 class ComplianceEventAdmin(RunAuditNowMixin, ReadOnlyAdmin):
     """Exceeded licenses as the audit recorded them: read-only, filterable by server, license and day."""
 
-    list_display = ["day", "server", "license_type", "method", "licensed_count", "found_count", "message"]
+    list_display = [
+        "day",
+        "server",
+        "license_type",
+        "method",
+        "licensed_count",
+        "found_count",
+        "message",
+    ]
     list_filter = ["server", "license_type", "method", "day"]
     list_select_related = ["server"]
     search_fields = ["message", "server__server_id"]
@@ -70,11 +86,17 @@ class ComplianceEventAdmin(RunAuditNowMixin, ReadOnlyAdmin):
     readonly_fields = [f.name for f in ComplianceEvent._meta.fields]
 
 
-
-
 @admin.register(ExpiryWarning)
 class ExpiryWarningAdmin(ReadOnlyAdmin):
-    list_display = ["day", "server", "license_type", "method", "expires_on", "threshold_days", "message"]
+    list_display = [
+        "day",
+        "server",
+        "license_type",
+        "method",
+        "expires_on",
+        "threshold_days",
+        "message",
+    ]
     list_filter = ["server", "license_type", "threshold_days", "day"]
     list_select_related = ["server"]
     date_hierarchy = "day"
@@ -84,8 +106,15 @@ class ExpiryWarningAdmin(ReadOnlyAdmin):
 @admin.register(AuditRun)
 class AuditRunAdmin(RunAuditNowMixin, ReadOnlyAdmin):
     list_display = [
-        "started_at", "day", "trigger", "finished_at", "licenses_checked", "exceeded_found",
-        "events_recorded", "warnings_recorded", "mail_state",
+        "started_at",
+        "day",
+        "trigger",
+        "finished_at",
+        "licenses_checked",
+        "exceeded_found",
+        "events_recorded",
+        "warnings_recorded",
+        "mail_state",
     ]
     list_filter = ["trigger", "day"]
     list_select_related = ["mail"]

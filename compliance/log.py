@@ -9,7 +9,18 @@ alert on ``event=license_exceeded``.
 import json
 import logging
 
-FIELDS = ("event", "audit_run", "day", "server", "license", "method", "licensed", "found", "expires_on", "threshold_days")
+FIELDS = (
+    "event",
+    "audit_run",
+    "day",
+    "server",
+    "license",
+    "method",
+    "licensed",
+    "found",
+    "expires_on",
+    "threshold_days",
+)
 
 
 class StructuredFormatter(logging.Formatter):

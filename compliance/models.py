@@ -46,15 +46,23 @@ class AuditRun(models.Model):
         verbose_name = _("audit run")
         verbose_name_plural = _("audit runs")
         ordering = ["-started_at"]
-        indexes = [models.Index(fields=["day"], condition=Q(finished_at__isnull=False), name="auditrun_completed_day")]
+        indexes = [
+            models.Index(
+                fields=["day"],
+                condition=Q(finished_at__isnull=False),
+                name="auditrun_completed_day",
+            )
+        ]
 
     def __str__(self):
         return f"Audit of {self.day} ({self.get_trigger_display()})"
 
     def day_events(self):
         """Every license recorded exceeded on the audited day, by this run or an earlier one."""
-        return ComplianceEvent.objects.filter(day=self.day).select_related("server").order_by(
-            "server__server_id", "license_type", "method"
+        return (
+            ComplianceEvent.objects.filter(day=self.day)
+            .select_related("server")
+            .order_by("server__server_id", "license_type", "method")
         )
 
 
@@ -62,18 +70,28 @@ class ComplianceEvent(models.Model):
     """One exceeded license on one server on one day: the count licensed, the count found, the message."""
 
     server = models.ForeignKey(
-        "organizations.Server", on_delete=models.CASCADE, related_name="compliance_events", verbose_name=_("server")
+        "organizations.Server",
+        on_delete=models.CASCADE,
+        related_name="compliance_events",
+        verbose_name=_("server"),
     )
     day = models.DateField(_("day"))
     license_type = models.CharField(
         _("license"), max_length=30, choices=[(t.value, t.label) for t in COUNTED_TYPES]
     )
-    method = models.CharField(_("method"), max_length=20, choices=Method.choices, blank=True, default="")
+    method = models.CharField(
+        _("method"), max_length=20, choices=Method.choices, blank=True, default=""
+    )
     licensed_count = models.PositiveIntegerField(_("licensed"))
     found_count = models.PositiveIntegerField(_("found"))
     message = models.CharField(_("message"), max_length=400)
     run = models.ForeignKey(
-        AuditRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="events", verbose_name=_("recorded by run")
+        AuditRun,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("recorded by run"),
     )
     created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
 
@@ -83,9 +101,13 @@ class ComplianceEvent(models.Model):
         ordering = ["-day", "server__server_id", "license_type", "method"]
         constraints = [
             models.UniqueConstraint(
-                fields=["server", "license_type", "method", "day"], name="complianceevent_one_per_license_and_day"
+                fields=["server", "license_type", "method", "day"],
+                name="complianceevent_one_per_license_and_day",
             ),
-            models.CheckConstraint(condition=Q(found_count__gt=F("licensed_count")), name="complianceevent_found_exceeds_licensed"),
+            models.CheckConstraint(
+                condition=Q(found_count__gt=F("licensed_count")),
+                name="complianceevent_found_exceeds_licensed",
+            ),
         ]
         indexes = [models.Index(fields=["day"], name="complianceevent_day")]
 
@@ -97,19 +119,32 @@ class ExpiryWarning(models.Model):
     """An entitlement expiring within a warning threshold (30, 7, 1 days): one per entitlement and threshold."""
 
     server = models.ForeignKey(
-        "organizations.Server", on_delete=models.CASCADE, related_name="expiry_warnings", verbose_name=_("server")
+        "organizations.Server",
+        on_delete=models.CASCADE,
+        related_name="expiry_warnings",
+        verbose_name=_("server"),
     )
     entitlement = models.ForeignKey(
-        "seats.Entitlement", on_delete=models.CASCADE, related_name="expiry_warnings", verbose_name=_("entitlement")
+        "seats.Entitlement",
+        on_delete=models.CASCADE,
+        related_name="expiry_warnings",
+        verbose_name=_("entitlement"),
     )
     license_type = models.CharField(_("license"), max_length=30, choices=LicenseType.choices)
-    method = models.CharField(_("method"), max_length=20, choices=Method.choices, blank=True, default="")
+    method = models.CharField(
+        _("method"), max_length=20, choices=Method.choices, blank=True, default=""
+    )
     expires_on = models.DateField(_("expires on"))
     threshold_days = models.PositiveSmallIntegerField(_("threshold (days)"))
     day = models.DateField(_("warned on"))
     message = models.CharField(_("message"), max_length=400)
     run = models.ForeignKey(
-        AuditRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="warnings", verbose_name=_("recorded by run")
+        AuditRun,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="warnings",
+        verbose_name=_("recorded by run"),
     )
     created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
 
@@ -118,7 +153,9 @@ class ExpiryWarning(models.Model):
         verbose_name_plural = _("expiry warnings")
         ordering = ["-day", "server__server_id", "license_type", "method"]
         constraints = [
-            models.UniqueConstraint(fields=["entitlement", "threshold_days"], name="expirywarning_one_per_threshold"),
+            models.UniqueConstraint(
+                fields=["entitlement", "threshold_days"], name="expirywarning_one_per_threshold"
+            ),
         ]
 
     def __str__(self):

@@ -22,7 +22,9 @@ _SOURCE_NAMES = {
 }
 
 
-def exceeded_message(*, server_id: str, license_type: str, method: str, licensed: int, found: int) -> str:
+def exceeded_message(
+    *, server_id: str, license_type: str, method: str, licensed: int, found: int
+) -> str:
     """The source's event text, then the server and method, e.g.
     ``Total agent users have exceeded the total agent user license count, licenses: [50] agent user: [53] (server CIC-01, Concurrent)``.
     """
@@ -78,10 +80,9 @@ def audit_findings(*, day: date) -> list[Finding]:
         licensed[(server.pk, e.license_type, e.method)] = e.quantity
 
     found: dict[tuple[int, str, str], int] = {k: v for k, v in usage_by_server().items() if v}
-    peaks = (
-        DailySeatUsage.objects.filter(day=day, organization__isnull=True, license_type__in=COUNTED_TYPES)
-        .values_list("server_id", "license_type", "method", "peak", "in_use")
-    )
+    peaks = DailySeatUsage.objects.filter(
+        day=day, organization__isnull=True, license_type__in=COUNTED_TYPES
+    ).values_list("server_id", "license_type", "method", "peak", "in_use")
     for server_id, license_type, method, peak, in_use in peaks:
         key = (server_id, license_type, method)
         found[key] = max(found.get(key, 0), peak, in_use)
@@ -89,7 +90,9 @@ def audit_findings(*, day: date) -> list[Finding]:
     missing = {k[0] for k in found} - servers.keys()
     if missing:
         servers.update(Server.objects.in_bulk(missing))
-    keys = sorted(licensed.keys() | found.keys(), key=lambda k: (servers[k[0]].server_id, k[1], k[2]))
+    keys = sorted(
+        licensed.keys() | found.keys(), key=lambda k: (servers[k[0]].server_id, k[1], k[2])
+    )
     return [
         Finding(servers[k[0]], k[1], k[2], licensed.get(k, 0), found.get(k, 0))
         for k in keys
@@ -124,7 +127,9 @@ def expiring_entitlements(*, day: date) -> list[tuple[Entitlement, int]]:
 
 def compliance_recipients() -> list[str]:
     """Active recipients kept in the admin; with none, the addresses in the ADMINS setting. One query."""
-    emails = list(ComplianceRecipient.objects.filter(is_active=True).values_list("email", flat=True))
+    emails = list(
+        ComplianceRecipient.objects.filter(is_active=True).values_list("email", flat=True)
+    )
     return emails or [addr for _name, addr in settings.ADMINS]
 
 

@@ -33,7 +33,9 @@ def _digest(parts) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
-def compliance_audit_run(*, day: date, trigger: str = AuditTrigger.SCHEDULE, acting_user=None) -> AuditRun:
+def compliance_audit_run(
+    *, day: date, trigger: str = AuditTrigger.SCHEDULE, acting_user=None
+) -> AuditRun:
     """Audit ``day``: one event per exceeded license (a unique constraint makes reruns record nothing new),
     one expiry warning per entitlement and threshold, and one e-mail per run for what is new, written to
     the outbox in this transaction and sent after commit. Runs a fixed number of queries.
@@ -59,7 +61,11 @@ def compliance_audit_run(*, day: date, trigger: str = AuditTrigger.SCHEDULE, act
             ],
             ignore_conflicts=True,
         )
-        new_events = list(run.events.select_related("server").order_by("server__server_id", "license_type", "method"))
+        new_events = list(
+            run.events.select_related("server").order_by(
+                "server__server_id", "license_type", "method"
+            )
+        )
 
         expiring = selectors.expiring_entitlements(day=day)
         ExpiryWarning.objects.bulk_create(
@@ -79,7 +85,11 @@ def compliance_audit_run(*, day: date, trigger: str = AuditTrigger.SCHEDULE, act
             ],
             ignore_conflicts=True,
         )
-        new_warnings = list(run.warnings.select_related("server").order_by("server__server_id", "license_type", "method"))
+        new_warnings = list(
+            run.warnings.select_related("server").order_by(
+                "server__server_id", "license_type", "method"
+            )
+        )
 
         if new_events or new_warnings:
             recipients = selectors.compliance_recipients()
@@ -88,14 +98,20 @@ def compliance_audit_run(*, day: date, trigger: str = AuditTrigger.SCHEDULE, act
                     subject=f"[IWP Licensing] {len(new_events)} license(s) exceeded on {day:%Y-%m-%d}",
                     body=_exceeded_body(day=day, events=new_events),
                     to=recipients,
-                    dedupe_key="compliance:exceeded:%s:%s" % (day, _digest(f"{e.server_id}/{e.license_type}/{e.method}" for e in new_events)),
+                    dedupe_key="compliance:exceeded:{}:{}".format(
+                        day,
+                        _digest(f"{e.server_id}/{e.license_type}/{e.method}" for e in new_events),
+                    ),
                 )
             if recipients and new_warnings:
                 run.warning_mail = outbox_enqueue(
                     subject=f"[IWP Licensing] {len(new_warnings)} license(s) expire soon",
                     body=_warning_body(day=day, warnings=new_warnings),
                     to=recipients,
-                    dedupe_key="compliance:expiry:%s:%s" % (day, _digest(f"{w.entitlement_id}/{w.threshold_days}" for w in new_warnings)),
+                    dedupe_key="compliance:expiry:{}:{}".format(
+                        day,
+                        _digest(f"{w.entitlement_id}/{w.threshold_days}" for w in new_warnings),
+                    ),
                 )
             if not recipients:
                 logger.warning("No compliance mail recipients: add one in the admin or set ADMINS")
@@ -105,22 +121,42 @@ def compliance_audit_run(*, day: date, trigger: str = AuditTrigger.SCHEDULE, act
         run.events_recorded = len(new_events)
         run.warnings_recorded = len(new_warnings)
         run.finished_at = timezone.now()
-        run.save(update_fields=[
-            "licenses_checked", "exceeded_found", "events_recorded", "warnings_recorded", "finished_at", "mail", "warning_mail",
-        ])
-        transaction.on_commit(lambda: _log_new(run_id=run.pk, events=new_events, warnings=new_warnings))
+        run.save(
+            update_fields=[
+                "licenses_checked",
+                "exceeded_found",
+                "events_recorded",
+                "warnings_recorded",
+                "finished_at",
+                "mail",
+                "warning_mail",
+            ]
+        )
+        transaction.on_commit(
+            lambda: _log_new(run_id=run.pk, events=new_events, warnings=new_warnings)
+        )
     return run
 
 
-def compliance_audit_catch_up(*, today: date | None = None, trigger: str = AuditTrigger.SCHEDULE) -> list[AuditRun]:
+def compliance_audit_catch_up(
+    *, today: date | None = None, trigger: str = AuditTrigger.SCHEDULE
+) -> list[AuditRun]:
     """Audit every day since the last completed audit (at most MAX_CATCH_UP_DAYS), then today."""
     today = today or timezone.localdate()
     last = selectors.last_completed_audit_day()
-    first = today if last is None or last >= today else max(last + timedelta(days=1), today - timedelta(days=MAX_CATCH_UP_DAYS))
+    first = (
+        today
+        if last is None or last >= today
+        else max(last + timedelta(days=1), today - timedelta(days=MAX_CATCH_UP_DAYS))
+    )
     runs = []
     day = first
     while day <= today:
-        runs.append(compliance_audit_run(day=day, trigger=trigger if day == today else AuditTrigger.CATCH_UP))
+        runs.append(
+            compliance_audit_run(
+                day=day, trigger=trigger if day == today else AuditTrigger.CATCH_UP
+            )
+        )
         day += timedelta(days=1)
     return runs
 
@@ -136,25 +172,37 @@ def _expiry_message(*, entitlement, day: date) -> str:
 
 def _mail_body(*, day: date, items, found: str, closing: str) -> str:
     """One audit mail: what the audit of ``day`` found, one line per event or warning."""
-    return "\n".join([
-        f"The compliance audit of {day:%Y-%m-%d} found {len(items)} license(s) {found}:",
-        "",
-        *[f"- {item.message}" for item in items],
-        "",
-        closing,
-    ])
+    return "\n".join(
+        [
+            f"The compliance audit of {day:%Y-%m-%d} found {len(items)} license(s) {found}:",
+            "",
+            *[f"- {item.message}" for item in items],
+            "",
+            closing,
+        ]
+    )
 
 
 def _exceeded_body(*, day: date, events) -> str:
-    return _mail_body(day=day, items=events, found="exceeded", closing=(
-        "Each is recorded once as a compliance event (admin: Compliance audit > Compliance events)."
-    ))
+    return _mail_body(
+        day=day,
+        items=events,
+        found="exceeded",
+        closing=(
+            "Each is recorded once as a compliance event (admin: Compliance audit > Compliance events)."
+        ),
+    )
 
 
 def _warning_body(*, day: date, warnings) -> str:
-    return _mail_body(day=day, items=warnings, found="about to expire", closing=(
-        "Install a renewed license file before then (admin: Licenses and seats > License files)."
-    ))
+    return _mail_body(
+        day=day,
+        items=warnings,
+        found="about to expire",
+        closing=(
+            "Install a renewed license file before then (admin: Licenses and seats > License files)."
+        ),
+    )
 
 
 def _log_new(*, run_id: int, events, warnings) -> None:

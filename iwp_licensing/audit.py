@@ -24,7 +24,9 @@ def acting_as(user):
     token = auditlog_value.set({})
     try:
         # The request's address stays on the records (set_actor alone would drop it).
-        with set_actor(user, remote_addr=outer.get("remote_addr"), remote_port=outer.get("remote_port")):
+        with set_actor(
+            user, remote_addr=outer.get("remote_addr"), remote_port=outer.get("remote_port")
+        ):
             yield
     finally:
         auditlog_value.reset(token)

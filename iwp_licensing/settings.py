@@ -90,7 +90,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # SQLite (the embedded demo default) cannot enforce DailySeatUsage's NULLS NOT DISTINCT uniqueness.
-SILENCED_SYSTEM_CHECKS = ["models.W047"] if DATABASES["default"]["ENGINE"].endswith("sqlite3") else []
+SILENCED_SYSTEM_CHECKS = (
+    ["models.W047"] if DATABASES["default"]["ENGINE"].endswith("sqlite3") else []
+)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "organizations.User"
@@ -127,7 +129,9 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 # Redis: cache and Celery broker. Without it, a local memory cache and a filesystem broker.
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -165,7 +169,9 @@ vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="iwp-licensing@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # ADMINS="Ann <ann@example.com>,bob@example.com": who receives compliance mail by default.
-ADMINS = [(name or addr, addr) for name, addr in getaddresses(env.list("ADMINS", default=[])) if addr]
+ADMINS = [
+    (name or addr, addr) for name, addr in getaddresses(env.list("ADMINS", default=[])) if addr
+]
 
 # Licensing
 IWP_LICENSE_PUBLIC_KEYS = env.list("IWP_LICENSE_PUBLIC_KEYS", default=[])
@@ -182,7 +188,9 @@ IWP_OUTBOX_RETRY_MAX_SECONDS = env.int("IWP_OUTBOX_RETRY_MAX_SECONDS", default=3
 IWP_OUTBOX_SMTP_TIMEOUT = env.int("IWP_OUTBOX_SMTP_TIMEOUT", default=30)
 
 # Security: on by default whenever DEBUG is off.
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("SECURE_PROXY_SSL", default=not DEBUG) else None
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("SECURE_PROXY_SSL", default=not DEBUG) else None
+)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
@@ -226,6 +234,10 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
-        "iwp_licensing.compliance": {"handlers": ["compliance_console"], "level": "INFO", "propagate": False},
+        "iwp_licensing.compliance": {
+            "handlers": ["compliance_console"],
+            "level": "INFO",
+            "propagate": False,
+        },
     },
 }

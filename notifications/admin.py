@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
-from django.utils.translation import gettext_lazy as _, ngettext
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from . import services
 from .models import OutboxMessage
@@ -9,7 +10,15 @@ from .models import OutboxMessage
 class OutboxMessageAdmin(admin.ModelAdmin):
     """The outbox: what was queued, to whom, and whether it went out. Read-only but for 'send now'."""
 
-    list_display = ["created_at", "subject", "recipients", "status", "attempts", "next_attempt_at", "sent_at"]
+    list_display = [
+        "created_at",
+        "subject",
+        "recipients",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+    ]
     list_filter = ["status", "created_at"]
     search_fields = ["subject", "dedupe_key", "to"]
     date_hierarchy = "created_at"
@@ -28,7 +37,11 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Try to send the selected messages now"), permissions=["view"])
     def send_now(self, request, queryset):
-        sent = sum(1 for pk in queryset.values_list("pk", flat=True) if services.outbox_deliver(message_id=pk))
+        sent = sum(
+            1
+            for pk in queryset.values_list("pk", flat=True)
+            if services.outbox_deliver(message_id=pk)
+        )
         self.message_user(
             request,
             ngettext("%d message sent.", "%d messages sent.", sent) % sent,

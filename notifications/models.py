@@ -24,9 +24,14 @@ class OutboxMessage(models.Model):
     body = models.TextField(_("body"))
     to = models.JSONField(_("recipients"), default=list)
     attachments = models.JSONField(
-        _("attachments"), default=list, blank=True, help_text=_("[filename, base64 content, MIME type] triples.")
+        _("attachments"),
+        default=list,
+        blank=True,
+        help_text=_("[filename, base64 content, MIME type] triples."),
     )
-    status = models.CharField(_("state"), max_length=20, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
+    status = models.CharField(
+        _("state"), max_length=20, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("queued"), auto_now_add=True)
@@ -40,12 +45,17 @@ class OutboxMessage(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status=OutboxStatus.SENT, sent_at__isnull=False) | (~Q(status=OutboxStatus.SENT) & Q(sent_at__isnull=True)),
+                condition=Q(status=OutboxStatus.SENT, sent_at__isnull=False)
+                | (~Q(status=OutboxStatus.SENT) & Q(sent_at__isnull=True)),
                 name="outboxmessage_sent_at_matches_status",
             ),
         ]
         indexes = [
-            models.Index(fields=["next_attempt_at"], condition=~Q(status=OutboxStatus.SENT), name="outbox_undelivered"),
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=~Q(status=OutboxStatus.SENT),
+                name="outbox_undelivered",
+            ),
         ]
 
     def __str__(self):

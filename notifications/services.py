@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+from collections.abc import Iterable
 from datetime import timedelta
-from typing import Iterable
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -26,7 +26,9 @@ def _encode_attachment(filename: str, content: bytes | str, mimetype: str) -> li
 def retry_delay(attempts: int) -> timedelta:
     """Exponential backoff after ``attempts`` failures: base × 2^(attempts-1), capped."""
     base = settings.IWP_OUTBOX_RETRY_BASE_SECONDS
-    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), settings.IWP_OUTBOX_RETRY_MAX_SECONDS))
+    return timedelta(
+        seconds=min(base * 2 ** max(attempts - 1, 0), settings.IWP_OUTBOX_RETRY_MAX_SECONDS)
+    )
 
 
 def outbox_enqueue(
@@ -64,7 +66,11 @@ def _schedule_delivery(message_id: int) -> None:
     try:
         deliver_outbox_message.delay(message_id)
     except Exception:  # broker down: the periodic sweep delivers it later
-        logger.warning("Could not queue delivery of outbox message %s; the sweep will retry", message_id, exc_info=True)
+        logger.warning(
+            "Could not queue delivery of outbox message %s; the sweep will retry",
+            message_id,
+            exc_info=True,
+        )
 
 
 def outbox_deliver(*, message_id: int) -> bool | None:
@@ -91,16 +97,36 @@ def outbox_deliver(*, message_id: int) -> bool | None:
             message.status = OutboxStatus.RETRYING
             message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             message.next_attempt_at = now + retry_delay(message.attempts)
-            message.save(update_fields=["attempts", "last_attempt_at", "status", "last_error", "next_attempt_at"])
+            message.save(
+                update_fields=[
+                    "attempts",
+                    "last_attempt_at",
+                    "status",
+                    "last_error",
+                    "next_attempt_at",
+                ]
+            )
             logger.warning(
-                "Outbox message %s not delivered (attempt %s): %s", message.pk, message.attempts, message.last_error
+                "Outbox message %s not delivered (attempt %s): %s",
+                message.pk,
+                message.attempts,
+                message.last_error,
             )
             return False
         message.status = OutboxStatus.SENT
         message.sent_at = now
         message.next_attempt_at = None
         message.last_error = ""
-        message.save(update_fields=["attempts", "last_attempt_at", "status", "sent_at", "next_attempt_at", "last_error"])
+        message.save(
+            update_fields=[
+                "attempts",
+                "last_attempt_at",
+                "status",
+                "sent_at",
+                "next_attempt_at",
+                "last_error",
+            ]
+        )
         return True
 
 

@@ -3,7 +3,6 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
-
 from import_export.admin import ImportMixin
 
 from iwp_licensing.admin_site import AuditedModelAdmin
@@ -24,8 +23,12 @@ class ServerAdmin(AuditedModelAdmin):
     change_form_template = "admin/organizations/server/change_form.html"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(
-            _organizations=Count("organizations", filter=Q(organizations__is_active=True))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _organizations=Count("organizations", filter=Q(organizations__is_active=True))
+            )
         )
 
     @admin.display(description=_("active organizations"), ordering="_organizations")
@@ -38,7 +41,9 @@ class ServerAdmin(AuditedModelAdmin):
             server = self.get_object(request, object_id)
             if server is not None:
                 extra_context["license_status"] = license_status(servers=[server])
-                extra_context["license_files"] = server.license_files.select_related("installed_by")[:20]
+                extra_context["license_files"] = server.license_files.select_related(
+                    "installed_by"
+                )[:20]
         return super().changeform_view(request, object_id, form_url, extra_context)
 
 
@@ -50,7 +55,9 @@ class OrganizationForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         server = cleaned.get("server")
-        becomes_active = cleaned.get("is_active") and (self.instance.pk is None or not self.instance.is_active)
+        becomes_active = cleaned.get("is_active") and (
+            self.instance.pk is None or not self.instance.is_active
+        )
         if server and becomes_active:
             try:
                 organization_check_room(server=server)
@@ -83,7 +90,9 @@ class OrganizationAdmin(AuditedModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            fields = {name: form.cleaned_data[name] for name in form.changed_data if name != "server"}
+            fields = {
+                name: form.cleaned_data[name] for name in form.changed_data if name != "server"
+            }
             saved = organization_update(organization=obj, acting_user=request.user, **fields)
         else:
             saved = organization_create(
@@ -92,7 +101,10 @@ class OrganizationAdmin(AuditedModelAdmin):
         obj.pk, obj.created_at = saved.pk, saved.created_at
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "license_status": license_status(with_usage=False)}
+        extra_context = {
+            **(extra_context or {}),
+            "license_status": license_status(with_usage=False),
+        }
         return super().changelist_view(request, extra_context)
 
 
@@ -106,8 +118,22 @@ class MembershipInline(admin.TabularInline):
 @admin.register(User)
 class UserAdmin(UserSeatAdminMixin, ImportMixin, AuditedModelAdmin, DjangoUserAdmin):
     resource_classes = [UserImportResource]  # CSV import: organization, role, method and seat
-    list_display = ["username", "email", "first_name", "last_name", "license_method", "is_staff", "is_active"]
-    list_filter = ["license_method", "is_staff", "is_active", "memberships__role", "memberships__organization__server"]
+    list_display = [
+        "username",
+        "email",
+        "first_name",
+        "last_name",
+        "license_method",
+        "is_staff",
+        "is_active",
+    ]
+    list_filter = [
+        "license_method",
+        "is_staff",
+        "is_active",
+        "memberships__role",
+        "memberships__organization__server",
+    ]
     search_fields = ["username", "email", "first_name", "last_name"]
     fieldsets = [
         *DjangoUserAdmin.fieldsets[:1],
@@ -115,7 +141,13 @@ class UserAdmin(UserSeatAdminMixin, ImportMixin, AuditedModelAdmin, DjangoUserAd
         *DjangoUserAdmin.fieldsets[1:],
     ]
     add_fieldsets = [
-        (None, {"classes": ["wide"], "fields": ["username", "license_method", "password1", "password2"]}),
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": ["username", "license_method", "password1", "password2"],
+            },
+        ),
     ]
     inlines = [MembershipInline]
 

@@ -50,7 +50,9 @@ class Organization(models.Model):
         verbose_name_plural = _("organizations")
         ordering = ["server__server_id", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["server", "name"], name="organization_unique_name_per_server"),
+            models.UniqueConstraint(
+                fields=["server", "name"], name="organization_unique_name_per_server"
+            ),
         ]
 
     def __str__(self):
@@ -97,9 +99,14 @@ class Membership(models.Model):
 
     SUPERVISOR_ROLES = (Role.SUPERVISOR, Role.ORG_ADMIN)
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user"))
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
+    )
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("organization")
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("organization"),
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.AGENT)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -109,7 +116,9 @@ class Membership(models.Model):
         verbose_name_plural = _("memberships")
         ordering = ["organization__name", "user__username"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "organization"], name="membership_one_role_per_organization"),
+            models.UniqueConstraint(
+                fields=["user", "organization"], name="membership_one_role_per_organization"
+            ),
         ]
         indexes = [models.Index(fields=["organization", "role"])]
 
@@ -121,7 +130,10 @@ class Station(models.Model):
     """A named workstation of an organization. Stations hold only Assignable seats."""
 
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="stations", verbose_name=_("organization")
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="stations",
+        verbose_name=_("organization"),
     )
     name = models.CharField(_("name"), max_length=100, db_index=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -131,9 +143,10 @@ class Station(models.Model):
         verbose_name_plural = _("stations")
         ordering = ["organization__name", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["organization", "name"], name="station_unique_name_per_organization"),
+            models.UniqueConstraint(
+                fields=["organization", "name"], name="station_unique_name_per_organization"
+            ),
         ]
 
     def __str__(self):
         return f"{self.name} ({self.organization})"
-

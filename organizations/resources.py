@@ -28,7 +28,17 @@ class UserImportResource(resources.ModelResource):
 
     class Meta:
         model = User
-        fields = ["username", "email", "first_name", "last_name", "server", "organization", "role", "method", "seat"]
+        fields = [
+            "username",
+            "email",
+            "first_name",
+            "last_name",
+            "server",
+            "organization",
+            "role",
+            "method",
+            "seat",
+        ]
         import_id_fields = ["username"]
         skip_unchanged = False
         use_transactions = True
@@ -43,8 +53,11 @@ class UserImportResource(resources.ModelResource):
         cache = self.__dict__.setdefault("_organizations", {})
         if (server_id, name) not in cache:
             cache[(server_id, name)] = (
-                Organization.objects.filter(name=name, **({"server__server_id": server_id} if server_id else {}))
-                .select_related("server").first()
+                Organization.objects.filter(
+                    name=name, **({"server__server_id": server_id} if server_id else {})
+                )
+                .select_related("server")
+                .first()
             )
         return cache[(server_id, name)]
 
@@ -77,7 +90,12 @@ class UserImportResource(resources.ModelResource):
             errors["seat"] = [f"“{seat}” is not yes or empty."]
         elif seat in YES and method == User.LicenseMethod.CONCURRENT:
             errors["seat"] = ["Concurrent users take a seat when they log in: leave “seat” empty."]
-        instance._import = {"organization": organization, "role": role, "method": method, "seat": seat in YES}
+        instance._import = {
+            "organization": organization,
+            "role": role,
+            "method": method,
+            "seat": seat in YES,
+        }
         if errors:
             raise ValidationError(errors)
 
@@ -89,7 +107,9 @@ class UserImportResource(resources.ModelResource):
         data, acting_user = instance._import, kwargs.get("user")
         if instance.license_method != data["method"]:
             user_change_method(user=instance, method=data["method"], acting_user=acting_user)
-        Membership.objects.update_or_create(user=instance, organization=data["organization"], defaults={"role": data["role"]})
+        Membership.objects.update_or_create(
+            user=instance, organization=data["organization"], defaults={"role": data["role"]}
+        )
         if data["seat"]:
             try:
                 seat_assign(user=instance, acting_user=acting_user)

@@ -44,12 +44,17 @@ def organization_check_room(*, server: Server, day: date | None = None) -> None:
             "organizations in use. Deactivate an organization or install a license with more organizations."
         )
     raise LicenseLimitReached(
-        message, server_id=server.server_id, license_type=LicenseType.ORGANIZATION, in_use=in_use, capacity=capacity
+        message,
+        server_id=server.server_id,
+        license_type=LicenseType.ORGANIZATION,
+        in_use=in_use,
+        capacity=capacity,
     )
 
 
-def organization_create(*, server: Server, name: str, is_active: bool = True, acting_user=None,
-                        day: date | None = None) -> Organization:
+def organization_create(
+    *, server: Server, name: str, is_active: bool = True, acting_user=None, day: date | None = None
+) -> Organization:
     """Create an organization on ``server``; an active one only if its Organization license has room."""
     with transaction.atomic(), acting_as(acting_user):
         server = Server.objects.select_for_update().get(pk=server.pk)
@@ -61,7 +66,9 @@ def organization_create(*, server: Server, name: str, is_active: bool = True, ac
     return organization
 
 
-def organization_update(*, organization: Organization, acting_user=None, day: date | None = None, **fields) -> Organization:
+def organization_update(
+    *, organization: Organization, acting_user=None, day: date | None = None, **fields
+) -> Organization:
     """Change an organization's name or active flag; reactivating one needs room in the license."""
     with transaction.atomic(), acting_as(acting_user):
         server = Server.objects.select_for_update().get(pk=organization.server_id)

@@ -18,7 +18,9 @@ class ReportRunInline(admin.TabularInline):
         return False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).defer("content")  # the stored CSV: not shown here, can be large
+        return (
+            super().get_queryset(request).defer("content")
+        )  # the stored CSV: not shown here, can be large
 
 
 @admin.register(ScheduledReport)

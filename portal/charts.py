@@ -19,7 +19,9 @@ def _nice_max(value: int) -> int:
     return ((value // 10000) + 1) * 10000
 
 
-def usage_chart_svg(*, points: list[tuple], start: date, end: date, title: str, width: int = 900, height: int = 240) -> str:
+def usage_chart_svg(
+    *, points: list[tuple], start: date, end: date, title: str, width: int = 900, height: int = 240
+) -> str:
     """A chart of one license's daily in-use and peak against its licensed count, denials as bars.
 
     ``points`` are (day, licensed, in_use, peak, denials) tuples, days within [start, end].
@@ -42,13 +44,21 @@ def usage_chart_svg(*, points: list[tuple], start: date, end: date, title: str, 
     ]
     for i in range(6):
         v = ymax * i // 5  # ymax is a multiple of 5: whole-number ticks
-        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#e3e7eb"/>')
-        parts.append(f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end" fill="#5b6875">{v}</text>')
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#e3e7eb"/>'
+        )
+        parts.append(
+            f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end" fill="#5b6875">{v}</text>'
+        )
     for day, anchor in ((start, "start"), (start + (end - start) / 2, "middle"), (end, "end")):
-        parts.append(f'<text x="{x(day):.1f}" y="{height - 8}" text-anchor="{anchor}" fill="#5b6875">{day:%d %b %Y}</text>')
+        parts.append(
+            f'<text x="{x(day):.1f}" y="{height - 8}" text-anchor="{anchor}" fill="#5b6875">{day:%d %b %Y}</text>'
+        )
     if not points:
-        parts.append(f'<text x="{left + plot_w / 2}" y="{top + plot_h / 2}" text-anchor="middle" fill="#5b6875">'
-                     "No usage recorded in this period</text></svg>")
+        parts.append(
+            f'<text x="{left + plot_w / 2}" y="{top + plot_h / 2}" text-anchor="middle" fill="#5b6875">'
+            "No usage recorded in this period</text></svg>"
+        )
         return mark_safe("".join(parts))
 
     bar_w = max(plot_w / (ndays + 1) * 0.7, 1)
@@ -66,8 +76,10 @@ def usage_chart_svg(*, points: list[tuple], start: date, end: date, title: str, 
                 coords.append(f"{x(p[0]):.1f},{y(points[i - 1][index]):.1f}")
             coords.append(f"{x(p[0]):.1f},{y(p[index]):.1f}")
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-        return (f'<polyline class="{name}" fill="none" stroke="{COLORS[name]}" stroke-width="2"{dash_attr} '
-                f'points="{" ".join(coords)}"/>')
+        return (
+            f'<polyline class="{name}" fill="none" stroke="{COLORS[name]}" stroke-width="2"{dash_attr} '
+            f'points="{" ".join(coords)}"/>'
+        )
 
     parts.append(polyline(1, "licensed", dash="6 4", step=True))
     parts.append(polyline(3, "peak"))

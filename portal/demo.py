@@ -26,8 +26,12 @@ def supervisors_group() -> Group:
     """The group holding every portal feature permission (created by a migration; recreated here if flushed)."""
     group, created = Group.objects.get_or_create(name=SUPERVISOR_GROUP)
     if created:
-        group.permissions.set(Permission.objects.filter(
-            content_type__app_label="portal", codename__in=[c for c, _label in FEATURE_PERMISSIONS]))
+        group.permissions.set(
+            Permission.objects.filter(
+                content_type__app_label="portal",
+                codename__in=[c for c, _label in FEATURE_PERMISSIONS],
+            )
+        )
     return group
 
 
@@ -39,10 +43,16 @@ def demo_usage_history(*, server: Server, days: int = 90, seed: int = 7) -> int:
     """
     rng = random.Random(seed)
     today = timezone.localdate()
-    orgs = list(Organization.objects.filter(server=server, is_active=True).annotate(members=Count("memberships"))
-                .order_by("name"))
+    orgs = list(
+        Organization.objects.filter(server=server, is_active=True)
+        .annotate(members=Count("memberships"))
+        .order_by("name")
+    )
     ents = [
-        e for e in Entitlement.objects.valid_on(today).filter(license_file__server=server, license_type__in=ACCESS_TYPES)
+        e
+        for e in Entitlement.objects.valid_on(today).filter(
+            license_file__server=server, license_type__in=ACCESS_TYPES
+        )
     ]
     rows = []
     for e in ents:
@@ -52,7 +62,10 @@ def demo_usage_history(*, server: Server, days: int = 90, seed: int = 7) -> int:
             day = today - timedelta(days=offset)
             busy = 0.3 if day.weekday() >= 5 else rng.uniform(0.7, 1.15)
             growth = 0.8 + 0.2 * (days - offset) / days
-            peaks = [round(e.quantity * s / total_share * busy * growth * rng.uniform(0.9, 1.3)) for s in share]
+            peaks = [
+                round(e.quantity * s / total_share * busy * growth * rng.uniform(0.9, 1.3))
+                for s in share
+            ]
             denials = [0] * len(orgs)
             # The pool is shared: past its capacity the biggest tenants are refused (Concurrent logins are denied).
             while orgs and sum(peaks) > e.capacity:
@@ -61,12 +74,33 @@ def demo_usage_history(*, server: Server, days: int = 90, seed: int = 7) -> int:
                 if e.method == "concurrent":
                     denials[i] += rng.randint(1, 3)
             in_use = [round(p * rng.uniform(0.3, 0.8)) for p in peaks]
-            for org, peak, used, denied in zip(orgs, peaks, in_use, denials):
-                rows.append(DailySeatUsage(day=day, server=server, organization=org, license_type=e.license_type,
-                                           method=e.method, licensed=e.quantity, in_use=used, peak=peak, denials=denied))
-            rows.append(DailySeatUsage(day=day, server=server, organization=None, license_type=e.license_type,
-                                       method=e.method, licensed=e.quantity, in_use=sum(in_use),
-                                       peak=sum(peaks), denials=sum(denials)))
+            for org, peak, used, denied in zip(orgs, peaks, in_use, denials, strict=False):
+                rows.append(
+                    DailySeatUsage(
+                        day=day,
+                        server=server,
+                        organization=org,
+                        license_type=e.license_type,
+                        method=e.method,
+                        licensed=e.quantity,
+                        in_use=used,
+                        peak=peak,
+                        denials=denied,
+                    )
+                )
+            rows.append(
+                DailySeatUsage(
+                    day=day,
+                    server=server,
+                    organization=None,
+                    license_type=e.license_type,
+                    method=e.method,
+                    licensed=e.quantity,
+                    in_use=sum(in_use),
+                    peak=sum(peaks),
+                    denials=sum(denials),
+                )
+            )
     DailySeatUsage.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
 
@@ -76,12 +110,17 @@ def demo_portal_data(*, server: Server, acting_user=None) -> None:
     with transaction.atomic():
         demo_usage_history(server=server)
         group = supervisors_group()
-        for membership in Membership.objects.filter(organization__server=server, role__in=Membership.SUPERVISOR_ROLES):
+        for membership in Membership.objects.filter(
+            organization__server=server, role__in=Membership.SUPERVISOR_ROLES
+        ):
             membership.user.groups.add(group)
         first = Organization.objects.filter(server=server).order_by("name").first()
         if first and not first.scheduled_reports.exists():
             report = scheduled_report_create(
-                organization=first, name="Weekly seat usage", frequency=ScheduledReport.Frequency.WEEKLY,
-                recipients="contact-center-leads@example.com", acting_user=acting_user,
+                organization=first,
+                name="Weekly seat usage",
+                frequency=ScheduledReport.Frequency.WEEKLY,
+                recipients="contact-center-leads@example.com",
+                acting_user=acting_user,
             )
             report_run_create(report=report)

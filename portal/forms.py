@@ -10,7 +10,11 @@ class ScheduledReportForm(forms.ModelForm):
     class Meta:
         model = ScheduledReport
         fields = ["name", "frequency", "recipients", "is_active"]
-        widgets = {"recipients": forms.Textarea(attrs={"rows": 3, "placeholder": "ann@example.com, bob@example.com"})}
+        widgets = {
+            "recipients": forms.Textarea(
+                attrs={"rows": 3, "placeholder": "ann@example.com, bob@example.com"}
+            )
+        }
 
     def service_kwargs(self) -> dict:
         d = self.cleaned_data

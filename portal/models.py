@@ -26,15 +26,25 @@ class ScheduledReport(models.Model):
         MONTHLY = "monthly", _("Monthly")
 
     organization = models.ForeignKey(
-        "organizations.Organization", on_delete=models.CASCADE, related_name="scheduled_reports",
+        "organizations.Organization",
+        on_delete=models.CASCADE,
+        related_name="scheduled_reports",
         verbose_name=_("organization"),
     )
     name = models.CharField(_("name"), max_length=200)
-    frequency = models.CharField(_("frequency"), max_length=10, choices=Frequency.choices, default=Frequency.WEEKLY)
-    recipients = models.TextField(_("recipients"), help_text=_("E-mail addresses, one per line or separated by commas."))
+    frequency = models.CharField(
+        _("frequency"), max_length=10, choices=Frequency.choices, default=Frequency.WEEKLY
+    )
+    recipients = models.TextField(
+        _("recipients"), help_text=_("E-mail addresses, one per line or separated by commas.")
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -44,7 +54,9 @@ class ScheduledReport(models.Model):
         verbose_name_plural = _("scheduled reports")
         ordering = ["organization", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["organization", "name"], name="scheduledreport_unique_name_per_org"),
+            models.UniqueConstraint(
+                fields=["organization", "name"], name="scheduledreport_unique_name_per_org"
+            ),
         ]
         permissions = FEATURE_PERMISSIONS
 
@@ -59,7 +71,9 @@ class ScheduledReport(models.Model):
 class ReportRun(models.Model):
     """One run of a scheduled report for one period: the CSV is kept here and can be downloaded."""
 
-    report = models.ForeignKey(ScheduledReport, on_delete=models.CASCADE, related_name="runs", verbose_name=_("report"))
+    report = models.ForeignKey(
+        ScheduledReport, on_delete=models.CASCADE, related_name="runs", verbose_name=_("report")
+    )
     period_start = models.DateField(_("period from"))
     period_end = models.DateField(_("period to"))
     filename = models.CharField(_("file name"), max_length=200)
@@ -74,8 +88,13 @@ class ReportRun(models.Model):
         ordering = ["-period_start", "-created_at"]
         constraints = [
             # One run per report and period, however often beat fires: a run is safe to repeat.
-            models.UniqueConstraint(fields=["report", "period_start"], name="reportrun_one_per_period"),
-            models.CheckConstraint(condition=Q(period_start__lte=models.F("period_end")), name="reportrun_period_ordered"),
+            models.UniqueConstraint(
+                fields=["report", "period_start"], name="reportrun_one_per_period"
+            ),
+            models.CheckConstraint(
+                condition=Q(period_start__lte=models.F("period_end")),
+                name="reportrun_period_ordered",
+            ),
         ]
 
     def __str__(self):

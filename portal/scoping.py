@@ -17,7 +17,14 @@ from django.urls import reverse
 
 from organizations.models import Membership
 from seats.features import (
-    FEATURES, STATION_SESSION_KEY, SUPERVISOR_NAV, Audience, Feature, GateContext, Refusal, feature_refusal,
+    FEATURES,
+    STATION_SESSION_KEY,
+    SUPERVISOR_NAV,
+    Audience,
+    Feature,
+    GateContext,
+    Refusal,
+    feature_refusal,
     gate_context,
 )
 
@@ -33,7 +40,9 @@ NAV_URLS = {
 
 def portal_memberships(user, *, audience: Audience = Audience.MEMBER):
     """The memberships through which ``user`` reaches organizations in the portal (active organizations only)."""
-    qs = Membership.objects.filter(user=user, organization__is_active=True).select_related("organization__server")
+    qs = Membership.objects.filter(user=user, organization__is_active=True).select_related(
+        "organization__server"
+    )
     if audience == Audience.SUPERVISOR:
         qs = qs.filter(role__in=Membership.SUPERVISOR_ROLES)
     return qs.order_by("organization__name")
@@ -50,7 +59,9 @@ class GateCache:
         org = membership.organization
         if org.server_id not in self._by_server:
             self._by_server[org.server_id] = gate_context(
-                user=self.request.user, organization=org, role=None,
+                user=self.request.user,
+                organization=org,
+                role=None,
                 station_id=self.request.session.get(STATION_SESSION_KEY),
             )
         return dataclasses.replace(self._by_server[org.server_id], role=membership.role)
@@ -64,7 +75,11 @@ def render_refusal(request, refusals: list[Refusal], **context):
 
 def nav_links(organization, ctx: GateContext, current: Feature | None = None) -> list[dict]:
     return [
-        {"label": FEATURES[f].label, "url": reverse(NAV_URLS[f], args=[organization.pk]), "current": f == current}
+        {
+            "label": FEATURES[f].label,
+            "url": reverse(NAV_URLS[f], args=[organization.pk]),
+            "current": f == current,
+        }
         for f in SUPERVISOR_NAV
         if feature_refusal(f, ctx) is None
     ]
@@ -79,9 +94,11 @@ class PortalFeatureMixin(LoginRequiredMixin):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
         rule = FEATURES[self.feature]
-        membership = portal_memberships(request.user, audience=rule.audience).filter(
-            organization_id=kwargs["org_id"]
-        ).first()
+        membership = (
+            portal_memberships(request.user, audience=rule.audience)
+            .filter(organization_id=kwargs["org_id"])
+            .first()
+        )
         if membership is None:
             raise Http404("No such organization.")
         self.membership = membership

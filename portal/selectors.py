@@ -11,7 +11,15 @@ from django.utils import timezone
 
 from compliance.models import ComplianceEvent
 from organizations.models import Membership, Organization, Station, User
-from seats.models import ACCESS_TYPES, DailySeatUsage, LicenseType, Method, SeatAssignment, SeatDenial, SeatLease
+from seats.models import (
+    ACCESS_TYPES,
+    DailySeatUsage,
+    LicenseType,
+    Method,
+    SeatAssignment,
+    SeatDenial,
+    SeatLease,
+)
 from seats.selectors import EntitlementStatus, license_status, today
 
 ACCESS_METHODS = (Method.ASSIGNABLE.value, Method.CONCURRENT.value)
@@ -30,7 +38,9 @@ class UsageRow:
     license_type: str
     method: str
     status: EntitlementStatus | None  # the server's entitlement, None when the server has none
-    configured: int = 0  # this organization: Assignable seats assigned / Concurrent users configured
+    configured: int = (
+        0  # this organization: Assignable seats assigned / Concurrent users configured
+    )
     in_use: int = 0  # this organization: seats held now
     peak_today: int = 0
     denials_today: int = 0
@@ -61,7 +71,9 @@ class UsageRow:
 
     @property
     def short_label(self) -> str:
-        return {"supervisor": "Supervisor access", "agent": "Agent access"}.get(self.license_type, self.label)
+        return {"supervisor": "Supervisor access", "agent": "Agent access"}.get(
+            self.license_type, self.label
+        )
 
     @property
     def code(self) -> str:
@@ -91,8 +103,15 @@ class OrganizationUsage:
         for r in self.rows:
             if r.state in ("expiring", "expired"):
                 e = r.status.entitlement
-                note = notes.setdefault(e.expires_on, {"day": e.expires_on, "days_left": r.status.days_left,
-                                                       "expired": r.state == "expired", "labels": []})
+                note = notes.setdefault(
+                    e.expires_on,
+                    {
+                        "day": e.expires_on,
+                        "days_left": r.status.days_left,
+                        "expired": r.state == "expired",
+                        "labels": [],
+                    },
+                )
                 note["labels"].append(r.label)
         result = sorted(notes.values(), key=lambda n: n["day"])
         for n in result:
@@ -104,17 +123,28 @@ class OrganizationUsage:
         return [r for r in self.rows if r.state == "missing"]
 
 
-def seat_usage(*, organizations: list[Organization], day: date | None = None) -> list[OrganizationUsage]:
+def seat_usage(
+    *, organizations: list[Organization], day: date | None = None
+) -> list[OrganizationUsage]:
     """For each organization, each access license and method: licensed, configured, in use, available,
     today's peak and denials. Eleven queries in all, for any number of organizations and users."""
     day = day or today()
     org_ids = [o.pk for o in organizations]
     servers = {o.server_id: o.server for o in organizations}
-    statuses = {s.server.pk: s for s in license_status(servers=list(servers.values()), day=day)}  # 4 queries
+    statuses = {
+        s.server.pk: s for s in license_status(servers=list(servers.values()), day=day)
+    }  # 4 queries
 
     in_use: dict[tuple, int] = defaultdict(int)
-    for qs, method in ((SeatAssignment.objects, Method.ASSIGNABLE), (SeatLease.objects, Method.CONCURRENT)):
-        rows = qs.active().filter(organization_id__in=org_ids).values("organization_id", "license_type")
+    for qs, method in (
+        (SeatAssignment.objects, Method.ASSIGNABLE),
+        (SeatLease.objects, Method.CONCURRENT),
+    ):
+        rows = (
+            qs.active()
+            .filter(organization_id__in=org_ids)
+            .values("organization_id", "license_type")
+        )
         for r in rows.annotate(n=Count("id")).order_by():
             in_use[(r["organization_id"], r["license_type"], method.value)] = r["n"]
 
@@ -124,13 +154,18 @@ def seat_usage(*, organizations: list[Organization], day: date | None = None) ->
     # The rule of seats/rules.py, as SQL: a supervisor membership on the same server, in an active organization.
     needs_supervisor = Exists(
         Membership.objects.filter(
-            user_id=OuterRef("user_id"), role__in=Membership.SUPERVISOR_ROLES,
-            organization__server_id=OuterRef("organization__server_id"), organization__is_active=True,
+            user_id=OuterRef("user_id"),
+            role__in=Membership.SUPERVISOR_ROLES,
+            organization__server_id=OuterRef("organization__server_id"),
+            organization__is_active=True,
         )
     )
     rows = (
-        Membership.objects.filter(organization_id__in=org_ids, user__license_method=User.LicenseMethod.CONCURRENT,
-                                  user__is_active=True)
+        Membership.objects.filter(
+            organization_id__in=org_ids,
+            user__license_method=User.LicenseMethod.CONCURRENT,
+            user__is_active=True,
+        )
         .annotate(sup=needs_supervisor)
         .values("organization_id", "sup")
         .annotate(n=Count("user_id"))
@@ -147,19 +182,30 @@ def seat_usage(*, organizations: list[Organization], day: date | None = None) ->
     start = timezone.make_aware(datetime.combine(day, time.min))
     denials = {
         (r["organization_id"], r["license_type"], r["method"]): r["n"]
-        for r in SeatDenial.objects.filter(organization_id__in=org_ids, created_at__gte=start,
-                                           created_at__lt=start + timedelta(days=1))
-        .values("organization_id", "license_type", "method").annotate(n=Count("id")).order_by()
+        for r in SeatDenial.objects.filter(
+            organization_id__in=org_ids,
+            created_at__gte=start,
+            created_at__lt=start + timedelta(days=1),
+        )
+        .values("organization_id", "license_type", "method")
+        .annotate(n=Count("id"))
+        .order_by()
     }
 
     result = []
     for org in organizations:
         status = statuses.get(org.server_id)
-        by_key = {(r.entitlement.license_type, r.entitlement.method): r for r in (status.rows if status else [])}
+        by_key = {
+            (r.entitlement.license_type, r.entitlement.method): r
+            for r in (status.rows if status else [])
+        }
         usage = OrganizationUsage(organization=org)
         org_row = by_key.get((LicenseType.ORGANIZATION.value, ""))
         if org_row:
-            usage.organizations_licensed, usage.organizations_in_use = org_row.licensed, org_row.in_use
+            usage.organizations_licensed, usage.organizations_in_use = (
+                org_row.licensed,
+                org_row.in_use,
+            )
         usage.flags = [r for r in (status.rows if status else []) if r.entitlement.quantity is None]
         for lt in ACCESS_TYPES:
             for method in ACCESS_METHODS:
@@ -169,11 +215,19 @@ def seat_usage(*, organizations: list[Organization], day: date | None = None) ->
                 conf = held if method == Method.ASSIGNABLE else configured.get(key, 0)
                 if ent is None and not held and not conf:
                     continue
-                usage.rows.append(UsageRow(
-                    license_type=lt.value, method=method, status=ent, configured=conf, in_use=held,
-                    peak_today=max(peaks.get(key, 0), held) if method == Method.CONCURRENT else held,
-                    denials_today=denials.get(key, 0),
-                ))
+                usage.rows.append(
+                    UsageRow(
+                        license_type=lt.value,
+                        method=method,
+                        status=ent,
+                        configured=conf,
+                        in_use=held,
+                        peak_today=max(peaks.get(key, 0), held)
+                        if method == Method.CONCURRENT
+                        else held,
+                        denials_today=denials.get(key, 0),
+                    )
+                )
         result.append(usage)
     return result
 
@@ -190,8 +244,12 @@ HOLDER_FILTERS = {
 
 def seat_holders(*, organization: Organization, search: str = "", show: str = "all") -> QuerySet:
     """The organization's members, each with their Assignable seat and their Concurrent seat on its server."""
-    assignments = SeatAssignment.objects.active().filter(user_id=OuterRef("user_id"), server_id=organization.server_id)
-    leases = SeatLease.objects.active().filter(user_id=OuterRef("user_id"), server_id=organization.server_id)
+    assignments = SeatAssignment.objects.active().filter(
+        user_id=OuterRef("user_id"), server_id=organization.server_id
+    )
+    leases = SeatLease.objects.active().filter(
+        user_id=OuterRef("user_id"), server_id=organization.server_id
+    )
     qs = (
         Membership.objects.filter(organization=organization)
         .select_related("user")
@@ -206,8 +264,10 @@ def seat_holders(*, organization: Organization, search: str = "", show: str = "a
     )
     if search:
         qs = qs.filter(
-            Q(user__username__icontains=search) | Q(user__first_name__icontains=search)
-            | Q(user__last_name__icontains=search) | Q(user__email__icontains=search)
+            Q(user__username__icontains=search)
+            | Q(user__first_name__icontains=search)
+            | Q(user__last_name__icontains=search)
+            | Q(user__email__icontains=search)
         )
     if show == "seated":
         qs = qs.filter(Q(Exists(assignments)) | Q(Exists(leases)))
@@ -220,9 +280,17 @@ def seat_holders(*, organization: Organization, search: str = "", show: str = "a
 
 def station_holders(*, organization: Organization, search: str = "") -> QuerySet:
     """The organization's stations with their active Assignable seats (one query per page for the seats)."""
-    qs = Station.objects.filter(organization=organization).prefetch_related(
-        Prefetch("seat_assignments", queryset=SeatAssignment.objects.active().order_by("license_type"), to_attr="active_seats")
-    ).order_by("name")
+    qs = (
+        Station.objects.filter(organization=organization)
+        .prefetch_related(
+            Prefetch(
+                "seat_assignments",
+                queryset=SeatAssignment.objects.active().order_by("license_type"),
+                to_attr="active_seats",
+            )
+        )
+        .order_by("name")
+    )
     if search:
         qs = qs.filter(name__icontains=search)
     return qs
@@ -230,7 +298,12 @@ def station_holders(*, organization: Organization, search: str = "") -> QuerySet
 
 def concurrent_sessions(*, organization: Organization, search: str = "") -> QuerySet:
     """Users of the organization logged in now with a Concurrent seat, longest-held first."""
-    qs = SeatLease.objects.active().filter(organization=organization).select_related("user").order_by("acquired_at")
+    qs = (
+        SeatLease.objects.active()
+        .filter(organization=organization)
+        .select_related("user")
+        .order_by("acquired_at")
+    )
     if search:
         qs = qs.filter(Q(user__username__icontains=search) | Q(user__email__icontains=search))
     return qs
@@ -244,17 +317,49 @@ def csv_safe(value: str) -> str:
 def seat_list(*, organization: Organization):
     """Every seat the organization holds now, as CSV rows (header first); streamed with server-side cursors."""
     yield ["holder type", "holder", "e-mail", "license", "method", "since", "last seen"]
-    for a in (SeatAssignment.objects.active().filter(organization=organization)
-              .select_related("user", "station").order_by("license_type", "id").iterator(chunk_size=2000)):
+    for a in (
+        SeatAssignment.objects.active()
+        .filter(organization=organization)
+        .select_related("user", "station")
+        .order_by("license_type", "id")
+        .iterator(chunk_size=2000)
+    ):
         if a.user_id:
-            yield ["user", csv_safe(a.user.username), csv_safe(a.user.email), a.license_type, Method.ASSIGNABLE.value,
-                   a.assigned_at.isoformat(), ""]
+            yield [
+                "user",
+                csv_safe(a.user.username),
+                csv_safe(a.user.email),
+                a.license_type,
+                Method.ASSIGNABLE.value,
+                a.assigned_at.isoformat(),
+                "",
+            ]
         else:
-            yield ["station", csv_safe(a.station.name), "", a.license_type, Method.ASSIGNABLE.value, a.assigned_at.isoformat(), ""]
-    for lease in (SeatLease.objects.active().filter(organization=organization)
-                  .select_related("user").order_by("license_type", "id").iterator(chunk_size=2000)):
-        yield ["user", csv_safe(lease.user.username), csv_safe(lease.user.email), lease.license_type, Method.CONCURRENT.value,
-               lease.acquired_at.isoformat(), lease.last_seen_at.isoformat()]
+            yield [
+                "station",
+                csv_safe(a.station.name),
+                "",
+                a.license_type,
+                Method.ASSIGNABLE.value,
+                a.assigned_at.isoformat(),
+                "",
+            ]
+    for lease in (
+        SeatLease.objects.active()
+        .filter(organization=organization)
+        .select_related("user")
+        .order_by("license_type", "id")
+        .iterator(chunk_size=2000)
+    ):
+        yield [
+            "user",
+            csv_safe(lease.user.username),
+            csv_safe(lease.user.email),
+            lease.license_type,
+            Method.CONCURRENT.value,
+            lease.acquired_at.isoformat(),
+            lease.last_seen_at.isoformat(),
+        ]
 
 
 # History ------------------------------------------------------------------------------------------
@@ -295,24 +400,42 @@ def history_period(*, days: int, end: date | None = None) -> tuple[date, date]:
     return end - timedelta(days=days - 1), end
 
 
-def usage_history(*, organization: Organization, days: int, end: date | None = None) -> tuple[date, date, list[Series]]:
+def usage_history(
+    *, organization: Organization, days: int, end: date | None = None
+) -> tuple[date, date, list[Series]]:
     """Daily licensed / in use / peak / denials per license and method over ``history_period``. One query."""
     start, end = history_period(days=days, end=end)
     series: dict[tuple, list] = defaultdict(list)
-    for day, lt, method, licensed, in_use, peak, denials in usage_history_rows(organization=organization, start=start, end=end):
+    for day, lt, method, licensed, in_use, peak, denials in usage_history_rows(
+        organization=organization, start=start, end=end
+    ):
         series[(lt, method)].append((day, licensed, in_use, peak, denials))
-    order = {(lt.value, m): i for i, (lt, m) in enumerate((lt, m) for lt in LicenseType for m in ("",) + ACCESS_METHODS)}
-    return start, end, [Series(lt, m, pts) for (lt, m), pts in sorted(series.items(), key=lambda kv: order.get(kv[0], 99))]
+    order = {
+        (lt.value, m): i
+        for i, (lt, m) in enumerate((lt, m) for lt in LicenseType for m in ("",) + ACCESS_METHODS)
+    }
+    return (
+        start,
+        end,
+        [
+            Series(lt, m, pts)
+            for (lt, m), pts in sorted(series.items(), key=lambda kv: order.get(kv[0], 99))
+        ],
+    )
 
 
 # Compliance ---------------------------------------------------------------------------------------
 
+
 def compliance_events(*, organization: Organization) -> QuerySet:
     """The compliance events of the organization's server about the counted licenses (they are server-wide)."""
-    return ComplianceEvent.objects.filter(server_id=organization.server_id).order_by("-day", "license_type")
+    return ComplianceEvent.objects.filter(server_id=organization.server_id).order_by(
+        "-day", "license_type"
+    )
 
 
 # The agent's own license --------------------------------------------------------------------------
+
 
 @dataclass
 class OwnLicense:
@@ -323,29 +446,53 @@ class OwnLicense:
     lease: SeatLease | None
 
 
-def own_licenses(*, user: User, organizations: list[Organization], station_id: int | None = None) -> list[OwnLicense]:
+def own_licenses(
+    *, user: User, organizations: list[Organization], station_id: int | None = None
+) -> list[OwnLicense]:
     """Per organization: the user's method, their seat (or their station's) and since when. Three queries."""
     server_ids = {o.server_id for o in organizations}
-    assignments = {a.server_id: a for a in SeatAssignment.objects.active().filter(user=user, server_id__in=server_ids)}
-    leases = {lease.server_id: lease for lease in SeatLease.objects.active().filter(user=user, server_id__in=server_ids)}
+    assignments = {
+        a.server_id: a
+        for a in SeatAssignment.objects.active().filter(user=user, server_id__in=server_ids)
+    }
+    leases = {
+        lease.server_id: lease
+        for lease in SeatLease.objects.active().filter(user=user, server_id__in=server_ids)
+    }
     station_seats = {}
     if station_id:
-        for a in SeatAssignment.objects.active().filter(station_id=station_id).select_related("station"):
+        for a in (
+            SeatAssignment.objects.active().filter(station_id=station_id).select_related("station")
+        ):
             station_seats.setdefault(a.server_id, a)
     return [
-        OwnLicense(o, user.license_method, assignments.get(o.server_id), station_seats.get(o.server_id), leases.get(o.server_id))
+        OwnLicense(
+            o,
+            user.license_method,
+            assignments.get(o.server_id),
+            station_seats.get(o.server_id),
+            leases.get(o.server_id),
+        )
         for o in organizations
     ]
 
 
 # Wallboard ----------------------------------------------------------------------------------------
 
+
 def wallboard_figures(*, organization: Organization) -> list[dict]:
     """Large live figures: per access license and method, seats in use by the organization / licensed."""
     usage = seat_usage(organizations=[organization])[0]
     return [
-        {"key": f"{r.license_type}-{r.method}", "label": f"{r.short_label} · {Method(r.method).label}", "in_use": r.in_use, "licensed": r.licensed,
-         "server_in_use": r.server_in_use, "available": r.available, "exceeded": r.exceeded,
-         "denials_today": r.denials_today}
+        {
+            "key": f"{r.license_type}-{r.method}",
+            "label": f"{r.short_label} · {Method(r.method).label}",
+            "in_use": r.in_use,
+            "licensed": r.licensed,
+            "server_in_use": r.server_in_use,
+            "available": r.available,
+            "exceeded": r.exceeded,
+            "denials_today": r.denials_today,
+        }
         for r in usage.rows
     ]

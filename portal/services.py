@@ -30,24 +30,42 @@ def _clean_recipients(recipients: str) -> str:
         try:
             validate_email(address)
         except ValidationError:
-            raise ValidationError({"recipients": f"“{address}” is not an e-mail address."}) from None
+            raise ValidationError(
+                {"recipients": f"“{address}” is not an e-mail address."}
+            ) from None
     return "\n".join(addresses)
 
 
-def scheduled_report_create(*, organization: Organization, name: str, frequency: str, recipients: str,
-                            acting_user: User | None) -> ScheduledReport:
+def scheduled_report_create(
+    *,
+    organization: Organization,
+    name: str,
+    frequency: str,
+    recipients: str,
+    acting_user: User | None,
+) -> ScheduledReport:
     with transaction.atomic(), acting_as(acting_user):
         report = ScheduledReport(
-            organization=organization, name=name, frequency=frequency,
-            recipients=_clean_recipients(recipients), created_by=acting_user,
+            organization=organization,
+            name=name,
+            frequency=frequency,
+            recipients=_clean_recipients(recipients),
+            created_by=acting_user,
         )
         report.full_clean()
         report.save()
     return report
 
 
-def scheduled_report_update(*, report: ScheduledReport, name: str, frequency: str, recipients: str, is_active: bool,
-                            acting_user: User | None) -> ScheduledReport:
+def scheduled_report_update(
+    *,
+    report: ScheduledReport,
+    name: str,
+    frequency: str,
+    recipients: str,
+    is_active: bool,
+    acting_user: User | None,
+) -> ScheduledReport:
     with transaction.atomic(), acting_as(acting_user):
         report.name, report.frequency, report.is_active = name, frequency, is_active
         report.recipients = _clean_recipients(recipients)
@@ -70,7 +88,9 @@ def report_period(*, frequency: str, today: date) -> tuple[date, date]:
         monday = today - timedelta(days=today.weekday() + 7)
         return monday, monday + timedelta(days=6)
     last_month_end = today.replace(day=1) - timedelta(days=1)
-    return last_month_end.replace(day=1), last_month_end.replace(day=calendar.monthrange(last_month_end.year, last_month_end.month)[1])
+    return last_month_end.replace(day=1), last_month_end.replace(
+        day=calendar.monthrange(last_month_end.year, last_month_end.month)[1]
+    )
 
 
 def report_csv(*, organization: Organization, start: date, end: date) -> tuple[str, int]:
@@ -95,12 +115,17 @@ def _enqueue_mail(run: ReportRun) -> None:
     from notifications.services import outbox_enqueue
 
     outbox_enqueue(
-        subject=subject, body=body, to=run.recipients.split("\n"),
-        attachments=[(run.filename, run.content, "text/csv")], dedupe_key=f"portal-report-run:{run.pk}",
+        subject=subject,
+        body=body,
+        to=run.recipients.split("\n"),
+        attachments=[(run.filename, run.content, "text/csv")],
+        dedupe_key=f"portal-report-run:{run.pk}",
     )
 
 
-def report_run_create(*, report: ScheduledReport, today: date | None = None) -> tuple[ReportRun, bool]:
+def report_run_create(
+    *, report: ScheduledReport, today: date | None = None
+) -> tuple[ReportRun, bool]:
     """Run ``report`` for its last complete period, once: a second call for the same period returns the first run."""
     today = today or timezone.localdate()
     start, end = report_period(frequency=report.frequency, today=today)
@@ -112,8 +137,13 @@ def report_run_create(*, report: ScheduledReport, today: date | None = None) -> 
     try:
         with transaction.atomic():
             run = ReportRun.objects.create(
-                report=report, period_start=start, period_end=end, filename=f"{slug}-{start}-{end}.csv",
-                content=content, row_count=rows, recipients="\n".join(report.recipient_list),
+                report=report,
+                period_start=start,
+                period_end=end,
+                filename=f"{slug}-{start}-{end}.csv",
+                content=content,
+                row_count=rows,
+                recipients="\n".join(report.recipient_list),
             )
             _enqueue_mail(run)
     except IntegrityError:  # a concurrent run of the same period won
@@ -125,7 +155,9 @@ def report_run_create(*, report: ScheduledReport, today: date | None = None) -> 
 def scheduled_reports_run_due(*, today: date | None = None) -> int:
     """Run every active report whose last complete period has no run yet; returns how many ran."""
     ran = 0
-    for report in ScheduledReport.objects.filter(is_active=True).select_related("organization").iterator():
+    for report in (
+        ScheduledReport.objects.filter(is_active=True).select_related("organization").iterator()
+    ):
         _run, created = report_run_create(report=report, today=today)
         ran += created
     return ran

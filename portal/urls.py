@@ -14,8 +14,18 @@ urlpatterns = [
     path("org/<int:org_id>/seats.csv", views.SeatListCsvView.as_view(), name="seats_csv"),
     path("org/<int:org_id>/compliance/", views.ComplianceView.as_view(), name="compliance"),
     path("org/<int:org_id>/wallboard/", views.WallboardView.as_view(), name="wallboard"),
-    path("org/<int:org_id>/wallboard.json", views.WallboardDataView.as_view(), name="wallboard_data"),
+    path(
+        "org/<int:org_id>/wallboard.json", views.WallboardDataView.as_view(), name="wallboard_data"
+    ),
     path("org/<int:org_id>/reports/", views.ReportListView.as_view(), name="reports"),
-    path("org/<int:org_id>/reports/<int:report_id>/", views.ReportEditView.as_view(), name="report_edit"),
-    path("org/<int:org_id>/runs/<int:run_id>/download/", views.ReportRunDownloadView.as_view(), name="run_download"),
+    path(
+        "org/<int:org_id>/reports/<int:report_id>/",
+        views.ReportEditView.as_view(),
+        name="report_edit",
+    ),
+    path(
+        "org/<int:org_id>/runs/<int:run_id>/download/",
+        views.ReportRunDownloadView.as_view(),
+        name="run_download",
+    ),
 ]

@@ -36,16 +36,23 @@ def index(request):
         return render(request, "portal/index.html", {"usage": [], "own": [], "refusals": []})
     gates = GateCache(request)
     contexts = [(m, gates.for_membership(m)) for m in memberships]
-    unlicensed = {m.organization.server_id: m.organization.server for m, ctx in contexts
-                  if LicenseType.SERVER not in ctx.valid_licenses}
+    unlicensed = {
+        m.organization.server_id: m.organization.server
+        for m, ctx in contexts
+        if LicenseType.SERVER not in ctx.valid_licenses
+    }
     if len(unlicensed) == len({m.organization.server_id for m in memberships}):
-        return render(request, "portal/unlicensed.html", {"servers": list(unlicensed.values())}, status=503)
+        return render(
+            request, "portal/unlicensed.html", {"servers": list(unlicensed.values())}, status=503
+        )
 
     usage_orgs, own_orgs, refusals, wallboards, navs = [], [], [], [], {}
     for m, ctx in contexts:
         if LicenseType.SERVER not in ctx.valid_licenses:
             continue  # listed once on the page as an unlicensed server
-        feature = Feature.SEAT_USAGE if m.role in Membership.SUPERVISOR_ROLES else Feature.AGENT_PAGE
+        feature = (
+            Feature.SEAT_USAGE if m.role in Membership.SUPERVISOR_ROLES else Feature.AGENT_PAGE
+        )
         refusal = feature_refusal(feature, ctx)
         if refusal is None:
             (usage_orgs if feature == Feature.SEAT_USAGE else own_orgs).append(m.organization)
@@ -66,13 +73,28 @@ def index(request):
     usage = selectors.seat_usage(organizations=usage_orgs) if usage_orgs else []
     for u in usage:
         u.nav = navs[u.organization.pk]
-    own = selectors.own_licenses(
-        user=request.user, organizations=own_orgs, station_id=request.session.get(STATION_SESSION_KEY)
-    ) if own_orgs else []
-    return render(request, "portal/index.html", {
-        "usage": usage, "own": own, "refusals": refusals, "wallboards": wallboards, "unlicensed": list(unlicensed.values()),
-        "idle_minutes": _idle_minutes(), "now": timezone.now(),
-    })
+    own = (
+        selectors.own_licenses(
+            user=request.user,
+            organizations=own_orgs,
+            station_id=request.session.get(STATION_SESSION_KEY),
+        )
+        if own_orgs
+        else []
+    )
+    return render(
+        request,
+        "portal/index.html",
+        {
+            "usage": usage,
+            "own": own,
+            "refusals": refusals,
+            "wallboards": wallboards,
+            "unlicensed": list(unlicensed.values()),
+            "idle_minutes": _idle_minutes(),
+            "now": timezone.now(),
+        },
+    )
 
 
 def _idle_minutes() -> int:
@@ -115,8 +137,14 @@ class HoldersView(PortalFeatureMixin, TemplateView):
             qs = selectors.seat_holders(organization=self.organization, search=q, show=show)
         page = Paginator(qs, PAGE_SIZE).get_page(self.request.GET.get("page"))
         context.update(
-            page=page, q=q, view=view, show=show, views=self.VIEWS, filters=selectors.HOLDER_FILTERS,
-            now=timezone.now(), idle_minutes=_idle_minutes(),
+            page=page,
+            q=q,
+            view=view,
+            show=show,
+            views=self.VIEWS,
+            filters=selectors.HOLDER_FILTERS,
+            now=timezone.now(),
+            idle_minutes=_idle_minutes(),
             can_export=feature_refusal(Feature.EXPORTS, self.gate) is None,
         )
         return context
@@ -141,9 +169,15 @@ class HistoryView(PortalFeatureMixin, TemplateView):
         days = _days(self.request)
         start, end, series = selectors.usage_history(organization=self.organization, days=days)
         for s in series:
-            s.svg = usage_chart_svg(points=s.points, start=start, end=end, title=f"{s.label}, {start} – {end}")
+            s.svg = usage_chart_svg(
+                points=s.points, start=start, end=end, title=f"{s.label}, {start} – {end}"
+            )
         context.update(
-            days=days, ranges=selectors.HISTORY_RANGES, start=start, end=end, series=series,
+            days=days,
+            ranges=selectors.HISTORY_RANGES,
+            start=start,
+            end=end,
+            series=series,
             can_export=feature_refusal(Feature.EXPORTS, self.gate) is None,
         )
         return context
@@ -156,7 +190,9 @@ class _Echo:
 
 def _stream_csv(rows, filename: str) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
-    response = StreamingHttpResponse((writer.writerow(r) for r in rows), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        (writer.writerow(r) for r in rows), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -166,7 +202,10 @@ class SeatListCsvView(PortalFeatureMixin, View):
 
     def get(self, request, org_id):
         stamp = timezone.localdate().isoformat()
-        return _stream_csv(selectors.seat_list(organization=self.organization), f"seats-{self.organization.pk}-{stamp}.csv")
+        return _stream_csv(
+            selectors.seat_list(organization=self.organization),
+            f"seats-{self.organization.pk}-{stamp}.csv",
+        )
 
 
 class HistoryCsvView(PortalFeatureMixin, View):
@@ -174,9 +213,12 @@ class HistoryCsvView(PortalFeatureMixin, View):
 
     def get(self, request, org_id):
         start, end = selectors.history_period(days=_days(request))  # complete days, as the chart
-        rows = selectors.usage_history_rows(organization=self.organization, start=start, end=end).iterator(chunk_size=2000)
+        rows = selectors.usage_history_rows(
+            organization=self.organization, start=start, end=end
+        ).iterator(chunk_size=2000)
         return _stream_csv(
-            _with_header(selectors.HISTORY_HEADER, rows), f"seat-history-{self.organization.pk}-{start}-{end}.csv"
+            _with_header(selectors.HISTORY_HEADER, rows),
+            f"seat-history-{self.organization.pk}-{start}-{end}.csv",
         )
 
 
@@ -206,7 +248,8 @@ class WallboardView(PortalFeatureMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(
-            figures=selectors.wallboard_figures(organization=self.organization), refresh_seconds=self.refresh_seconds,
+            figures=selectors.wallboard_figures(organization=self.organization),
+            refresh_seconds=self.refresh_seconds,
             now=timezone.now(),
         )
         return context
@@ -216,11 +259,13 @@ class WallboardDataView(PortalFeatureMixin, View):
     feature = Feature.WALLBOARD
 
     def get(self, request, org_id):
-        return JsonResponse({
-            "organization": self.organization.name,
-            "updated": timezone.localtime().strftime("%H:%M:%S"),
-            "figures": selectors.wallboard_figures(organization=self.organization),
-        })
+        return JsonResponse(
+            {
+                "organization": self.organization.name,
+                "updated": timezone.localtime().strftime("%H:%M:%S"),
+                "figures": selectors.wallboard_figures(organization=self.organization),
+            }
+        )
 
 
 class ReportListView(PortalFeatureMixin, TemplateView):
@@ -232,10 +277,15 @@ class ReportListView(PortalFeatureMixin, TemplateView):
     def get_context_data(self, form=None, **kwargs):
         context = super().get_context_data(**kwargs)
         reports = self.scoped(ScheduledReport.objects).order_by("name")
-        runs = (self.scoped(ReportRun.objects, "report__organization").select_related("report")
-                .defer("content").order_by("-created_at"))
+        runs = (
+            self.scoped(ReportRun.objects, "report__organization")
+            .select_related("report")
+            .defer("content")
+            .order_by("-created_at")
+        )
         context.update(
-            reports=reports, form=form or ScheduledReportForm(),
+            reports=reports,
+            form=form or ScheduledReportForm(),
             runs=Paginator(runs, PAGE_SIZE).get_page(self.request.GET.get("page")),
         )
         return context
@@ -244,11 +294,18 @@ class ReportListView(PortalFeatureMixin, TemplateView):
         form = ScheduledReportForm(request.POST)
         if form.is_valid():
             try:
-                report = scheduled_report_create(organization=self.organization, acting_user=request.user, **form.service_kwargs())
+                report = scheduled_report_create(
+                    organization=self.organization,
+                    acting_user=request.user,
+                    **form.service_kwargs(),
+                )
             except ValidationError as exc:
                 form.add_service_errors(exc)
             else:
-                messages.success(request, f"Scheduled report “{report.name}” saved: sent {report.get_frequency_display().lower()} to {', '.join(report.recipient_list)}.")
+                messages.success(
+                    request,
+                    f"Scheduled report “{report.name}” saved: sent {report.get_frequency_display().lower()} to {', '.join(report.recipient_list)}.",
+                )
                 return redirect("portal:reports", self.organization.pk)
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
@@ -275,8 +332,12 @@ class ReportEditView(PortalFeatureMixin, TemplateView):
         form = ScheduledReportForm(request.POST, instance=report)
         if form.is_valid():
             try:
-                scheduled_report_update(report=report, acting_user=request.user, is_active=form.cleaned_data["is_active"],
-                                        **form.service_kwargs())
+                scheduled_report_update(
+                    report=report,
+                    acting_user=request.user,
+                    is_active=form.cleaned_data["is_active"],
+                    **form.service_kwargs(),
+                )
             except ValidationError as exc:
                 form.add_service_errors(exc)
             else:
@@ -308,6 +369,17 @@ def own_license(request):
         if not refusals:
             return render(request, "portal/index.html", {"usage": [], "own": [], "refusals": []})
         return render_refusal(request, refusals)
-    own = selectors.own_licenses(user=request.user, organizations=orgs, station_id=request.session.get(STATION_SESSION_KEY))
-    return render(request, "portal/index.html", {"usage": [], "own": own, "refusals": [], "idle_minutes": _idle_minutes(),
-                                                 "now": timezone.now()})
+    own = selectors.own_licenses(
+        user=request.user, organizations=orgs, station_id=request.session.get(STATION_SESSION_KEY)
+    )
+    return render(
+        request,
+        "portal/index.html",
+        {
+            "usage": [],
+            "own": own,
+            "refusals": [],
+            "idle_minutes": _idle_minutes(),
+            "now": timezone.now(),
+        },
+    )

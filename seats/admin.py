@@ -28,27 +28,52 @@ class EntitlementInline(admin.TabularInline):
 
 
 class LicenseFileInstallForm(forms.Form):
-    file = forms.FileField(label=_("License file"), help_text=_("The .lic file exactly as the vendor issued it."))
+    file = forms.FileField(
+        label=_("License file"), help_text=_("The .lic file exactly as the vendor issued it.")
+    )
     server = forms.CharField(
         label=_("For server"),
         required=False,
-        help_text=_("Optional: the server id the file must be issued for; a file for another server is refused."),
+        help_text=_(
+            "Optional: the server id the file must be issued for; a file for another server is refused."
+        ),
     )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > 1024 * 1024:
-            raise forms.ValidationError(_("A license file is a few kilobytes; this one is over 1 MB."))
+            raise forms.ValidationError(
+                _("A license file is a few kilobytes; this one is over 1 MB.")
+            )
         return upload.read()
 
 
 @admin.register(LicenseFile)
 class LicenseFileAdmin(ReadOnlyModelAdmin):
-    list_display = ["serial", "server", "customer", "issued_on", "installed_at", "installed_by", "is_installed", "key_id"]
+    list_display = [
+        "serial",
+        "server",
+        "customer",
+        "issued_on",
+        "installed_at",
+        "installed_by",
+        "is_installed",
+        "key_id",
+    ]
     list_filter = [("replaced_at", admin.EmptyFieldListFilter), "server"]
     search_fields = ["serial", "customer", "server__server_id"]
     list_select_related = ["server", "installed_by"]
-    readonly_fields = ["server", "serial", "customer", "issued_on", "key_id", "installed_at", "installed_by", "replaced_at", "content"]
+    readonly_fields = [
+        "server",
+        "serial",
+        "customer",
+        "issued_on",
+        "key_id",
+        "installed_at",
+        "installed_by",
+        "replaced_at",
+        "content",
+    ]
     inlines = [EntitlementInline]
     change_list_template = "admin/seats/licensefile/change_list.html"
 
@@ -58,7 +83,11 @@ class LicenseFileAdmin(ReadOnlyModelAdmin):
 
     def get_urls(self):
         return [
-            path("install/", self.admin_site.admin_view(self.install_view), name="seats_licensefile_install"),
+            path(
+                "install/",
+                self.admin_site.admin_view(self.install_view),
+                name="seats_licensefile_install",
+            ),
             *super().get_urls(),
         ]
 
@@ -84,7 +113,9 @@ class LicenseFileAdmin(ReadOnlyModelAdmin):
                     % {"serial": license_file.serial, "server": license_file.server.server_id},
                     messages.SUCCESS,
                 )
-                return HttpResponseRedirect(reverse("admin:organizations_server_change", args=[license_file.server_id]))
+                return HttpResponseRedirect(
+                    reverse("admin:organizations_server_change", args=[license_file.server_id])
+                )
         context = {
             **self.admin_site.each_context(request),
             "title": _("Install a license file"),
@@ -96,8 +127,22 @@ class LicenseFileAdmin(ReadOnlyModelAdmin):
 
 @admin.register(Entitlement)
 class EntitlementAdmin(ReadOnlyModelAdmin):
-    list_display = ["license_type", "method", "quantity", "overage_percent", "starts_on", "expires_on", "license_file", "server"]
-    list_filter = ["license_type", "method", ("license_file__replaced_at", admin.EmptyFieldListFilter), "license_file__server"]
+    list_display = [
+        "license_type",
+        "method",
+        "quantity",
+        "overage_percent",
+        "starts_on",
+        "expires_on",
+        "license_file",
+        "server",
+    ]
+    list_filter = [
+        "license_type",
+        "method",
+        ("license_file__replaced_at", admin.EmptyFieldListFilter),
+        "license_file__server",
+    ]
     search_fields = ["license_file__serial", "license_file__server__server_id"]
     list_select_related = ["license_file__server"]
 

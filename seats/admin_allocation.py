@@ -5,7 +5,8 @@ and station pages, the release action below), never by editing a row.
 """
 
 from django.contrib import admin, messages
-from django.utils.translation import gettext_lazy as _, ngettext
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from iwp_licensing.admin_site import ReadOnlyModelAdmin
 
@@ -38,7 +39,17 @@ class SeatReleaseMixin:
 
 @admin.register(SeatAssignment)
 class SeatAssignmentAdmin(SeatReleaseMixin, ReadOnlyModelAdmin):
-    list_display = ["license_type", "user", "station", "organization", "server", "assigned_at", "assigned_by", "released_at", "release_reason"]
+    list_display = [
+        "license_type",
+        "user",
+        "station",
+        "organization",
+        "server",
+        "assigned_at",
+        "assigned_by",
+        "released_at",
+        "release_reason",
+    ]
     list_filter = [ActiveFilter, "license_type", "release_reason", "server"]
     search_fields = ["user__username", "station__name", "organization__name", "server__server_id"]
     list_select_related = ["user", "station", "organization", "server", "assigned_by"]
@@ -47,15 +58,31 @@ class SeatAssignmentAdmin(SeatReleaseMixin, ReadOnlyModelAdmin):
 
     @admin.action(description=_("Release the selected seats"), permissions=["release"])
     def release_selected(self, request, queryset):
-        released = seat_release(assignments=list(queryset.filter(released_at__isnull=True)), acting_user=request.user)
-        self.message_user(request, ngettext("%d seat released.", "%d seats released.", len(released)) % len(released), messages.SUCCESS)
+        released = seat_release(
+            assignments=list(queryset.filter(released_at__isnull=True)), acting_user=request.user
+        )
+        self.message_user(
+            request,
+            ngettext("%d seat released.", "%d seats released.", len(released)) % len(released),
+            messages.SUCCESS,
+        )
 
 
 @admin.register(SeatLease)
 class SeatLeaseAdmin(SeatReleaseMixin, ReadOnlyModelAdmin):
     """Who holds each Concurrent seat and since when; an administrator can release one (the session ends)."""
 
-    list_display = ["user", "license_type", "organization", "server", "acquired_at", "last_seen_at", "released_at", "release_reason", "released_by"]
+    list_display = [
+        "user",
+        "license_type",
+        "organization",
+        "server",
+        "acquired_at",
+        "last_seen_at",
+        "released_at",
+        "release_reason",
+        "released_by",
+    ]
     list_filter = [ActiveFilter, "license_type", "release_reason", "server"]
     search_fields = ["user__username", "organization__name", "server__server_id"]
     list_select_related = ["user", "organization", "server", "released_by"]
@@ -63,17 +90,34 @@ class SeatLeaseAdmin(SeatReleaseMixin, ReadOnlyModelAdmin):
     exclude = ["session_key"]
     actions = ["release_selected"]
 
-    @admin.action(description=_("Release the selected seats (signs their sessions out)"), permissions=["release"])
+    @admin.action(
+        description=_("Release the selected seats (signs their sessions out)"),
+        permissions=["release"],
+    )
     def release_selected(self, request, queryset):
         released = lease_release(
-            leases=list(queryset.filter(released_at__isnull=True)), reason=ReleaseReason.ADMIN, acting_user=request.user
+            leases=list(queryset.filter(released_at__isnull=True)),
+            reason=ReleaseReason.ADMIN,
+            acting_user=request.user,
         )
-        self.message_user(request, ngettext("%d seat released.", "%d seats released.", len(released)) % len(released), messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%d seat released.", "%d seats released.", len(released)) % len(released),
+            messages.SUCCESS,
+        )
 
 
 @admin.register(SeatDenial)
 class SeatDenialAdmin(ReadOnlyModelAdmin):
-    list_display = ["created_at", "user", "license_type", "method", "organization", "server", "message"]
+    list_display = [
+        "created_at",
+        "user",
+        "license_type",
+        "method",
+        "organization",
+        "server",
+        "message",
+    ]
     list_filter = ["license_type", "method", "server"]
     search_fields = ["user__username", "organization__name", "server__server_id"]
     list_select_related = ["user", "organization", "server"]
@@ -82,7 +126,17 @@ class SeatDenialAdmin(ReadOnlyModelAdmin):
 
 @admin.register(DailySeatUsage)
 class DailySeatUsageAdmin(ReadOnlyModelAdmin):
-    list_display = ["day", "server", "organization", "license_type", "method", "licensed", "in_use", "peak", "denials"]
+    list_display = [
+        "day",
+        "server",
+        "organization",
+        "license_type",
+        "method",
+        "licensed",
+        "in_use",
+        "peak",
+        "denials",
+    ]
     list_filter = ["license_type", "method", "server", ("organization", admin.EmptyFieldListFilter)]
     search_fields = ["server__server_id", "organization__name"]
     list_select_related = ["server", "organization"]

@@ -12,7 +12,11 @@ def check_license_keys(app_configs, **kwargs):
     try:
         parse_public_keys(settings.IWP_LICENSE_PUBLIC_KEYS)
     except ValueError as exc:
-        return [Error(str(exc), hint="Give each key as printed by generate_license_key.", id="seats.E002")]
+        return [
+            Error(
+                str(exc), hint="Give each key as printed by generate_license_key.", id="seats.E002"
+            )
+        ]
     if settings.IWP_TRUST_DEMO_KEY and not settings.DEBUG:
         errors.append(
             Error(

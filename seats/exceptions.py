@@ -4,7 +4,16 @@
 class LicenseLimitReached(Exception):
     """A counted license has no room left on a server: nothing was changed."""
 
-    def __init__(self, message: str, *, server_id: str, license_type: str, method: str = "", in_use: int = 0, capacity: int = 0):
+    def __init__(
+        self,
+        message: str,
+        *,
+        server_id: str,
+        license_type: str,
+        method: str = "",
+        in_use: int = 0,
+        capacity: int = 0,
+    ):
         super().__init__(message)
         self.message = message
         self.server_id = server_id

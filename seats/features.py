@@ -53,7 +53,9 @@ class Audience(StrEnum):
 @dataclass(frozen=True)
 class FeatureRule:
     label: str
-    licenses: tuple[str, ...]  # license types the server needs besides Server; access types also need a seat
+    licenses: tuple[
+        str, ...
+    ]  # license types the server needs besides Server; access types also need a seat
     audience: Audience
     permission: str | None = None
     on_marquee_only: bool = False  # offered on a Marquee-only server
@@ -63,17 +65,33 @@ SUPERVISOR = LicenseType.SUPERVISOR.value
 AGENT = LicenseType.AGENT.value
 
 FEATURES: dict[Feature, FeatureRule] = {
-    Feature.SEAT_USAGE: FeatureRule(_("Seat usage"), (SUPERVISOR,), Audience.SUPERVISOR, "portal.view_seat_usage"),
-    Feature.SEAT_HOLDERS: FeatureRule(_("Who holds what"), (SUPERVISOR,), Audience.SUPERVISOR, "portal.view_seat_holders"),
-    Feature.USAGE_HISTORY: FeatureRule(_("History"), (SUPERVISOR,), Audience.SUPERVISOR, "portal.view_usage_history"),
-    Feature.EXPORTS: FeatureRule(_("CSV exports"), (SUPERVISOR,), Audience.SUPERVISOR, "portal.export_seat_data"),
-    Feature.COMPLIANCE: FeatureRule(_("Compliance"), (SUPERVISOR,), Audience.SUPERVISOR, "portal.view_compliance"),
+    Feature.SEAT_USAGE: FeatureRule(
+        _("Seat usage"), (SUPERVISOR,), Audience.SUPERVISOR, "portal.view_seat_usage"
+    ),
+    Feature.SEAT_HOLDERS: FeatureRule(
+        _("Who holds what"), (SUPERVISOR,), Audience.SUPERVISOR, "portal.view_seat_holders"
+    ),
+    Feature.USAGE_HISTORY: FeatureRule(
+        _("History"), (SUPERVISOR,), Audience.SUPERVISOR, "portal.view_usage_history"
+    ),
+    Feature.EXPORTS: FeatureRule(
+        _("CSV exports"), (SUPERVISOR,), Audience.SUPERVISOR, "portal.export_seat_data"
+    ),
+    Feature.COMPLIANCE: FeatureRule(
+        _("Compliance"), (SUPERVISOR,), Audience.SUPERVISOR, "portal.view_compliance"
+    ),
     Feature.SCHEDULED_REPORTS: FeatureRule(
-        _("Scheduled reports"), (SUPERVISOR, LicenseType.SCHEDULED_REPORTS.value), Audience.SUPERVISOR,
+        _("Scheduled reports"),
+        (SUPERVISOR, LicenseType.SCHEDULED_REPORTS.value),
+        Audience.SUPERVISOR,
         "portal.use_scheduled_reports",
     ),
     Feature.WALLBOARD: FeatureRule(
-        _("Wallboard"), (LicenseType.MARQUEE.value,), Audience.SUPERVISOR, "portal.view_wallboard", on_marquee_only=True
+        _("Wallboard"),
+        (LicenseType.MARQUEE.value,),
+        Audience.SUPERVISOR,
+        "portal.view_wallboard",
+        on_marquee_only=True,
     ),
     Feature.AGENT_PAGE: FeatureRule(_("My license"), (AGENT,), Audience.MEMBER),
 }
@@ -84,8 +102,12 @@ SATISFIED_BY: dict[str, tuple[str, ...]] = {AGENT: (SUPERVISOR,)}
 
 # The features listed in the portal's navigation, in order.
 SUPERVISOR_NAV = (
-    Feature.SEAT_USAGE, Feature.SEAT_HOLDERS, Feature.USAGE_HISTORY, Feature.COMPLIANCE,
-    Feature.SCHEDULED_REPORTS, Feature.WALLBOARD,
+    Feature.SEAT_USAGE,
+    Feature.SEAT_HOLDERS,
+    Feature.USAGE_HISTORY,
+    Feature.COMPLIANCE,
+    Feature.SCHEDULED_REPORTS,
+    Feature.WALLBOARD,
 )
 
 
@@ -119,8 +141,14 @@ def _license_label(license_type: str) -> str:
     return str(LicenseType(license_type).label)
 
 
-def gate_context(*, user: User, organization, role: str | None, station_id: int | None = None,
-                 day: date | None = None) -> GateContext:
+def gate_context(
+    *,
+    user: User,
+    organization,
+    role: str | None,
+    station_id: int | None = None,
+    day: date | None = None,
+) -> GateContext:
     """Load the server's valid licenses and the user's seats on it (fixed number of queries)."""
     server = organization.server
     valid = frozenset(
@@ -138,7 +166,11 @@ def gate_context(*, user: User, organization, role: str | None, station_id: int 
         held = SeatAssignment.objects.active().filter(holder, server_id=server.pk)
     seats = frozenset(held.values_list("license_type", flat=True))
     return GateContext(
-        user=user, server_id=server.server_id, valid_licenses=valid, held_seats=seats, role=role,
+        user=user,
+        server_id=server.server_id,
+        valid_licenses=valid,
+        held_seats=seats,
+        role=role,
         method=user.license_method,
     )
 
@@ -148,45 +180,79 @@ def feature_refusal(feature: Feature, ctx: GateContext) -> Refusal | None:
     rule = FEATURES[feature]
     if LicenseType.SERVER not in ctx.valid_licenses:
         return Refusal(
-            feature, LicenseType.SERVER,
-            _("Server %(server)s has no valid Server license, so the portal does not run for its organizations.")
+            feature,
+            LicenseType.SERVER,
+            _(
+                "Server %(server)s has no valid Server license, so the portal does not run for its organizations."
+            )
             % {"server": ctx.server_id},
             status=503,
         )
     if ctx.marquee_only and not rule.on_marquee_only:
         return Refusal(
-            feature, LicenseType.ORGANIZATION,
-            _("%(feature)s needs the Organization license: server %(server)s has only a Marquee license, "
-              "so only the wallboard is available.") % {"feature": rule.label, "server": ctx.server_id},
+            feature,
+            LicenseType.ORGANIZATION,
+            _(
+                "%(feature)s needs the Organization license: server %(server)s has only a Marquee license, "
+                "so only the wallboard is available."
+            )
+            % {"feature": rule.label, "server": ctx.server_id},
         )
     if rule.audience == Audience.SUPERVISOR and ctx.role not in Membership.SUPERVISOR_ROLES:
-        return Refusal(feature, None, _("%(feature)s is for supervisors of this organization.") % {"feature": rule.label})
+        return Refusal(
+            feature,
+            None,
+            _("%(feature)s is for supervisors of this organization.") % {"feature": rule.label},
+        )
     for license_type in rule.licenses:
-        if any(s in ctx.valid_licenses and s in ctx.held_seats for s in SATISFIED_BY.get(license_type, ())):
+        if any(
+            s in ctx.valid_licenses and s in ctx.held_seats
+            for s in SATISFIED_BY.get(license_type, ())
+        ):
             continue
         if license_type not in ctx.valid_licenses:
             return Refusal(
-                feature, license_type,
-                _("%(feature)s needs the %(license)s license, and server %(server)s has no valid one.")
-                % {"feature": rule.label, "license": _license_label(license_type), "server": ctx.server_id},
+                feature,
+                license_type,
+                _(
+                    "%(feature)s needs the %(license)s license, and server %(server)s has no valid one."
+                )
+                % {
+                    "feature": rule.label,
+                    "license": _license_label(license_type),
+                    "server": ctx.server_id,
+                },
             )
         if license_type in ACCESS_TYPES and license_type not in ctx.held_seats:
             how = (
-                _("a Concurrent user takes one when logging in, and none was taken for this session")
+                _(
+                    "a Concurrent user takes one when logging in, and none was taken for this session"
+                )
                 if ctx.method == User.LicenseMethod.CONCURRENT
                 else _("an administrator assigns one to you or to your station")
             )
             return Refusal(
-                feature, license_type,
-                _("%(feature)s needs the %(license)s license: you hold no %(license)s seat on server "
-                  "%(server)s (%(how)s).")
-                % {"feature": rule.label, "license": _license_label(license_type), "server": ctx.server_id, "how": how},
+                feature,
+                license_type,
+                _(
+                    "%(feature)s needs the %(license)s license: you hold no %(license)s seat on server "
+                    "%(server)s (%(how)s)."
+                )
+                % {
+                    "feature": rule.label,
+                    "license": _license_label(license_type),
+                    "server": ctx.server_id,
+                    "how": how,
+                },
             )
     if rule.permission and not ctx.user.has_perm(rule.permission):
         return Refusal(
-            feature, None,
-            _("%(feature)s has not been given to you: an administrator grants it with the permission "
-              "“%(perm)s” (or the group “Portal supervisors”).") % {"feature": rule.label, "perm": rule.permission},
+            feature,
+            None,
+            _(
+                "%(feature)s has not been given to you: an administrator grants it with the permission "
+                "“%(perm)s” (or the group “Portal supervisors”)."
+            )
+            % {"feature": rule.label, "perm": rule.permission},
         )
     return None
-

@@ -23,7 +23,8 @@ class SeatLoginForm(AuthenticationForm):
             self.station_obj = station_for_login(user=self.user_cache, name=name)
             if self.station_obj is None:
                 raise forms.ValidationError(
-                    _("There is no station named “%(name)s” in your organizations."), params={"name": name},
+                    _("There is no station named “%(name)s” in your organizations."),
+                    params={"name": name},
                     code="unknown_station",
                 )
         return cleaned

@@ -27,7 +27,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from .models import ACCESS_TYPES, COUNTED_TYPES, FLAG_TYPES, LicenseType, Method
 
 MAGIC = "IWP-LICENSE 1"
-_HEADER_RE = re.compile(r"\A" + re.escape(MAGIC) + r"\nKey-Id: ([0-9a-f]{16})\nSignature: ([A-Za-z0-9+/=]+)\n\n", re.S)
+_HEADER_RE = re.compile(
+    r"\A" + re.escape(MAGIC) + r"\nKey-Id: ([0-9a-f]{16})\nSignature: ([A-Za-z0-9+/=]+)\n\n", re.S
+)
 
 
 class LicenseFileError(Exception):
@@ -57,9 +59,13 @@ def load_private_key(pem: bytes) -> Ed25519PrivateKey:
     try:
         key = serialization.load_pem_private_key(pem, password=None)
     except (ValueError, TypeError) as exc:
-        raise LicenseFileError("bad_key", f"The private key is not an unencrypted PKCS8 PEM key: {exc}") from exc
+        raise LicenseFileError(
+            "bad_key", f"The private key is not an unencrypted PKCS8 PEM key: {exc}"
+        ) from exc
     if not isinstance(key, Ed25519PrivateKey):
-        raise LicenseFileError("bad_key", "The private key is not an Ed25519 key (make one with generate_license_key).")
+        raise LicenseFileError(
+            "bad_key", "The private key is not an Ed25519 key (make one with generate_license_key)."
+        )
     return key
 
 
@@ -127,15 +133,21 @@ def parse_entitlement_spec(spec: str) -> EntitlementSpec:
     """``agent:concurrent=50+10%``, ``organization=5``, ``server``, ``marquee`` ... (issue_license --entitlement)."""
     m = _SPEC_RE.match(spec.strip())
     if not m:
-        raise ValueError(f"entitlement {spec!r}: expected e.g. server, organization=5, agent:concurrent=50+10%")
+        raise ValueError(
+            f"entitlement {spec!r}: expected e.g. server, organization=5, agent:concurrent=50+10%"
+        )
     ltype, method, qty, over = m["type"], m["method"] or "", m["qty"], m["over"]
     try:
         LicenseType(ltype)
     except ValueError:
-        raise ValueError(f"entitlement {spec!r}: unknown license {ltype!r}; one of {', '.join(LicenseType.values)}") from None
+        raise ValueError(
+            f"entitlement {spec!r}: unknown license {ltype!r}; one of {', '.join(LicenseType.values)}"
+        ) from None
     if ltype in ACCESS_TYPES:
         if method not in (Method.ASSIGNABLE, Method.CONCURRENT):
-            raise ValueError(f"entitlement {spec!r}: {ltype} needs a method, {ltype}:assignable=N or {ltype}:concurrent=N")
+            raise ValueError(
+                f"entitlement {spec!r}: {ltype} needs a method, {ltype}:assignable=N or {ltype}:concurrent=N"
+            )
     elif method:
         raise ValueError(f"entitlement {spec!r}: {ltype} has no method")
     if ltype in COUNTED_TYPES and qty is None:
@@ -184,7 +196,9 @@ def _date(value, where: str) -> date:
     try:
         return date.fromisoformat(value)
     except (TypeError, ValueError):
-        raise LicenseFileError("malformed", f"The license file is malformed: {where} is not a date (YYYY-MM-DD).") from None
+        raise LicenseFileError(
+            "malformed", f"The license file is malformed: {where} is not a date (YYYY-MM-DD)."
+        ) from None
 
 
 def _content_from_json(data) -> LicenseContent:
@@ -217,13 +231,18 @@ def _content_from_json(data) -> LicenseContent:
             raise malformed(f"{where} ({ltype}) needs method assignable or concurrent")
         if ltype not in ACCESS_TYPES and method:
             raise malformed(f"{where} ({ltype}) takes no method")
-        if ltype in COUNTED_TYPES and (not isinstance(qty, int) or isinstance(qty, bool) or qty < 0):
+        if ltype in COUNTED_TYPES and (
+            not isinstance(qty, int) or isinstance(qty, bool) or qty < 0
+        ):
             raise malformed(f"{where} ({ltype}) needs a whole quantity of 0 or more")
         if ltype in FLAG_TYPES and (qty is not None or over):
             raise malformed(f"{where} ({ltype}) is a flag and takes no quantity")
         if not isinstance(over, int) or isinstance(over, bool) or not 0 <= over <= 1000:
             raise malformed(f"{where} ({ltype}) has an overage_percent outside 0..1000")
-        starts, expires = _date(item.get("starts"), f"{where} starts"), _date(item.get("expires"), f"{where} expires")
+        starts, expires = (
+            _date(item.get("starts"), f"{where} starts"),
+            _date(item.get("expires"), f"{where} expires"),
+        )
         if starts > expires:
             raise malformed(f"{where} ({ltype}) starts after it expires")
         if (ltype, method) in seen:
@@ -241,7 +260,9 @@ def _content_from_json(data) -> LicenseContent:
     )
 
 
-def verify(text: str | bytes, trusted_keys: dict[str, Ed25519PublicKey]) -> tuple[LicenseContent, str]:
+def verify(
+    text: str | bytes, trusted_keys: dict[str, Ed25519PublicKey]
+) -> tuple[LicenseContent, str]:
     """Parse and verify a license file; returns its content and signing key id.
 
     Raises LicenseFileError (malformed, unknown_key, bad_signature). Dates are checked by the
@@ -251,7 +272,9 @@ def verify(text: str | bytes, trusted_keys: dict[str, Ed25519PublicKey]) -> tupl
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError:
-            raise LicenseFileError("malformed", "The license file is malformed: it is not UTF-8 text.") from None
+            raise LicenseFileError(
+                "malformed", "The license file is malformed: it is not UTF-8 text."
+            ) from None
     m = _HEADER_RE.match(text)
     if not m:
         raise LicenseFileError(
@@ -260,7 +283,7 @@ def verify(text: str | bytes, trusted_keys: dict[str, Ed25519PublicKey]) -> tupl
             "and a blank line. Ask the vendor for the file as issued.",
         )
     key_id, signature_b64 = m.group(1), m.group(2)
-    body = text[m.end():]
+    body = text[m.end() :]
     key = trusted_keys.get(key_id)
     if key is None:
         raise LicenseFileError(
@@ -280,5 +303,7 @@ def verify(text: str | bytes, trusted_keys: dict[str, Ed25519PublicKey]) -> tupl
     try:
         data = json.loads(body)
     except json.JSONDecodeError as exc:
-        raise LicenseFileError("malformed", f"The license file is malformed: its body is not JSON ({exc}).") from None
+        raise LicenseFileError(
+            "malformed", f"The license file is malformed: its body is not JSON ({exc})."
+        ) from None
     return _content_from_json(data), key_id

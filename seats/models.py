@@ -36,7 +36,10 @@ class LicenseFile(models.Model):
     """A signed license file installed for one server. Replaced files are kept as history."""
 
     server = models.ForeignKey(
-        "organizations.Server", on_delete=models.PROTECT, related_name="license_files", verbose_name=_("server")
+        "organizations.Server",
+        on_delete=models.PROTECT,
+        related_name="license_files",
+        verbose_name=_("server"),
     )
     serial = models.CharField(_("serial"), max_length=100, unique=True)
     customer = models.CharField(_("customer"), max_length=200)
@@ -62,7 +65,9 @@ class LicenseFile(models.Model):
         ordering = ["server__server_id", "-installed_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["server"], condition=Q(replaced_at__isnull=True), name="licensefile_one_installed_per_server"
+                fields=["server"],
+                condition=Q(replaced_at__isnull=True),
+                name="licensefile_one_installed_per_server",
             ),
         ]
 
@@ -87,18 +92,29 @@ class Entitlement(models.Model):
     """One line of a license file: a license type, its method, quantity and validity (inclusive dates)."""
 
     license_file = models.ForeignKey(
-        LicenseFile, on_delete=models.CASCADE, related_name="entitlements", verbose_name=_("license file")
+        LicenseFile,
+        on_delete=models.CASCADE,
+        related_name="entitlements",
+        verbose_name=_("license file"),
     )
     license_type = models.CharField(_("license"), max_length=30, choices=LicenseType.choices)
-    method = models.CharField(_("method"), max_length=20, choices=Method.choices, blank=True, default="")
-    quantity = models.PositiveIntegerField(_("quantity"), null=True, blank=True, help_text=_("Empty for flags."))
+    method = models.CharField(
+        _("method"), max_length=20, choices=Method.choices, blank=True, default=""
+    )
+    quantity = models.PositiveIntegerField(
+        _("quantity"), null=True, blank=True, help_text=_("Empty for flags.")
+    )
     overage_percent = models.PositiveSmallIntegerField(
         _("overage allowance (%)"),
         default=0,
-        help_text=_("Enforcement refuses beyond quantity × (1 + overage); the audit reports anything beyond quantity."),
+        help_text=_(
+            "Enforcement refuses beyond quantity × (1 + overage); the audit reports anything beyond quantity."
+        ),
     )
     starts_on = models.DateField(_("valid from"))
-    expires_on = models.DateField(_("expires on"), help_text=_("Last day the entitlement is valid."))
+    expires_on = models.DateField(
+        _("expires on"), help_text=_("Last day the entitlement is valid.")
+    )
 
     objects = EntitlementQuerySet.as_manager()
 
@@ -108,15 +124,30 @@ class Entitlement(models.Model):
         ordering = ["license_file", "license_type", "method"]
         constraints = [
             models.UniqueConstraint(
-                fields=["license_file", "license_type", "method"], name="entitlement_unique_line_per_file"
+                fields=["license_file", "license_type", "method"],
+                name="entitlement_unique_line_per_file",
             ),
-            models.CheckConstraint(condition=Q(starts_on__lte=models.F("expires_on")), name="entitlement_starts_before_expiry"),
-            models.CheckConstraint(condition=Q(overage_percent__lte=1000), name="entitlement_overage_at_most_1000pct"),
+            models.CheckConstraint(
+                condition=Q(starts_on__lte=models.F("expires_on")),
+                name="entitlement_starts_before_expiry",
+            ),
+            models.CheckConstraint(
+                condition=Q(overage_percent__lte=1000), name="entitlement_overage_at_most_1000pct"
+            ),
             models.CheckConstraint(
                 condition=(
-                    Q(license_type__in=ACCESS_TYPES, method__in=[Method.ASSIGNABLE, Method.CONCURRENT], quantity__isnull=False)
+                    Q(
+                        license_type__in=ACCESS_TYPES,
+                        method__in=[Method.ASSIGNABLE, Method.CONCURRENT],
+                        quantity__isnull=False,
+                    )
                     | Q(license_type=LicenseType.ORGANIZATION, method="", quantity__isnull=False)
-                    | Q(license_type__in=FLAG_TYPES, method="", quantity__isnull=True, overage_percent=0)
+                    | Q(
+                        license_type__in=FLAG_TYPES,
+                        method="",
+                        quantity__isnull=True,
+                        overage_percent=0,
+                    )
                 ),
                 name="entitlement_shape_matches_type",
             ),
@@ -162,28 +193,55 @@ class SeatQuerySet(models.QuerySet):
 class SeatAssignment(models.Model):
     """An Assignable seat given to a user or a station; held until released, logged in or not."""
 
-    server = models.ForeignKey("organizations.Server", on_delete=models.PROTECT, related_name="+", verbose_name=_("server"))
+    server = models.ForeignKey(
+        "organizations.Server", on_delete=models.PROTECT, related_name="+", verbose_name=_("server")
+    )
     organization = models.ForeignKey(
-        "organizations.Organization", on_delete=models.PROTECT, related_name="seat_assignments", verbose_name=_("organization")
+        "organizations.Organization",
+        on_delete=models.PROTECT,
+        related_name="seat_assignments",
+        verbose_name=_("organization"),
     )
     license_type = models.CharField(
         _("license"), max_length=30, choices=[(t.value, t.label) for t in ACCESS_TYPES]
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="seat_assignments", verbose_name=_("user")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="seat_assignments",
+        verbose_name=_("user"),
     )
     station = models.ForeignKey(
-        "organizations.Station", on_delete=models.PROTECT, null=True, blank=True, related_name="seat_assignments", verbose_name=_("station")
+        "organizations.Station",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="seat_assignments",
+        verbose_name=_("station"),
     )
     assigned_at = models.DateTimeField(_("assigned"), auto_now_add=True)
     assigned_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("assigned by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("assigned by"),
     )
     released_at = models.DateTimeField(_("released"), null=True, blank=True)
     released_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("released by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("released by"),
     )
-    release_reason = models.CharField(_("release reason"), max_length=20, choices=ReleaseReason.choices, blank=True)
+    release_reason = models.CharField(
+        _("release reason"), max_length=20, choices=ReleaseReason.choices, blank=True
+    )
 
     objects = SeatQuerySet.as_manager()
 
@@ -193,7 +251,8 @@ class SeatAssignment(models.Model):
         ordering = ["-assigned_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(user__isnull=False, station__isnull=True) | Q(user__isnull=True, station__isnull=False),
+                condition=Q(user__isnull=False, station__isnull=True)
+                | Q(user__isnull=True, station__isnull=False),
                 name="seatassignment_user_xor_station",
             ),
             models.UniqueConstraint(
@@ -209,9 +268,13 @@ class SeatAssignment(models.Model):
         ]
         indexes = [
             models.Index(
-                fields=["server", "license_type"], condition=Q(released_at__isnull=True), name="seatassignment_active_pool"
+                fields=["server", "license_type"],
+                condition=Q(released_at__isnull=True),
+                name="seatassignment_active_pool",
             ),
-            models.Index(fields=["organization", "license_type"], name="seatassignment_org_license"),
+            models.Index(
+                fields=["organization", "license_type"], name="seatassignment_org_license"
+            ),
         ]
 
     def __str__(self):
@@ -221,20 +284,39 @@ class SeatAssignment(models.Model):
 class SeatLease(models.Model):
     """A Concurrent seat held by a logged-in user; released at logout, when idle, or by an administrator."""
 
-    server = models.ForeignKey("organizations.Server", on_delete=models.PROTECT, related_name="+", verbose_name=_("server"))
-    organization = models.ForeignKey(
-        "organizations.Organization", on_delete=models.PROTECT, related_name="seat_leases", verbose_name=_("organization")
+    server = models.ForeignKey(
+        "organizations.Server", on_delete=models.PROTECT, related_name="+", verbose_name=_("server")
     )
-    license_type = models.CharField(_("license"), max_length=30, choices=[(t.value, t.label) for t in ACCESS_TYPES])
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="seat_leases", verbose_name=_("user"))
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        on_delete=models.PROTECT,
+        related_name="seat_leases",
+        verbose_name=_("organization"),
+    )
+    license_type = models.CharField(
+        _("license"), max_length=30, choices=[(t.value, t.label) for t in ACCESS_TYPES]
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="seat_leases",
+        verbose_name=_("user"),
+    )
     session_key = models.CharField(_("session"), max_length=40, blank=True)
     acquired_at = models.DateTimeField(_("since"), auto_now_add=True)
     last_seen_at = models.DateTimeField(_("last seen"))
     released_at = models.DateTimeField(_("released"), null=True, blank=True)
     released_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("released by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("released by"),
     )
-    release_reason = models.CharField(_("release reason"), max_length=20, choices=ReleaseReason.choices, blank=True)
+    release_reason = models.CharField(
+        _("release reason"), max_length=20, choices=ReleaseReason.choices, blank=True
+    )
 
     objects = SeatQuerySet.as_manager()
 
@@ -244,14 +326,28 @@ class SeatLease(models.Model):
         ordering = ["-acquired_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["server", "user"], condition=Q(released_at__isnull=True), name="seatlease_one_active_per_user_and_server"
+                fields=["server", "user"],
+                condition=Q(released_at__isnull=True),
+                name="seatlease_one_active_per_user_and_server",
             ),
         ]
         indexes = [
-            models.Index(fields=["server", "license_type"], condition=Q(released_at__isnull=True), name="seatlease_active_pool"),
-            models.Index(fields=["last_seen_at"], condition=Q(released_at__isnull=True), name="seatlease_active_last_seen"),
+            models.Index(
+                fields=["server", "license_type"],
+                condition=Q(released_at__isnull=True),
+                name="seatlease_active_pool",
+            ),
+            models.Index(
+                fields=["last_seen_at"],
+                condition=Q(released_at__isnull=True),
+                name="seatlease_active_last_seen",
+            ),
             # Logout finds the seat by its session: without this it walks every active lease.
-            models.Index(fields=["session_key"], condition=Q(released_at__isnull=True), name="seatlease_active_session"),
+            models.Index(
+                fields=["session_key"],
+                condition=Q(released_at__isnull=True),
+                name="seatlease_active_session",
+            ),
             models.Index(fields=["organization", "license_type"], name="seatlease_org_license"),
         ]
 
@@ -262,14 +358,26 @@ class SeatLease(models.Model):
 class SeatDenial(models.Model):
     """A seat refused because none was free: who, which license, which server, when."""
 
-    server = models.ForeignKey("organizations.Server", on_delete=models.CASCADE, related_name="+", verbose_name=_("server"))
+    server = models.ForeignKey(
+        "organizations.Server", on_delete=models.CASCADE, related_name="+", verbose_name=_("server")
+    )
     organization = models.ForeignKey(
-        "organizations.Organization", on_delete=models.CASCADE, null=True, blank=True, related_name="seat_denials", verbose_name=_("organization")
+        "organizations.Organization",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="seat_denials",
+        verbose_name=_("organization"),
     )
     license_type = models.CharField(_("license"), max_length=30, choices=LicenseType.choices)
     method = models.CharField(_("method"), max_length=20, choices=Method.choices)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="seat_denials", verbose_name=_("user")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="seat_denials",
+        verbose_name=_("user"),
     )
     message = models.CharField(_("message"), max_length=300)
     created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
@@ -288,12 +396,21 @@ class DailySeatUsage(models.Model):
     """Per day, server, organization (empty: the whole server), license and method: licensed, in use, peak, denials."""
 
     day = models.DateField(_("day"))
-    server = models.ForeignKey("organizations.Server", on_delete=models.CASCADE, related_name="+", verbose_name=_("server"))
+    server = models.ForeignKey(
+        "organizations.Server", on_delete=models.CASCADE, related_name="+", verbose_name=_("server")
+    )
     organization = models.ForeignKey(
-        "organizations.Organization", on_delete=models.CASCADE, null=True, blank=True, related_name="daily_usage", verbose_name=_("organization")
+        "organizations.Organization",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="daily_usage",
+        verbose_name=_("organization"),
     )
     license_type = models.CharField(_("license"), max_length=30, choices=LicenseType.choices)
-    method = models.CharField(_("method"), max_length=20, choices=Method.choices, blank=True, default="")
+    method = models.CharField(
+        _("method"), max_length=20, choices=Method.choices, blank=True, default=""
+    )
     licensed = models.PositiveIntegerField(_("licensed"), default=0)
     in_use = models.PositiveIntegerField(_("in use"), default=0)
     peak = models.PositiveIntegerField(_("peak"), default=0)
@@ -325,10 +442,19 @@ class SeatPool(models.Model):
     CHECK keeps it from going negative. The seats tables remain the record; the pool only decides.
     """
 
-    server = models.ForeignKey("organizations.Server", on_delete=models.CASCADE, related_name="+", verbose_name=_("server"))
-    license_type = models.CharField(_("license"), max_length=30, choices=[(t.value, t.label) for t in ACCESS_TYPES])
+    server = models.ForeignKey(
+        "organizations.Server", on_delete=models.CASCADE, related_name="+", verbose_name=_("server")
+    )
+    license_type = models.CharField(
+        _("license"), max_length=30, choices=[(t.value, t.label) for t in ACCESS_TYPES]
+    )
     method = models.CharField(
-        _("method"), max_length=20, choices=[(Method.ASSIGNABLE.value, Method.ASSIGNABLE.label), (Method.CONCURRENT.value, Method.CONCURRENT.label)]
+        _("method"),
+        max_length=20,
+        choices=[
+            (Method.ASSIGNABLE.value, Method.ASSIGNABLE.label),
+            (Method.CONCURRENT.value, Method.CONCURRENT.label),
+        ],
     )
     in_use = models.PositiveIntegerField(_("in use"), default=0)
 
@@ -337,7 +463,10 @@ class SeatPool(models.Model):
         verbose_name_plural = _("seat pools")
         ordering = ["server", "license_type", "method"]
         constraints = [
-            models.UniqueConstraint(fields=["server", "license_type", "method"], name="seatpool_one_per_license_and_method"),
+            models.UniqueConstraint(
+                fields=["server", "license_type", "method"],
+                name="seatpool_one_per_license_and_method",
+            ),
             models.CheckConstraint(condition=Q(in_use__gte=0), name="seatpool_in_use_not_negative"),
         ]
 

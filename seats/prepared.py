@@ -58,4 +58,8 @@ def hot_cursor():
             # statement reaches turns it back on for the statements that ask (these) and no others.
             connection.connection.prepare_threshold = _ONLY_WHEN_ASKED
         raw = PreparedCursor(connection.connection)
-    return PreparedDebugCursor(raw, connection) if connection.queries_logged else connection.make_cursor(raw)
+    return (
+        PreparedDebugCursor(raw, connection)
+        if connection.queries_logged
+        else connection.make_cursor(raw)
+    )

@@ -7,8 +7,8 @@ organizations do not count: an inactive organization uses no license.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from django.db import connection
 
@@ -20,7 +20,11 @@ from .prepared import hot_cursor
 
 def required_license(roles: Iterable[str]) -> LicenseType:
     """Supervisor access if any role is supervisor or organization admin, otherwise Agent access."""
-    return LicenseType.SUPERVISOR if any(r in Membership.SUPERVISOR_ROLES for r in roles) else LicenseType.AGENT
+    return (
+        LicenseType.SUPERVISOR
+        if any(r in Membership.SUPERVISOR_ROLES for r in roles)
+        else LicenseType.AGENT
+    )
 
 
 @dataclass(frozen=True)
@@ -33,7 +37,9 @@ class SeatRequirement:
     license_type: str
 
 
-def seat_requirements(*, user_ids: Iterable[int], server_id: int | None = None) -> dict[int, list[SeatRequirement]]:
+def seat_requirements(
+    *, user_ids: Iterable[int], server_id: int | None = None
+) -> dict[int, list[SeatRequirement]]:
     """Per user id, one requirement per server the user has active memberships on (one query).
 
     The seat is counted for the organization whose membership decided the license (the first by
@@ -52,7 +58,7 @@ def seat_requirements(*, user_ids: Iterable[int], server_id: int | None = None) 
     if server_id is not None:
         sql += " AND o.server_id = %s"
         params.append(server_id)
-    with (hot_cursor() if len(user_ids) == 1 else connection.cursor()) as cursor:  # one user: a login
+    with hot_cursor() if len(user_ids) == 1 else connection.cursor() as cursor:  # one user: a login
         cursor.execute(sql + " ORDER BY m.user_id, o.server_id, o.name, o.id", params)
         rows = cursor.fetchall()
     grouped: dict[tuple[int, int], list[tuple[int, str]]] = {}
@@ -61,8 +67,12 @@ def seat_requirements(*, user_ids: Iterable[int], server_id: int | None = None) 
     result: dict[int, list[SeatRequirement]] = {}
     for (user_id, srv), memberships in grouped.items():
         license_type = required_license(role for _, role in memberships)
-        deciding = [org for org, role in memberships if role in Membership.SUPERVISOR_ROLES] or [org for org, _ in memberships]
-        result.setdefault(user_id, []).append(SeatRequirement(user_id, srv, deciding[0], license_type.value))
+        deciding = [org for org, role in memberships if role in Membership.SUPERVISOR_ROLES] or [
+            org for org, _ in memberships
+        ]
+        result.setdefault(user_id, []).append(
+            SeatRequirement(user_id, srv, deciding[0], license_type.value)
+        )
     return result
 
 

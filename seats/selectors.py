@@ -14,11 +14,14 @@ from organizations.models import Organization, Server
 
 from .models import Entitlement, LicenseFile, LicenseType, Method, SeatAssignment, SeatLease
 
+
 def today() -> date:
     return timezone.localdate()
 
 
-def entitlement_valid(*, server: Server | int, license_type: str, method: str = "", day: date | None = None) -> Entitlement | None:
+def entitlement_valid(
+    *, server: Server | int, license_type: str, method: str = "", day: date | None = None
+) -> Entitlement | None:
     """The installed entitlement of that license and method valid on ``day`` (today), or None.
 
     ``server`` is a Server or its primary key.
@@ -37,11 +40,13 @@ def marquee_only(license_types) -> bool:
 
 def server_is_marquee_only(*, server: Server, day: date | None = None) -> bool:
     """Marquee but no Organization license: the system offers only the wallboard."""
-    return marquee_only(set(
-        Entitlement.objects.valid_on(day or today())
-        .filter(license_file__server=server)
-        .values_list("license_type", flat=True)
-    ))
+    return marquee_only(
+        set(
+            Entitlement.objects.valid_on(day or today())
+            .filter(license_file__server=server)
+            .values_list("license_type", flat=True)
+        )
+    )
 
 
 def usage_by_server(*, server_ids=None) -> dict[tuple[int, str, str], int]:
@@ -85,7 +90,13 @@ class EntitlementStatus:
 
     @property
     def licensed(self) -> int | None:
-        return self.entitlement.quantity if self.in_force else 0 if self.entitlement.is_counted else None
+        return (
+            self.entitlement.quantity
+            if self.in_force
+            else 0
+            if self.entitlement.is_counted
+            else None
+        )
 
     @property
     def available(self) -> int | None:
@@ -106,7 +117,9 @@ class ServerLicenseStatus:
 
     @property
     def licensed(self) -> bool:
-        return any(r.entitlement.license_type == LicenseType.SERVER and r.in_force for r in self.rows)
+        return any(
+            r.entitlement.license_type == LicenseType.SERVER and r.in_force for r in self.rows
+        )
 
     @property
     def marquee_only(self) -> bool:
@@ -117,7 +130,9 @@ class ServerLicenseStatus:
         return [r for r in self.rows if r.state in ("expiring", "expired") or r.exceeded]
 
 
-def license_status(*, servers=None, day: date | None = None, with_usage: bool = True) -> list[ServerLicenseStatus]:
+def license_status(
+    *, servers=None, day: date | None = None, with_usage: bool = True
+) -> list[ServerLicenseStatus]:
     """Per server: each entitlement of its installed license, licensed / in use / available, and expiry state.
 
     ``with_usage=False`` skips counting the seats held (three GROUP BYs over every active seat) for
@@ -129,7 +144,9 @@ def license_status(*, servers=None, day: date | None = None, with_usage: bool = 
     files = {f.server_id: f for f in LicenseFile.objects.installed().filter(server_id__in=ids)}
     server_of_file = {f.pk: f.server_id for f in files.values()}
     ents = defaultdict(list)
-    for e in Entitlement.objects.filter(license_file_id__in=server_of_file).order_by("license_type", "method"):
+    for e in Entitlement.objects.filter(license_file_id__in=server_of_file).order_by(
+        "license_type", "method"
+    ):
         ents[server_of_file[e.license_file_id]].append(e)
     usage = usage_by_server(server_ids=ids) if with_usage else {}
     result = []
@@ -140,7 +157,9 @@ def license_status(*, servers=None, day: date | None = None, with_usage: bool = 
                 state = "not_started"
             elif e.expires_on < day:
                 state = "expired"
-            elif e.expires_on <= day + timedelta(days=max(settings.IWP_EXPIRY_WARNING_DAYS, default=30)):
+            elif e.expires_on <= day + timedelta(
+                days=max(settings.IWP_EXPIRY_WARNING_DAYS, default=30)
+            ):
                 state = "expiring"
             else:
                 state = "valid"
@@ -148,4 +167,3 @@ def license_status(*, servers=None, day: date | None = None, with_usage: bool = 
             status.rows.append(EntitlementStatus(e, in_use, state, (e.expires_on - day).days))
         result.append(status)
     return result
-

@@ -6,7 +6,13 @@ from django.contrib.auth import views as auth_views
 from .exceptions import LicenseLimitReached
 from .features import STATION_SESSION_KEY
 from .forms import SeatLoginForm
-from .services.leases import NoSeatAssigned, assigned_seat_check, lease_acquire, lease_attach_session, lease_release
+from .services.leases import (
+    NoSeatAssigned,
+    assigned_seat_check,
+    lease_acquire,
+    lease_attach_session,
+    lease_release,
+)
 
 # The session's leases, read by the seat middleware. The station an Assigned user logged in at is
 # kept under the feature gate's key (seats/features.py), which counts that station's seat.
@@ -48,7 +54,9 @@ class SeatLogoutView(auth_views.LogoutView):
         released = []
         if request.user.is_authenticated and request.session.session_key:
             released = lease_release(
-                session_key=request.session.session_key, acting_user=request.user, end_sessions=False
+                session_key=request.session.session_key,
+                acting_user=request.user,
+                end_sessions=False,
             )
         response = super().post(request, *args, **kwargs)
         if released:

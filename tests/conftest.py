@@ -19,7 +19,10 @@ def _test_settings(settings, vendor_key):
     # Hashing a password the production way takes ~0.3 s; tests create hundreds of users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Production settings otherwise; static files are served unhashed without collectstatic.
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 @pytest.fixture
@@ -28,10 +31,18 @@ def licensed_server(db, vendor_key):
 
     def make(server_id="CIC-TEST-MAIN", entitlements=None, **kwargs):
         entitlements = entitlements or [
-            "server", "organization=3", "supervisor:assignable=2", "supervisor:concurrent=2",
-            "agent:assignable=3", "agent:concurrent=3", "marquee", "scheduled_reports",
+            "server",
+            "organization=3",
+            "supervisor:assignable=2",
+            "supervisor:concurrent=2",
+            "agent:assignable=3",
+            "agent:concurrent=3",
+            "marquee",
+            "scheduled_reports",
         ]
-        license_file = factories.install_license(vendor_key, server_id=server_id, entitlements=entitlements, **kwargs)
+        license_file = factories.install_license(
+            vendor_key, server_id=server_id, entitlements=entitlements, **kwargs
+        )
         return license_file.server
 
     return make

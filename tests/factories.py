@@ -65,8 +65,17 @@ class StationFactory(factory.django.DjangoModelFactory):
 _serial = iter(range(1, 10**9))
 
 
-def license_text(private_key, *, server_id, entitlements, serial=None, customer="Test Customer",
-                 starts_on=None, expires_on=None, issued_on=None):
+def license_text(
+    private_key,
+    *,
+    server_id,
+    entitlements,
+    serial=None,
+    customer="Test Customer",
+    starts_on=None,
+    expires_on=None,
+    issued_on=None,
+):
     """A signed license file; ``entitlements`` are issue_license specs or EntitlementSpec objects."""
     today = timezone.localdate()
     starts_on = starts_on or today - timedelta(days=1)
@@ -86,10 +95,19 @@ def license_text(private_key, *, server_id, entitlements, serial=None, customer=
 
 def install_license(private_key, *, server_id, entitlements, **kwargs):
     """Sign and install a license file through the import service; returns the LicenseFile."""
-    return license_file_import(text=license_text(private_key, server_id=server_id, entitlements=entitlements, **kwargs))
+    return license_file_import(
+        text=license_text(private_key, server_id=server_id, entitlements=entitlements, **kwargs)
+    )
 
 
 __all__ = [
-    "ServerFactory", "OrganizationFactory", "UserFactory", "MembershipFactory", "StationFactory",
-    "license_text", "install_license", "EntitlementSpec", "date",
+    "ServerFactory",
+    "OrganizationFactory",
+    "UserFactory",
+    "MembershipFactory",
+    "StationFactory",
+    "license_text",
+    "install_license",
+    "EntitlementSpec",
+    "date",
 ]

@@ -13,7 +13,9 @@ def test_actor_does_not_outlive_the_service_call(licensed_server):
     server = licensed_server(entitlements=["server", "organization=3"])
     admin = UserFactory(username="ann-admin")
     by_admin = organization_create(server=server, name="By Ann", acting_user=admin)
-    by_task = organization_create(server=server, name="By a task")  # e.g. a Celery task afterwards, same thread
+    by_task = organization_create(
+        server=server, name="By a task"
+    )  # e.g. a Celery task afterwards, same thread
     assert LogEntry.objects.get_for_object(by_admin).get().actor == admin
     assert LogEntry.objects.get_for_object(by_task).get().actor is None
 

@@ -14,19 +14,36 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _production_env(**extra):
-    public = Ed25519PrivateKey.generate().public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    public = (
+        Ed25519PrivateKey.generate()
+        .public_key()
+        .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    )
     # A production environment: nothing a test run set up (test settings, async-unsafe switches).
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("IWP_", "SECURE_", "DEBUG", "DJANGO_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("IWP_", "SECURE_", "DEBUG", "DJANGO_"))
+    }
     env.update(
-        DEBUG="0", SECRET_KEY=secrets.token_urlsafe(60), ALLOWED_HOSTS="iwp.example.com",
-        IWP_LICENSE_PUBLIC_KEYS=base64.b64encode(public).decode(), **extra,
+        DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(60),
+        ALLOWED_HOSTS="iwp.example.com",
+        IWP_LICENSE_PUBLIC_KEYS=base64.b64encode(public).decode(),
+        **extra,
     )
     return env
 
 
 def _check(env):
-    return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_check_deploy_is_clean_with_production_settings():

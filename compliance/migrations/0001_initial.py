@@ -5,110 +5,289 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('notifications', '0002_outbox_sweep_schedule'),
-        ('organizations', '0001_initial'),
-        ('seats', '0001_initial'),
+        ("notifications", "0002_outbox_sweep_schedule"),
+        ("organizations", "0001_initial"),
+        ("seats", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ComplianceRecipient',
+            name="ComplianceRecipient",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(max_length=254, unique=True, verbose_name='e-mail address')),
-                ('name', models.CharField(blank=True, max_length=200, verbose_name='name')),
-                ('is_active', models.BooleanField(default=True, verbose_name='receives mail')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "email",
+                    models.EmailField(max_length=254, unique=True, verbose_name="e-mail address"),
+                ),
+                ("name", models.CharField(blank=True, max_length=200, verbose_name="name")),
+                ("is_active", models.BooleanField(default=True, verbose_name="receives mail")),
             ],
             options={
-                'verbose_name': 'compliance mail recipient',
-                'verbose_name_plural': 'compliance mail recipients',
-                'ordering': ['email'],
+                "verbose_name": "compliance mail recipient",
+                "verbose_name_plural": "compliance mail recipients",
+                "ordering": ["email"],
             },
         ),
         migrations.CreateModel(
-            name='AuditRun',
+            name="AuditRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField(db_index=True, verbose_name='audited day')),
-                ('trigger', models.CharField(choices=[('schedule', 'Daily schedule'), ('catch_up', 'Catch-up of a missed day'), ('command', 'run_compliance_check command'), ('admin', 'Administrator (admin action)')], max_length=20, verbose_name='trigger')),
-                ('started_at', models.DateTimeField(auto_now_add=True, verbose_name='started')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished')),
-                ('licenses_checked', models.PositiveIntegerField(default=0, verbose_name='licenses checked')),
-                ('exceeded_found', models.PositiveIntegerField(default=0, verbose_name='exceeded licenses found')),
-                ('events_recorded', models.PositiveIntegerField(default=0, verbose_name='new events')),
-                ('warnings_recorded', models.PositiveIntegerField(default=0, verbose_name='new expiry warnings')),
-                ('mail', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='notifications.outboxmessage', verbose_name='e-mail (exceeded licenses)')),
-                ('warning_mail', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='notifications.outboxmessage', verbose_name='e-mail (expiry warnings)')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField(db_index=True, verbose_name="audited day")),
+                (
+                    "trigger",
+                    models.CharField(
+                        choices=[
+                            ("schedule", "Daily schedule"),
+                            ("catch_up", "Catch-up of a missed day"),
+                            ("command", "run_compliance_check command"),
+                            ("admin", "Administrator (admin action)"),
+                        ],
+                        max_length=20,
+                        verbose_name="trigger",
+                    ),
+                ),
+                ("started_at", models.DateTimeField(auto_now_add=True, verbose_name="started")),
+                (
+                    "finished_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="finished"),
+                ),
+                (
+                    "licenses_checked",
+                    models.PositiveIntegerField(default=0, verbose_name="licenses checked"),
+                ),
+                (
+                    "exceeded_found",
+                    models.PositiveIntegerField(default=0, verbose_name="exceeded licenses found"),
+                ),
+                (
+                    "events_recorded",
+                    models.PositiveIntegerField(default=0, verbose_name="new events"),
+                ),
+                (
+                    "warnings_recorded",
+                    models.PositiveIntegerField(default=0, verbose_name="new expiry warnings"),
+                ),
+                (
+                    "mail",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="notifications.outboxmessage",
+                        verbose_name="e-mail (exceeded licenses)",
+                    ),
+                ),
+                (
+                    "warning_mail",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="notifications.outboxmessage",
+                        verbose_name="e-mail (expiry warnings)",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'audit run',
-                'verbose_name_plural': 'audit runs',
-                'ordering': ['-started_at'],
+                "verbose_name": "audit run",
+                "verbose_name_plural": "audit runs",
+                "ordering": ["-started_at"],
             },
         ),
         migrations.CreateModel(
-            name='ComplianceEvent',
+            name="ComplianceEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField(verbose_name='day')),
-                ('license_type', models.CharField(choices=[('organization', 'Organization'), ('supervisor', 'Supervisor access (IWP_Supervisor)'), ('agent', 'Agent access (IWP_Agent)')], max_length=30, verbose_name='license')),
-                ('method', models.CharField(blank=True, choices=[('', '—'), ('assignable', 'Assignable'), ('concurrent', 'Concurrent')], default='', max_length=20, verbose_name='method')),
-                ('licensed_count', models.PositiveIntegerField(verbose_name='licensed')),
-                ('found_count', models.PositiveIntegerField(verbose_name='found')),
-                ('message', models.CharField(max_length=400, verbose_name='message')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='recorded')),
-                ('run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='events', to='compliance.auditrun', verbose_name='recorded by run')),
-                ('server', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='compliance_events', to='organizations.server', verbose_name='server')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField(verbose_name="day")),
+                (
+                    "license_type",
+                    models.CharField(
+                        choices=[
+                            ("organization", "Organization"),
+                            ("supervisor", "Supervisor access (IWP_Supervisor)"),
+                            ("agent", "Agent access (IWP_Agent)"),
+                        ],
+                        max_length=30,
+                        verbose_name="license",
+                    ),
+                ),
+                (
+                    "method",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "—"),
+                            ("assignable", "Assignable"),
+                            ("concurrent", "Concurrent"),
+                        ],
+                        default="",
+                        max_length=20,
+                        verbose_name="method",
+                    ),
+                ),
+                ("licensed_count", models.PositiveIntegerField(verbose_name="licensed")),
+                ("found_count", models.PositiveIntegerField(verbose_name="found")),
+                ("message", models.CharField(max_length=400, verbose_name="message")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="recorded")),
+                (
+                    "run",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="events",
+                        to="compliance.auditrun",
+                        verbose_name="recorded by run",
+                    ),
+                ),
+                (
+                    "server",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="compliance_events",
+                        to="organizations.server",
+                        verbose_name="server",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'compliance event',
-                'verbose_name_plural': 'compliance events',
-                'ordering': ['-day', 'server__server_id', 'license_type', 'method'],
+                "verbose_name": "compliance event",
+                "verbose_name_plural": "compliance events",
+                "ordering": ["-day", "server__server_id", "license_type", "method"],
             },
         ),
         migrations.CreateModel(
-            name='ExpiryWarning',
+            name="ExpiryWarning",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('license_type', models.CharField(choices=[('server', 'Server'), ('organization', 'Organization'), ('supervisor', 'Supervisor access (IWP_Supervisor)'), ('agent', 'Agent access (IWP_Agent)'), ('marquee', 'Marquee'), ('scheduled_reports', 'Scheduled Reports')], max_length=30, verbose_name='license')),
-                ('method', models.CharField(blank=True, choices=[('', '—'), ('assignable', 'Assignable'), ('concurrent', 'Concurrent')], default='', max_length=20, verbose_name='method')),
-                ('expires_on', models.DateField(verbose_name='expires on')),
-                ('threshold_days', models.PositiveSmallIntegerField(verbose_name='threshold (days)')),
-                ('day', models.DateField(verbose_name='warned on')),
-                ('message', models.CharField(max_length=400, verbose_name='message')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='recorded')),
-                ('entitlement', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='expiry_warnings', to='seats.entitlement', verbose_name='entitlement')),
-                ('run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='warnings', to='compliance.auditrun', verbose_name='recorded by run')),
-                ('server', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='expiry_warnings', to='organizations.server', verbose_name='server')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "license_type",
+                    models.CharField(
+                        choices=[
+                            ("server", "Server"),
+                            ("organization", "Organization"),
+                            ("supervisor", "Supervisor access (IWP_Supervisor)"),
+                            ("agent", "Agent access (IWP_Agent)"),
+                            ("marquee", "Marquee"),
+                            ("scheduled_reports", "Scheduled Reports"),
+                        ],
+                        max_length=30,
+                        verbose_name="license",
+                    ),
+                ),
+                (
+                    "method",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "—"),
+                            ("assignable", "Assignable"),
+                            ("concurrent", "Concurrent"),
+                        ],
+                        default="",
+                        max_length=20,
+                        verbose_name="method",
+                    ),
+                ),
+                ("expires_on", models.DateField(verbose_name="expires on")),
+                (
+                    "threshold_days",
+                    models.PositiveSmallIntegerField(verbose_name="threshold (days)"),
+                ),
+                ("day", models.DateField(verbose_name="warned on")),
+                ("message", models.CharField(max_length=400, verbose_name="message")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="recorded")),
+                (
+                    "entitlement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="expiry_warnings",
+                        to="seats.entitlement",
+                        verbose_name="entitlement",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="warnings",
+                        to="compliance.auditrun",
+                        verbose_name="recorded by run",
+                    ),
+                ),
+                (
+                    "server",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="expiry_warnings",
+                        to="organizations.server",
+                        verbose_name="server",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'expiry warning',
-                'verbose_name_plural': 'expiry warnings',
-                'ordering': ['-day', 'server__server_id', 'license_type', 'method'],
+                "verbose_name": "expiry warning",
+                "verbose_name_plural": "expiry warnings",
+                "ordering": ["-day", "server__server_id", "license_type", "method"],
             },
         ),
         migrations.AddIndex(
-            model_name='auditrun',
-            index=models.Index(condition=models.Q(('finished_at__isnull', False)), fields=['day'], name='auditrun_completed_day'),
+            model_name="auditrun",
+            index=models.Index(
+                condition=models.Q(("finished_at__isnull", False)),
+                fields=["day"],
+                name="auditrun_completed_day",
+            ),
         ),
         migrations.AddIndex(
-            model_name='complianceevent',
-            index=models.Index(fields=['day'], name='complianceevent_day'),
+            model_name="complianceevent",
+            index=models.Index(fields=["day"], name="complianceevent_day"),
         ),
         migrations.AddConstraint(
-            model_name='complianceevent',
-            constraint=models.UniqueConstraint(fields=('server', 'license_type', 'method', 'day'), name='complianceevent_one_per_license_and_day'),
+            model_name="complianceevent",
+            constraint=models.UniqueConstraint(
+                fields=("server", "license_type", "method", "day"),
+                name="complianceevent_one_per_license_and_day",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='complianceevent',
-            constraint=models.CheckConstraint(condition=models.Q(('found_count__gt', models.F('licensed_count'))), name='complianceevent_found_exceeds_licensed'),
+            model_name="complianceevent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("found_count__gt", models.F("licensed_count"))),
+                name="complianceevent_found_exceeds_licensed",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='expirywarning',
-            constraint=models.UniqueConstraint(fields=('entitlement', 'threshold_days'), name='expirywarning_one_per_threshold'),
+            model_name="expirywarning",
+            constraint=models.UniqueConstraint(
+                fields=("entitlement", "threshold_days"), name="expirywarning_one_per_threshold"
+            ),
         ),
     ]

@@ -20,19 +20,35 @@ def create_periodic_tasks(apps, schema_editor):
 
     def crontab(minute, hour):
         schedule, _ = CrontabSchedule.objects.get_or_create(
-            minute=str(minute), hour=str(hour), day_of_week="*", day_of_month="*", month_of_year="*",
+            minute=str(minute),
+            hour=str(hour),
+            day_of_week="*",
+            day_of_month="*",
+            month_of_year="*",
             timezone=settings.TIME_ZONE,
         )
         return schedule
 
     every_minute, _ = IntervalSchedule.objects.get_or_create(every=1, period="minutes")
     wanted = [
-        (DAILY_AUDIT, "compliance.tasks.run_daily_audit", {"crontab": crontab(0, 2)},
-         "Audits every day since the last completed audit, then today."),
-        (IDLE_SWEEPER, "seats.tasks.release_idle_leases", {"interval": every_minute},
-         "Releases Concurrent seats whose session has been idle longer than IWP_CONCURRENT_IDLE_MINUTES."),
-        (USAGE_SNAPSHOT, "compliance.tasks.take_usage_snapshot", {"crontab": crontab(55, 23)},
-         "Records licensed and in-use seats per server and organization for the day."),
+        (
+            DAILY_AUDIT,
+            "compliance.tasks.run_daily_audit",
+            {"crontab": crontab(0, 2)},
+            "Audits every day since the last completed audit, then today.",
+        ),
+        (
+            IDLE_SWEEPER,
+            "seats.tasks.release_idle_leases",
+            {"interval": every_minute},
+            "Releases Concurrent seats whose session has been idle longer than IWP_CONCURRENT_IDLE_MINUTES.",
+        ),
+        (
+            USAGE_SNAPSHOT,
+            "compliance.tasks.take_usage_snapshot",
+            {"crontab": crontab(55, 23)},
+            "Records licensed and in-use seats per server and organization for the day.",
+        ),
     ]
     created = False
     for name, task, schedule, description in wanted:

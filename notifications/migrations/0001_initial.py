@@ -4,36 +4,86 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='OutboxMessage',
+            name="OutboxMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('dedupe_key', models.CharField(max_length=200, unique=True, verbose_name='dedupe key')),
-                ('subject', models.CharField(max_length=300, verbose_name='subject')),
-                ('body', models.TextField(verbose_name='body')),
-                ('to', models.JSONField(default=list, verbose_name='recipients')),
-                ('attachments', models.JSONField(blank=True, default=list, help_text='[filename, base64 content, MIME type] triples.', verbose_name='attachments')),
-                ('status', models.CharField(choices=[('pending', 'Waiting to be sent'), ('retrying', 'Failed, will retry'), ('sent', 'Sent')], default='pending', max_length=20, verbose_name='state')),
-                ('attempts', models.PositiveIntegerField(default=0, verbose_name='attempts')),
-                ('last_error', models.TextField(blank=True, verbose_name='last error')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='queued')),
-                ('last_attempt_at', models.DateTimeField(blank=True, null=True, verbose_name='last attempt')),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True, verbose_name='next attempt')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='sent')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "dedupe_key",
+                    models.CharField(max_length=200, unique=True, verbose_name="dedupe key"),
+                ),
+                ("subject", models.CharField(max_length=300, verbose_name="subject")),
+                ("body", models.TextField(verbose_name="body")),
+                ("to", models.JSONField(default=list, verbose_name="recipients")),
+                (
+                    "attachments",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="[filename, base64 content, MIME type] triples.",
+                        verbose_name="attachments",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting to be sent"),
+                            ("retrying", "Failed, will retry"),
+                            ("sent", "Sent"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                        verbose_name="state",
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0, verbose_name="attempts")),
+                ("last_error", models.TextField(blank=True, verbose_name="last error")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="queued")),
+                (
+                    "last_attempt_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last attempt"),
+                ),
+                (
+                    "next_attempt_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="next attempt"),
+                ),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="sent")),
             ],
             options={
-                'verbose_name': 'outgoing e-mail',
-                'verbose_name_plural': 'outgoing e-mail (outbox)',
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(condition=models.Q(('status', 'sent'), _negated=True), fields=['next_attempt_at'], name='outbox_undelivered')],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('sent_at__isnull', False), ('status', 'sent')), models.Q(models.Q(('status', 'sent'), _negated=True), ('sent_at__isnull', True)), _connector='OR'), name='outboxmessage_sent_at_matches_status')],
+                "verbose_name": "outgoing e-mail",
+                "verbose_name_plural": "outgoing e-mail (outbox)",
+                "ordering": ["-created_at"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("status", "sent"), _negated=True),
+                        fields=["next_attempt_at"],
+                        name="outbox_undelivered",
+                    )
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("sent_at__isnull", False), ("status", "sent")),
+                            models.Q(
+                                models.Q(("status", "sent"), _negated=True),
+                                ("sent_at__isnull", True),
+                            ),
+                            _connector="OR",
+                        ),
+                        name="outboxmessage_sent_at_matches_status",
+                    )
+                ],
             },
         ),
     ]

@@ -11,7 +11,9 @@ def create_schedule(apps, schema_editor):
     if PeriodicTask.objects.filter(name=SWEEP_NAME).exists():
         return
     every_minute, _ = IntervalSchedule.objects.get_or_create(every=1, period="minutes")
-    PeriodicTask.objects.create(name=SWEEP_NAME, task="notifications.tasks.sweep_outbox", interval=every_minute)
+    PeriodicTask.objects.create(
+        name=SWEEP_NAME, task="notifications.tasks.sweep_outbox", interval=every_minute
+    )
 
 
 class Migration(migrations.Migration):

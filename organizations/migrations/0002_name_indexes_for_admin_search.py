@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('organizations', '0001_initial'),
+        ("organizations", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='organization',
-            name='name',
-            field=models.CharField(db_index=True, max_length=200, verbose_name='name'),
+            model_name="organization",
+            name="name",
+            field=models.CharField(db_index=True, max_length=200, verbose_name="name"),
         ),
         migrations.AlterField(
-            model_name='station',
-            name='name',
-            field=models.CharField(db_index=True, max_length=100, verbose_name='name'),
+            model_name="station",
+            name="name",
+            field=models.CharField(db_index=True, max_length=100, verbose_name="name"),
         ),
     ]

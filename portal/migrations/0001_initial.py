@@ -6,63 +6,127 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('organizations', '0001_initial'),
+        ("organizations", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ScheduledReport',
+            name="ScheduledReport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('frequency', models.CharField(choices=[('daily', 'Daily'), ('weekly', 'Weekly'), ('monthly', 'Monthly')], default='weekly', max_length=10, verbose_name='frequency')),
-                ('recipients', models.TextField(help_text='E-mail addresses, one per line or separated by commas.', verbose_name='recipients')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='scheduled_reports', to='organizations.organization', verbose_name='organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "frequency",
+                    models.CharField(
+                        choices=[("daily", "Daily"), ("weekly", "Weekly"), ("monthly", "Monthly")],
+                        default="weekly",
+                        max_length=10,
+                        verbose_name="frequency",
+                    ),
+                ),
+                (
+                    "recipients",
+                    models.TextField(
+                        help_text="E-mail addresses, one per line or separated by commas.",
+                        verbose_name="recipients",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="scheduled_reports",
+                        to="organizations.organization",
+                        verbose_name="organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'scheduled report',
-                'verbose_name_plural': 'scheduled reports',
-                'ordering': ['organization', 'name'],
-                'permissions': [('view_seat_usage', 'Portal: see seat usage'), ('view_seat_holders', 'Portal: see who holds which seat'), ('view_usage_history', 'Portal: see the usage history'), ('export_seat_data', 'Portal: download CSV exports'), ('view_compliance', 'Portal: see compliance events'), ('view_wallboard', 'Portal: show the wallboard'), ('use_scheduled_reports', 'Portal: configure and download scheduled reports')],
+                "verbose_name": "scheduled report",
+                "verbose_name_plural": "scheduled reports",
+                "ordering": ["organization", "name"],
+                "permissions": [
+                    ("view_seat_usage", "Portal: see seat usage"),
+                    ("view_seat_holders", "Portal: see who holds which seat"),
+                    ("view_usage_history", "Portal: see the usage history"),
+                    ("export_seat_data", "Portal: download CSV exports"),
+                    ("view_compliance", "Portal: see compliance events"),
+                    ("view_wallboard", "Portal: show the wallboard"),
+                    ("use_scheduled_reports", "Portal: configure and download scheduled reports"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ReportRun',
+            name="ReportRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period_start', models.DateField(verbose_name='period from')),
-                ('period_end', models.DateField(verbose_name='period to')),
-                ('filename', models.CharField(max_length=200, verbose_name='file name')),
-                ('content', models.TextField(verbose_name='CSV content')),
-                ('row_count', models.PositiveIntegerField(default=0, verbose_name='rows')),
-                ('recipients', models.TextField(blank=True, verbose_name='sent to')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='run at')),
-                ('report', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='runs', to='portal.scheduledreport', verbose_name='report')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("period_start", models.DateField(verbose_name="period from")),
+                ("period_end", models.DateField(verbose_name="period to")),
+                ("filename", models.CharField(max_length=200, verbose_name="file name")),
+                ("content", models.TextField(verbose_name="CSV content")),
+                ("row_count", models.PositiveIntegerField(default=0, verbose_name="rows")),
+                ("recipients", models.TextField(blank=True, verbose_name="sent to")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="run at")),
+                (
+                    "report",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="runs",
+                        to="portal.scheduledreport",
+                        verbose_name="report",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'report run',
-                'verbose_name_plural': 'report runs',
-                'ordering': ['-period_start', '-created_at'],
+                "verbose_name": "report run",
+                "verbose_name_plural": "report runs",
+                "ordering": ["-period_start", "-created_at"],
             },
         ),
         migrations.AddConstraint(
-            model_name='scheduledreport',
-            constraint=models.UniqueConstraint(fields=('organization', 'name'), name='scheduledreport_unique_name_per_org'),
+            model_name="scheduledreport",
+            constraint=models.UniqueConstraint(
+                fields=("organization", "name"), name="scheduledreport_unique_name_per_org"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reportrun',
-            constraint=models.UniqueConstraint(fields=('report', 'period_start'), name='reportrun_one_per_period'),
+            model_name="reportrun",
+            constraint=models.UniqueConstraint(
+                fields=("report", "period_start"), name="reportrun_one_per_period"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reportrun',
-            constraint=models.CheckConstraint(condition=models.Q(('period_start__lte', models.F('period_end'))), name='reportrun_period_ordered'),
+            model_name="reportrun",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("period_start__lte", models.F("period_end"))),
+                name="reportrun_period_ordered",
+            ),
         ),
     ]

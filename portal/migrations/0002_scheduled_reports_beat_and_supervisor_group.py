@@ -4,15 +4,20 @@ Both are created by name and never overwritten: an administrator's change to the
 the group survives every later migrate.
 """
 
-from django.contrib.auth.management import create_permissions
 from django.conf import settings
+from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
 TASK_NAME = "Portal: run due scheduled reports"
 GROUP_NAME = "Portal supervisors"
 CODENAMES = [
-    "view_seat_usage", "view_seat_holders", "view_usage_history", "export_seat_data",
-    "view_compliance", "view_wallboard", "use_scheduled_reports",
+    "view_seat_usage",
+    "view_seat_holders",
+    "view_usage_history",
+    "export_seat_data",
+    "view_compliance",
+    "view_wallboard",
+    "use_scheduled_reports",
 ]
 
 
@@ -21,12 +26,21 @@ def forwards(apps, schema_editor):
     PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
     # Hourly at :15, so that a report is sent within the hour after its period ends (time zone: CELERY_TIMEZONE).
     crontab, _ = CrontabSchedule.objects.get_or_create(
-        minute="15", hour="*", day_of_week="*", day_of_month="*", month_of_year="*", timezone=settings.TIME_ZONE
+        minute="15",
+        hour="*",
+        day_of_week="*",
+        day_of_month="*",
+        month_of_year="*",
+        timezone=settings.TIME_ZONE,
     )
     PeriodicTask.objects.get_or_create(
         name=TASK_NAME,
-        defaults={"task": "portal.run_scheduled_reports", "crontab": crontab, "enabled": True,
-                  "description": "Runs each active scheduled report once for its last complete period."},
+        defaults={
+            "task": "portal.run_scheduled_reports",
+            "crontab": crontab,
+            "enabled": True,
+            "description": "Runs each active scheduled report once for its last complete period.",
+        },
     )
 
     # Permissions are normally created after migrate; create them now so the group can hold them.
@@ -38,7 +52,9 @@ def forwards(apps, schema_editor):
     Permission = apps.get_model("auth", "Permission")
     group, created = Group.objects.get_or_create(name=GROUP_NAME)
     if created:
-        group.permissions.set(Permission.objects.filter(content_type__app_label="portal", codename__in=CODENAMES))
+        group.permissions.set(
+            Permission.objects.filter(content_type__app_label="portal", codename__in=CODENAMES)
+        )
 
 
 def backwards(apps, schema_editor):

@@ -6,193 +6,633 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('organizations', '0001_initial'),
+        ("organizations", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LicenseFile',
+            name="LicenseFile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('serial', models.CharField(max_length=100, unique=True, verbose_name='serial')),
-                ('customer', models.CharField(max_length=200, verbose_name='customer')),
-                ('issued_on', models.DateField(verbose_name='issued on')),
-                ('key_id', models.CharField(max_length=64, verbose_name='signing key id')),
-                ('content', models.TextField(help_text='The file exactly as it was signed.', verbose_name='file content')),
-                ('installed_at', models.DateTimeField(auto_now_add=True, verbose_name='installed')),
-                ('replaced_at', models.DateTimeField(blank=True, null=True, verbose_name='replaced')),
-                ('installed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='installed by')),
-                ('server', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='license_files', to='organizations.server', verbose_name='server')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("serial", models.CharField(max_length=100, unique=True, verbose_name="serial")),
+                ("customer", models.CharField(max_length=200, verbose_name="customer")),
+                ("issued_on", models.DateField(verbose_name="issued on")),
+                ("key_id", models.CharField(max_length=64, verbose_name="signing key id")),
+                (
+                    "content",
+                    models.TextField(
+                        help_text="The file exactly as it was signed.", verbose_name="file content"
+                    ),
+                ),
+                ("installed_at", models.DateTimeField(auto_now_add=True, verbose_name="installed")),
+                (
+                    "replaced_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="replaced"),
+                ),
+                (
+                    "installed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="installed by",
+                    ),
+                ),
+                (
+                    "server",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="license_files",
+                        to="organizations.server",
+                        verbose_name="server",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'license file',
-                'verbose_name_plural': 'license files',
-                'ordering': ['server__server_id', '-installed_at'],
+                "verbose_name": "license file",
+                "verbose_name_plural": "license files",
+                "ordering": ["server__server_id", "-installed_at"],
             },
         ),
         migrations.CreateModel(
-            name='Entitlement',
+            name="Entitlement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('license_type', models.CharField(choices=[('server', 'Server'), ('organization', 'Organization'), ('supervisor', 'Supervisor access (IWP_Supervisor)'), ('agent', 'Agent access (IWP_Agent)'), ('marquee', 'Marquee'), ('scheduled_reports', 'Scheduled Reports')], max_length=30, verbose_name='license')),
-                ('method', models.CharField(blank=True, choices=[('', '—'), ('assignable', 'Assignable'), ('concurrent', 'Concurrent')], default='', max_length=20, verbose_name='method')),
-                ('quantity', models.PositiveIntegerField(blank=True, help_text='Empty for flags.', null=True, verbose_name='quantity')),
-                ('overage_percent', models.PositiveSmallIntegerField(default=0, help_text='Enforcement refuses beyond quantity × (1 + overage); the audit reports anything beyond quantity.', verbose_name='overage allowance (%)')),
-                ('starts_on', models.DateField(verbose_name='valid from')),
-                ('expires_on', models.DateField(help_text='Last day the entitlement is valid.', verbose_name='expires on')),
-                ('license_file', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='entitlements', to='seats.licensefile', verbose_name='license file')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "license_type",
+                    models.CharField(
+                        choices=[
+                            ("server", "Server"),
+                            ("organization", "Organization"),
+                            ("supervisor", "Supervisor access (IWP_Supervisor)"),
+                            ("agent", "Agent access (IWP_Agent)"),
+                            ("marquee", "Marquee"),
+                            ("scheduled_reports", "Scheduled Reports"),
+                        ],
+                        max_length=30,
+                        verbose_name="license",
+                    ),
+                ),
+                (
+                    "method",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "—"),
+                            ("assignable", "Assignable"),
+                            ("concurrent", "Concurrent"),
+                        ],
+                        default="",
+                        max_length=20,
+                        verbose_name="method",
+                    ),
+                ),
+                (
+                    "quantity",
+                    models.PositiveIntegerField(
+                        blank=True, help_text="Empty for flags.", null=True, verbose_name="quantity"
+                    ),
+                ),
+                (
+                    "overage_percent",
+                    models.PositiveSmallIntegerField(
+                        default=0,
+                        help_text="Enforcement refuses beyond quantity × (1 + overage); the audit reports anything beyond quantity.",
+                        verbose_name="overage allowance (%)",
+                    ),
+                ),
+                ("starts_on", models.DateField(verbose_name="valid from")),
+                (
+                    "expires_on",
+                    models.DateField(
+                        help_text="Last day the entitlement is valid.", verbose_name="expires on"
+                    ),
+                ),
+                (
+                    "license_file",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="entitlements",
+                        to="seats.licensefile",
+                        verbose_name="license file",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'entitlement',
-                'verbose_name_plural': 'entitlements',
-                'ordering': ['license_file', 'license_type', 'method'],
+                "verbose_name": "entitlement",
+                "verbose_name_plural": "entitlements",
+                "ordering": ["license_file", "license_type", "method"],
             },
         ),
         migrations.CreateModel(
-            name='SeatAssignment',
+            name="SeatAssignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('license_type', models.CharField(choices=[('supervisor', 'Supervisor access (IWP_Supervisor)'), ('agent', 'Agent access (IWP_Agent)')], max_length=30, verbose_name='license')),
-                ('assigned_at', models.DateTimeField(auto_now_add=True, verbose_name='assigned')),
-                ('released_at', models.DateTimeField(blank=True, null=True, verbose_name='released')),
-                ('release_reason', models.CharField(blank=True, choices=[('logout', 'Logged out'), ('idle', 'Idle session ended'), ('superseded', 'Superseded by a newer login'), ('admin', 'Released by an administrator'), ('method_change', "User's license method changed"), ('unassigned', 'Unassigned'), ('role_change', "User's role changed")], max_length=20, verbose_name='release reason')),
-                ('assigned_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='assigned by')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='seat_assignments', to='organizations.organization', verbose_name='organization')),
-                ('released_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='released by')),
-                ('server', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organizations.server', verbose_name='server')),
-                ('station', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='seat_assignments', to='organizations.station', verbose_name='station')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='seat_assignments', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "license_type",
+                    models.CharField(
+                        choices=[
+                            ("supervisor", "Supervisor access (IWP_Supervisor)"),
+                            ("agent", "Agent access (IWP_Agent)"),
+                        ],
+                        max_length=30,
+                        verbose_name="license",
+                    ),
+                ),
+                ("assigned_at", models.DateTimeField(auto_now_add=True, verbose_name="assigned")),
+                (
+                    "released_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="released"),
+                ),
+                (
+                    "release_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("logout", "Logged out"),
+                            ("idle", "Idle session ended"),
+                            ("superseded", "Superseded by a newer login"),
+                            ("admin", "Released by an administrator"),
+                            ("method_change", "User's license method changed"),
+                            ("unassigned", "Unassigned"),
+                            ("role_change", "User's role changed"),
+                        ],
+                        max_length=20,
+                        verbose_name="release reason",
+                    ),
+                ),
+                (
+                    "assigned_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="assigned by",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="seat_assignments",
+                        to="organizations.organization",
+                        verbose_name="organization",
+                    ),
+                ),
+                (
+                    "released_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="released by",
+                    ),
+                ),
+                (
+                    "server",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organizations.server",
+                        verbose_name="server",
+                    ),
+                ),
+                (
+                    "station",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="seat_assignments",
+                        to="organizations.station",
+                        verbose_name="station",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="seat_assignments",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'seat assignment (Assignable)',
-                'verbose_name_plural': 'seat assignments (Assignable)',
-                'ordering': ['-assigned_at'],
+                "verbose_name": "seat assignment (Assignable)",
+                "verbose_name_plural": "seat assignments (Assignable)",
+                "ordering": ["-assigned_at"],
             },
         ),
         migrations.CreateModel(
-            name='SeatDenial',
+            name="SeatDenial",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('license_type', models.CharField(choices=[('server', 'Server'), ('organization', 'Organization'), ('supervisor', 'Supervisor access (IWP_Supervisor)'), ('agent', 'Agent access (IWP_Agent)'), ('marquee', 'Marquee'), ('scheduled_reports', 'Scheduled Reports')], max_length=30, verbose_name='license')),
-                ('method', models.CharField(choices=[('', '—'), ('assignable', 'Assignable'), ('concurrent', 'Concurrent')], max_length=20, verbose_name='method')),
-                ('message', models.CharField(max_length=300, verbose_name='message')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='when')),
-                ('organization', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='seat_denials', to='organizations.organization', verbose_name='organization')),
-                ('server', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organizations.server', verbose_name='server')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='seat_denials', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "license_type",
+                    models.CharField(
+                        choices=[
+                            ("server", "Server"),
+                            ("organization", "Organization"),
+                            ("supervisor", "Supervisor access (IWP_Supervisor)"),
+                            ("agent", "Agent access (IWP_Agent)"),
+                            ("marquee", "Marquee"),
+                            ("scheduled_reports", "Scheduled Reports"),
+                        ],
+                        max_length=30,
+                        verbose_name="license",
+                    ),
+                ),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[
+                            ("", "—"),
+                            ("assignable", "Assignable"),
+                            ("concurrent", "Concurrent"),
+                        ],
+                        max_length=20,
+                        verbose_name="method",
+                    ),
+                ),
+                ("message", models.CharField(max_length=300, verbose_name="message")),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="when"),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="seat_denials",
+                        to="organizations.organization",
+                        verbose_name="organization",
+                    ),
+                ),
+                (
+                    "server",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="organizations.server",
+                        verbose_name="server",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="seat_denials",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'seat denial',
-                'verbose_name_plural': 'seat denials',
-                'ordering': ['-created_at'],
+                "verbose_name": "seat denial",
+                "verbose_name_plural": "seat denials",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='SeatLease',
+            name="SeatLease",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('license_type', models.CharField(choices=[('supervisor', 'Supervisor access (IWP_Supervisor)'), ('agent', 'Agent access (IWP_Agent)')], max_length=30, verbose_name='license')),
-                ('session_key', models.CharField(blank=True, max_length=40, verbose_name='session')),
-                ('acquired_at', models.DateTimeField(auto_now_add=True, verbose_name='since')),
-                ('last_seen_at', models.DateTimeField(verbose_name='last seen')),
-                ('released_at', models.DateTimeField(blank=True, null=True, verbose_name='released')),
-                ('release_reason', models.CharField(blank=True, choices=[('logout', 'Logged out'), ('idle', 'Idle session ended'), ('superseded', 'Superseded by a newer login'), ('admin', 'Released by an administrator'), ('method_change', "User's license method changed"), ('unassigned', 'Unassigned'), ('role_change', "User's role changed")], max_length=20, verbose_name='release reason')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='seat_leases', to='organizations.organization', verbose_name='organization')),
-                ('released_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='released by')),
-                ('server', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organizations.server', verbose_name='server')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='seat_leases', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "license_type",
+                    models.CharField(
+                        choices=[
+                            ("supervisor", "Supervisor access (IWP_Supervisor)"),
+                            ("agent", "Agent access (IWP_Agent)"),
+                        ],
+                        max_length=30,
+                        verbose_name="license",
+                    ),
+                ),
+                (
+                    "session_key",
+                    models.CharField(blank=True, max_length=40, verbose_name="session"),
+                ),
+                ("acquired_at", models.DateTimeField(auto_now_add=True, verbose_name="since")),
+                ("last_seen_at", models.DateTimeField(verbose_name="last seen")),
+                (
+                    "released_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="released"),
+                ),
+                (
+                    "release_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("logout", "Logged out"),
+                            ("idle", "Idle session ended"),
+                            ("superseded", "Superseded by a newer login"),
+                            ("admin", "Released by an administrator"),
+                            ("method_change", "User's license method changed"),
+                            ("unassigned", "Unassigned"),
+                            ("role_change", "User's role changed"),
+                        ],
+                        max_length=20,
+                        verbose_name="release reason",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="seat_leases",
+                        to="organizations.organization",
+                        verbose_name="organization",
+                    ),
+                ),
+                (
+                    "released_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="released by",
+                    ),
+                ),
+                (
+                    "server",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organizations.server",
+                        verbose_name="server",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="seat_leases",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'seat lease (Concurrent)',
-                'verbose_name_plural': 'seat leases (Concurrent)',
-                'ordering': ['-acquired_at'],
+                "verbose_name": "seat lease (Concurrent)",
+                "verbose_name_plural": "seat leases (Concurrent)",
+                "ordering": ["-acquired_at"],
             },
         ),
         migrations.CreateModel(
-            name='DailySeatUsage',
+            name="DailySeatUsage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField(verbose_name='day')),
-                ('license_type', models.CharField(choices=[('server', 'Server'), ('organization', 'Organization'), ('supervisor', 'Supervisor access (IWP_Supervisor)'), ('agent', 'Agent access (IWP_Agent)'), ('marquee', 'Marquee'), ('scheduled_reports', 'Scheduled Reports')], max_length=30, verbose_name='license')),
-                ('method', models.CharField(blank=True, choices=[('', '—'), ('assignable', 'Assignable'), ('concurrent', 'Concurrent')], default='', max_length=20, verbose_name='method')),
-                ('licensed', models.PositiveIntegerField(default=0, verbose_name='licensed')),
-                ('in_use', models.PositiveIntegerField(default=0, verbose_name='in use')),
-                ('peak', models.PositiveIntegerField(default=0, verbose_name='peak')),
-                ('denials', models.PositiveIntegerField(default=0, verbose_name='denials')),
-                ('organization', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='daily_usage', to='organizations.organization', verbose_name='organization')),
-                ('server', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organizations.server', verbose_name='server')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField(verbose_name="day")),
+                (
+                    "license_type",
+                    models.CharField(
+                        choices=[
+                            ("server", "Server"),
+                            ("organization", "Organization"),
+                            ("supervisor", "Supervisor access (IWP_Supervisor)"),
+                            ("agent", "Agent access (IWP_Agent)"),
+                            ("marquee", "Marquee"),
+                            ("scheduled_reports", "Scheduled Reports"),
+                        ],
+                        max_length=30,
+                        verbose_name="license",
+                    ),
+                ),
+                (
+                    "method",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "—"),
+                            ("assignable", "Assignable"),
+                            ("concurrent", "Concurrent"),
+                        ],
+                        default="",
+                        max_length=20,
+                        verbose_name="method",
+                    ),
+                ),
+                ("licensed", models.PositiveIntegerField(default=0, verbose_name="licensed")),
+                ("in_use", models.PositiveIntegerField(default=0, verbose_name="in use")),
+                ("peak", models.PositiveIntegerField(default=0, verbose_name="peak")),
+                ("denials", models.PositiveIntegerField(default=0, verbose_name="denials")),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="daily_usage",
+                        to="organizations.organization",
+                        verbose_name="organization",
+                    ),
+                ),
+                (
+                    "server",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="organizations.server",
+                        verbose_name="server",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'daily seat usage',
-                'verbose_name_plural': 'daily seat usage',
-                'ordering': ['-day', 'server', 'organization', 'license_type', 'method'],
-                'indexes': [models.Index(fields=['organization', 'day'], name='seats_daily_organiz_354019_idx')],
-                'constraints': [models.UniqueConstraint(fields=('day', 'server', 'organization', 'license_type', 'method'), name='dailyseatusage_one_row_per_key', nulls_distinct=False)],
+                "verbose_name": "daily seat usage",
+                "verbose_name_plural": "daily seat usage",
+                "ordering": ["-day", "server", "organization", "license_type", "method"],
+                "indexes": [
+                    models.Index(
+                        fields=["organization", "day"], name="seats_daily_organiz_354019_idx"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("day", "server", "organization", "license_type", "method"),
+                        name="dailyseatusage_one_row_per_key",
+                        nulls_distinct=False,
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='licensefile',
-            constraint=models.UniqueConstraint(condition=models.Q(('replaced_at__isnull', True)), fields=('server',), name='licensefile_one_installed_per_server'),
+            model_name="licensefile",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("replaced_at__isnull", True)),
+                fields=("server",),
+                name="licensefile_one_installed_per_server",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='entitlement',
-            constraint=models.UniqueConstraint(fields=('license_file', 'license_type', 'method'), name='entitlement_unique_line_per_file'),
+            model_name="entitlement",
+            constraint=models.UniqueConstraint(
+                fields=("license_file", "license_type", "method"),
+                name="entitlement_unique_line_per_file",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='entitlement',
-            constraint=models.CheckConstraint(condition=models.Q(('starts_on__lte', models.F('expires_on'))), name='entitlement_starts_before_expiry'),
+            model_name="entitlement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("starts_on__lte", models.F("expires_on"))),
+                name="entitlement_starts_before_expiry",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='entitlement',
-            constraint=models.CheckConstraint(condition=models.Q(('overage_percent__lte', 1000)), name='entitlement_overage_at_most_1000pct'),
+            model_name="entitlement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("overage_percent__lte", 1000)),
+                name="entitlement_overage_at_most_1000pct",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='entitlement',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('license_type__in', ('supervisor', 'agent')), ('method__in', ['assignable', 'concurrent']), ('quantity__isnull', False)), models.Q(('license_type', 'organization'), ('method', ''), ('quantity__isnull', False)), models.Q(('license_type__in', ('server', 'marquee', 'scheduled_reports')), ('method', ''), ('overage_percent', 0), ('quantity__isnull', True)), _connector='OR'), name='entitlement_shape_matches_type'),
+            model_name="entitlement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("license_type__in", ("supervisor", "agent")),
+                        ("method__in", ["assignable", "concurrent"]),
+                        ("quantity__isnull", False),
+                    ),
+                    models.Q(
+                        ("license_type", "organization"),
+                        ("method", ""),
+                        ("quantity__isnull", False),
+                    ),
+                    models.Q(
+                        ("license_type__in", ("server", "marquee", "scheduled_reports")),
+                        ("method", ""),
+                        ("overage_percent", 0),
+                        ("quantity__isnull", True),
+                    ),
+                    _connector="OR",
+                ),
+                name="entitlement_shape_matches_type",
+            ),
         ),
         migrations.AddIndex(
-            model_name='seatassignment',
-            index=models.Index(condition=models.Q(('released_at__isnull', True)), fields=['server', 'license_type'], name='seatassignment_active_pool'),
+            model_name="seatassignment",
+            index=models.Index(
+                condition=models.Q(("released_at__isnull", True)),
+                fields=["server", "license_type"],
+                name="seatassignment_active_pool",
+            ),
         ),
         migrations.AddIndex(
-            model_name='seatassignment',
-            index=models.Index(fields=['organization', 'license_type'], name='seatassignment_org_license'),
+            model_name="seatassignment",
+            index=models.Index(
+                fields=["organization", "license_type"], name="seatassignment_org_license"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='seatassignment',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('station__isnull', True), ('user__isnull', False)), models.Q(('station__isnull', False), ('user__isnull', True)), _connector='OR'), name='seatassignment_user_xor_station'),
+            model_name="seatassignment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("station__isnull", True), ("user__isnull", False)),
+                    models.Q(("station__isnull", False), ("user__isnull", True)),
+                    _connector="OR",
+                ),
+                name="seatassignment_user_xor_station",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='seatassignment',
-            constraint=models.UniqueConstraint(condition=models.Q(('released_at__isnull', True), ('user__isnull', False)), fields=('server', 'user'), name='seatassignment_one_active_per_user_and_server'),
+            model_name="seatassignment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("released_at__isnull", True), ("user__isnull", False)),
+                fields=("server", "user"),
+                name="seatassignment_one_active_per_user_and_server",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='seatassignment',
-            constraint=models.UniqueConstraint(condition=models.Q(('released_at__isnull', True), ('station__isnull', False)), fields=('station', 'license_type'), name='seatassignment_one_active_per_station_and_license'),
+            model_name="seatassignment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("released_at__isnull", True), ("station__isnull", False)),
+                fields=("station", "license_type"),
+                name="seatassignment_one_active_per_station_and_license",
+            ),
         ),
         migrations.AddIndex(
-            model_name='seatdenial',
-            index=models.Index(fields=['server', 'created_at'], name='seats_seatd_server__40c6ee_idx'),
+            model_name="seatdenial",
+            index=models.Index(
+                fields=["server", "created_at"], name="seats_seatd_server__40c6ee_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='seatlease',
-            index=models.Index(condition=models.Q(('released_at__isnull', True)), fields=['server', 'license_type'], name='seatlease_active_pool'),
+            model_name="seatlease",
+            index=models.Index(
+                condition=models.Q(("released_at__isnull", True)),
+                fields=["server", "license_type"],
+                name="seatlease_active_pool",
+            ),
         ),
         migrations.AddIndex(
-            model_name='seatlease',
-            index=models.Index(condition=models.Q(('released_at__isnull', True)), fields=['last_seen_at'], name='seatlease_active_last_seen'),
+            model_name="seatlease",
+            index=models.Index(
+                condition=models.Q(("released_at__isnull", True)),
+                fields=["last_seen_at"],
+                name="seatlease_active_last_seen",
+            ),
         ),
         migrations.AddIndex(
-            model_name='seatlease',
-            index=models.Index(fields=['organization', 'license_type'], name='seatlease_org_license'),
+            model_name="seatlease",
+            index=models.Index(
+                fields=["organization", "license_type"], name="seatlease_org_license"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='seatlease',
-            constraint=models.UniqueConstraint(condition=models.Q(('released_at__isnull', True)), fields=('server', 'user'), name='seatlease_one_active_per_user_and_server'),
+            model_name="seatlease",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("released_at__isnull", True)),
+                fields=("server", "user"),
+                name="seatlease_one_active_per_user_and_server",
+            ),
         ),
     ]

@@ -5,27 +5,64 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('organizations', '0001_initial'),
-        ('seats', '0001_initial'),
+        ("organizations", "0001_initial"),
+        ("seats", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SeatPool',
+            name="SeatPool",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('license_type', models.CharField(choices=[('supervisor', 'Supervisor access (IWP_Supervisor)'), ('agent', 'Agent access (IWP_Agent)')], max_length=30, verbose_name='license')),
-                ('method', models.CharField(choices=[('assignable', 'Assignable'), ('concurrent', 'Concurrent')], max_length=20, verbose_name='method')),
-                ('in_use', models.PositiveIntegerField(default=0, verbose_name='in use')),
-                ('server', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organizations.server', verbose_name='server')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "license_type",
+                    models.CharField(
+                        choices=[
+                            ("supervisor", "Supervisor access (IWP_Supervisor)"),
+                            ("agent", "Agent access (IWP_Agent)"),
+                        ],
+                        max_length=30,
+                        verbose_name="license",
+                    ),
+                ),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[("assignable", "Assignable"), ("concurrent", "Concurrent")],
+                        max_length=20,
+                        verbose_name="method",
+                    ),
+                ),
+                ("in_use", models.PositiveIntegerField(default=0, verbose_name="in use")),
+                (
+                    "server",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="organizations.server",
+                        verbose_name="server",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'seat pool',
-                'verbose_name_plural': 'seat pools',
-                'ordering': ['server', 'license_type', 'method'],
-                'constraints': [models.UniqueConstraint(fields=('server', 'license_type', 'method'), name='seatpool_one_per_license_and_method'), models.CheckConstraint(condition=models.Q(('in_use__gte', 0)), name='seatpool_in_use_not_negative')],
+                "verbose_name": "seat pool",
+                "verbose_name_plural": "seat pools",
+                "ordering": ["server", "license_type", "method"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("server", "license_type", "method"),
+                        name="seatpool_one_per_license_and_method",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("in_use__gte", 0)), name="seatpool_in_use_not_negative"
+                    ),
+                ],
             },
         ),
     ]

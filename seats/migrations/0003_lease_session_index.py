@@ -5,16 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('organizations', '0002_name_indexes_for_admin_search'),
-        ('seats', '0002_seat_pool'),
+        ("organizations", "0002_name_indexes_for_admin_search"),
+        ("seats", "0002_seat_pool"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='seatlease',
-            index=models.Index(condition=models.Q(('released_at__isnull', True)), fields=['session_key'], name='seatlease_active_session'),
+            model_name="seatlease",
+            index=models.Index(
+                condition=models.Q(("released_at__isnull", True)),
+                fields=["session_key"],
+                name="seatlease_active_session",
+            ),
         ),
     ]

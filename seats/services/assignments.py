@@ -23,7 +23,14 @@ from ..models import LicenseType, Method, ReleaseReason, SeatAssignment
 from ..rules import seat_requirements
 from .leases import lease_release
 from .pools import (
-    audit_bulk, capacity, current_actor, daily_usage_raise_peak, organization_in_use, pool_take, refusal, release_rows,
+    audit_bulk,
+    capacity,
+    current_actor,
+    daily_usage_raise_peak,
+    organization_in_use,
+    pool_take,
+    refusal,
+    release_rows,
 )
 
 ASSIGNABLE = Method.ASSIGNABLE.value
@@ -55,7 +62,9 @@ def _take(*, wanted: dict[tuple[int, str], int], day: date) -> dict[tuple[int, s
     short = []
     for (server_id, license_type), n in sorted(wanted.items()):
         cap = capacity(server_id=server_id, license_type=license_type, method=ASSIGNABLE, day=day)
-        taken, in_use = pool_take(server_id=server_id, license_type=license_type, method=ASSIGNABLE, seats=n, capacity=cap)
+        taken, in_use = pool_take(
+            server_id=server_id, license_type=license_type, method=ASSIGNABLE, seats=n, capacity=cap
+        )
         if taken:
             in_use_after[(server_id, license_type)] = in_use
         else:
@@ -63,14 +72,25 @@ def _take(*, wanted: dict[tuple[int, str], int], day: date) -> dict[tuple[int, s
     if short:
         servers = Server.objects.in_bulk([s[0] for s in short])
         errors = [
-            refusal(server=servers[sid], license_type=lt, method=ASSIGNABLE, in_use=in_use, capacity=cap, wanted=n)
+            refusal(
+                server=servers[sid],
+                license_type=lt,
+                method=ASSIGNABLE,
+                in_use=in_use,
+                capacity=cap,
+                wanted=n,
+            )
             for sid, lt, n, in_use, cap in short
         ]
         first = errors[0]
         message = " ".join(e.message for e in errors) + " Nothing was assigned."
         raise LicenseLimitReached(
-            message, server_id=first.server_id, license_type=first.license_type, method=ASSIGNABLE,
-            in_use=first.in_use, capacity=first.capacity,
+            message,
+            server_id=first.server_id,
+            license_type=first.license_type,
+            method=ASSIGNABLE,
+            in_use=first.in_use,
+            capacity=first.capacity,
         )
     return in_use_after
 
@@ -82,9 +102,14 @@ def _count_peaks(assignments: list[SeatAssignment], in_use_after: dict, day: dat
         orgs_by_pool[(a.server_id, a.license_type)].add(a.organization_id)
     return [
         dict(
-            day=day, server_id=server_id, license_type=license_type, method=ASSIGNABLE,
+            day=day,
+            server_id=server_id,
+            license_type=license_type,
+            method=ASSIGNABLE,
             server_in_use=in_use_after[(server_id, license_type)],
-            organization_in_use=organization_in_use(method=ASSIGNABLE, license_type=license_type, organization_ids=orgs),
+            organization_in_use=organization_in_use(
+                method=ASSIGNABLE, license_type=license_type, organization_ids=orgs
+            ),
         )
         for (server_id, license_type), orgs in sorted(orgs_by_pool.items())
     ]
@@ -126,7 +151,9 @@ def seat_assign_bulk(*, users, acting_user=None, day: date | None = None) -> Ass
     by_id = {u.pk: u for u in users}
     with transaction.atomic(), acting_as(acting_user):
         actor = current_actor(acting_user)
-        requirements = seat_requirements(user_ids=[u.pk for u in users if u.license_method == User.LicenseMethod.ASSIGNED])
+        requirements = seat_requirements(
+            user_ids=[u.pk for u in users if u.license_method == User.LicenseMethod.ASSIGNED]
+        )
         for user in users:
             if user.license_method != User.LicenseMethod.ASSIGNED:
                 result.skipped.append((user, "a Concurrent user takes a seat when logging in"))
@@ -134,7 +161,9 @@ def seat_assign_bulk(*, users, acting_user=None, day: date | None = None) -> Ass
                 result.skipped.append((user, "no membership in an active organization"))
         held = {
             (a.user_id, a.server_id): a
-            for a in SeatAssignment.objects.active().filter(user_id__in=list(requirements)).select_for_update()
+            for a in SeatAssignment.objects.active()
+            .filter(user_id__in=list(requirements))
+            .select_for_update()
         }
         to_create, wrong = [], []
         for reqs in requirements.values():
@@ -148,7 +177,11 @@ def seat_assign_bulk(*, users, acting_user=None, day: date | None = None) -> Ass
         creating = {r.user_id for r in to_create}
         result.already = [by_id[uid] for uid in requirements if uid not in creating]
         if wrong:
-            release_rows(SeatAssignment.objects.filter(pk__in=wrong), reason=ReleaseReason.ROLE_CHANGE, acting_user=actor)
+            release_rows(
+                SeatAssignment.objects.filter(pk__in=wrong),
+                reason=ReleaseReason.ROLE_CHANGE,
+                acting_user=actor,
+            )
         if not to_create:
             return result
         wanted = Counter((req.server_id, req.license_type) for req in to_create)
@@ -157,15 +190,21 @@ def seat_assign_bulk(*, users, acting_user=None, day: date | None = None) -> Ass
             with transaction.atomic():
                 created = SeatAssignment.objects.bulk_create(
                     SeatAssignment(
-                        server_id=r.server_id, organization_id=r.organization_id, license_type=r.license_type,
-                        user=by_id[r.user_id], assigned_by=actor,
+                        server_id=r.server_id,
+                        organization_id=r.organization_id,
+                        license_type=r.license_type,
+                        user=by_id[r.user_id],
+                        assigned_by=actor,
                     )
                     for r in to_create
                 )
         except IntegrityError:
             raise LicenseLimitReached(
                 "Another administrator assigned seats to some of these users at the same moment; nothing was "
-                "assigned. Try again.", server_id="", license_type="", method=ASSIGNABLE,
+                "assigned. Try again.",
+                server_id="",
+                license_type="",
+                method=ASSIGNABLE,
             ) from None
         _audit_created(created, actor)
         peaks = _count_peaks(created, in_use_after, day)
@@ -174,8 +213,14 @@ def seat_assign_bulk(*, users, acting_user=None, day: date | None = None) -> Ass
     return result
 
 
-def seat_assign(*, user: User | None = None, station: Station | None = None, license_type: str | None = None,
-                acting_user=None, day: date | None = None) -> list[SeatAssignment]:
+def seat_assign(
+    *,
+    user: User | None = None,
+    station: Station | None = None,
+    license_type: str | None = None,
+    acting_user=None,
+    day: date | None = None,
+) -> list[SeatAssignment]:
     """Assign an Assignable seat to a user (the license their role needs) or to a station (``license_type``, default Agent).
 
     Raises LicenseLimitReached (license, server, "N of N in use") when none is free; nothing changes then.
@@ -189,25 +234,42 @@ def seat_assign(*, user: User | None = None, station: Station | None = None, lic
         return result.assigned or list(SeatAssignment.objects.active().filter(user=user))
     day = day or timezone.localdate()
     license_type = license_type or LicenseType.AGENT.value
-    server_id = Station.objects.filter(pk=station.pk).values_list("organization__server_id", flat=True).get()
+    server_id = (
+        Station.objects.filter(pk=station.pk)
+        .values_list("organization__server_id", flat=True)
+        .get()
+    )
     with transaction.atomic(), acting_as(acting_user):
         actor = current_actor(acting_user)
-        existing = SeatAssignment.objects.active().filter(station=station, license_type=license_type).first()
+        existing = (
+            SeatAssignment.objects.active()
+            .filter(station=station, license_type=license_type)
+            .first()
+        )
         if existing is not None:
             return [existing]
         in_use_after = _take(wanted={(server_id, license_type): 1}, day=day)
         assignment = SeatAssignment.objects.create(
-            server_id=server_id, organization_id=station.organization_id, license_type=license_type,
-            station=station, assigned_by=actor,
+            server_id=server_id,
+            organization_id=station.organization_id,
+            license_type=license_type,
+            station=station,
+            assigned_by=actor,
         )
         peaks = _count_peaks([assignment], in_use_after, day)
     _write_peaks(peaks)
     return [assignment]
 
 
-def seat_release(*, assignments=None, user: User | None = None, station: Station | None = None,
-                 license_type: str | None = None, reason: str = ReleaseReason.UNASSIGNED,
-                 acting_user=None) -> list[SeatAssignment]:
+def seat_release(
+    *,
+    assignments=None,
+    user: User | None = None,
+    station: Station | None = None,
+    license_type: str | None = None,
+    reason: str = ReleaseReason.UNASSIGNED,
+    acting_user=None,
+) -> list[SeatAssignment]:
     """Release Assignable seats (given ones, or all of a user or a station, or only those of ``license_type``)
     exactly once each; returns those released."""
     qs = SeatAssignment.objects.active()
@@ -230,14 +292,17 @@ def user_seats_release(*, user: User, acting_user=None) -> list:
     (released by an administrator, which signs those sessions out), in one transaction."""
     with transaction.atomic():
         released = seat_release(user=user, acting_user=acting_user)
-        return released + lease_release(user=user, reason=ReleaseReason.ADMIN, acting_user=acting_user)
+        return released + lease_release(
+            user=user, reason=ReleaseReason.ADMIN, acting_user=acting_user
+        )
 
 
 def seat_release_bulk(*, users, acting_user=None) -> list[SeatAssignment]:
     """Release every Assignable seat of the selected users (one UPDATE)."""
     with transaction.atomic(), acting_as(acting_user):
         return release_rows(
-            SeatAssignment.objects.active().filter(user__in=list(users)), reason=ReleaseReason.UNASSIGNED,
+            SeatAssignment.objects.active().filter(user__in=list(users)),
+            reason=ReleaseReason.UNASSIGNED,
             acting_user=acting_user,
         )
 
@@ -256,23 +321,37 @@ def user_change_method(*, user: User, method: str, acting_user=None) -> str:
         locked.license_method = method
         locked.save(update_fields=["license_method"])
         if old == User.LicenseMethod.ASSIGNED:
-            released = seat_release(user=locked, reason=ReleaseReason.METHOD_CHANGE, acting_user=acting_user)
+            released = seat_release(
+                user=locked, reason=ReleaseReason.METHOD_CHANGE, acting_user=acting_user
+            )
             kind = "Assignable"
         else:
-            released = lease_release(user=locked, reason=ReleaseReason.METHOD_CHANGE, acting_user=acting_user)
+            released = lease_release(
+                user=locked, reason=ReleaseReason.METHOD_CHANGE, acting_user=acting_user
+            )
             kind = "Concurrent"
     user.license_method = method
     label = locked.get_license_method_display()
     n = len(released)
     servers = Server.objects.in_bulk({s.server_id for s in released})
-    detail = ", ".join(f"{s.get_license_type_display()} on server {servers[s.server_id].server_id}" for s in released)
+    detail = ", ".join(
+        f"{s.get_license_type_display()} on server {servers[s.server_id].server_id}"
+        for s in released
+    )
     return (
         f"{locked.get_username()} is now {article} {label} user; "
-        f"{n} {kind} seat{'s' if n != 1 else ''} released" + (f" ({detail})" if detail else "") + "."
+        f"{n} {kind} seat{'s' if n != 1 else ''} released"
+        + (f" ({detail})" if detail else "")
+        + "."
     )
 
 
 __all__ = [
-    "AssignResult", "seat_assign", "seat_assign_bulk", "seat_release", "seat_release_bulk", "user_change_method",
+    "AssignResult",
+    "seat_assign",
+    "seat_assign_bulk",
+    "seat_release",
+    "seat_release_bulk",
+    "user_change_method",
     "user_seats_release",
 ]

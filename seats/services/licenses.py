@@ -15,8 +15,13 @@ from ..licensefile import LicenseFileError, verify
 from ..models import Entitlement, LicenseFile
 
 
-def license_file_import(*, text: str | bytes, acting_user=None, expected_server_id: str | None = None,
-                        day: date | None = None) -> LicenseFile:
+def license_file_import(
+    *,
+    text: str | bytes,
+    acting_user=None,
+    expected_server_id: str | None = None,
+    day: date | None = None,
+) -> LicenseFile:
     """Verify and install a license file, all or nothing; it replaces the server's installed file.
 
     Raises LicenseFileError (malformed, unknown_key, bad_signature, wrong_server, expired,
@@ -81,4 +86,3 @@ def license_file_import(*, text: str | bytes, acting_user=None, expected_server_
         # A concurrent import of the same serial won the race.
         raise duplicate from None
     return license_file
-

@@ -33,26 +33,44 @@ def license_label(license_type: str, method: str) -> str:
 
 def capacity(*, server_id: int, license_type: str, method: str, day: date) -> int:
     """Seats enforcement allows on ``day``: the valid entitlement's quantity plus overage, 0 without one."""
-    entitlement = entitlement_valid(server=server_id, license_type=license_type, method=method, day=day)
+    entitlement = entitlement_valid(
+        server=server_id, license_type=license_type, method=method, day=day
+    )
     return entitlement.capacity if entitlement else 0
 
 
-def _pool_create(*, server_id: int, license_type: str, method: str, inserted_uncounted: int = 0) -> None:
+def _pool_create(
+    *, server_id: int, license_type: str, method: str, inserted_uncounted: int = 0
+) -> None:
     """Create the pool row once, starting from the seats already held (concurrent creators: one wins).
 
     ``inserted_uncounted``: seats the caller's transaction has inserted and is about to take.
     """
-    in_use = SEAT_MODEL[method].objects.active().filter(server_id=server_id, license_type=license_type).count()
+    in_use = (
+        SEAT_MODEL[method]
+        .objects.active()
+        .filter(server_id=server_id, license_type=license_type)
+        .count()
+    )
     in_use -= inserted_uncounted
     try:
         with transaction.atomic():
-            SeatPool.objects.create(server_id=server_id, license_type=license_type, method=method, in_use=in_use)
+            SeatPool.objects.create(
+                server_id=server_id, license_type=license_type, method=method, in_use=in_use
+            )
     except IntegrityError:
         pass
 
 
-def pool_take(*, server_id: int, license_type: str, method: str, seats: int, capacity: int,
-              inserted_uncounted: int = 0) -> tuple[bool, int]:
+def pool_take(
+    *,
+    server_id: int,
+    license_type: str,
+    method: str,
+    seats: int,
+    capacity: int,
+    inserted_uncounted: int = 0,
+) -> tuple[bool, int]:
     """Take ``seats`` seats if they fit under ``capacity``: one conditional UPDATE decides.
 
     Returns (taken, in use after). The row lock the UPDATE takes is held to the end of the
@@ -88,13 +106,21 @@ def pool_take(*, server_id: int, license_type: str, method: str, seats: int, cap
 def pool_give_back(released: Counter) -> None:
     """Return released seats to their pools; ``released`` counts seats per (server id, license, method)."""
     for (server_id, license_type, method), n in sorted(released.items()):
-        SeatPool.objects.filter(server_id=server_id, license_type=license_type, method=method).update(
-            in_use=F("in_use") - n
-        )
+        SeatPool.objects.filter(
+            server_id=server_id, license_type=license_type, method=method
+        ).update(in_use=F("in_use") - n)
 
 
-def refusal(*, server, license_type: str, method: str, in_use: int, capacity: int, wanted: int = 1,
-            who: str = "") -> LicenseLimitReached:
+def refusal(
+    *,
+    server,
+    license_type: str,
+    method: str,
+    in_use: int,
+    capacity: int,
+    wanted: int = 1,
+    who: str = "",
+) -> LicenseLimitReached:
     """The refusal every seat path raises: names the license, the server and "N of N in use"."""
     label = license_label(license_type, method)
     if wanted == 1:
@@ -109,7 +135,12 @@ def refusal(*, server, license_type: str, method: str, in_use: int, capacity: in
             f"({in_use} of {capacity} in use), {missing} seat{'s' if missing != 1 else ''} missing."
         )
     return LicenseLimitReached(
-        message, server_id=server.server_id, license_type=license_type, method=method, in_use=in_use, capacity=capacity
+        message,
+        server_id=server.server_id,
+        license_type=license_type,
+        method=method,
+        in_use=in_use,
+        capacity=capacity,
     )
 
 
@@ -156,8 +187,15 @@ def audit_bulk(objects, *, action: int, changes_of, acting_user=None) -> None:
     )
 
 
-def release_rows(queryset, *, reason: str, acting_user=None, now: datetime | None = None, give_back: bool = True,
-                 ids_sql: tuple[str, list] | None = None) -> list:
+def release_rows(
+    queryset,
+    *,
+    reason: str,
+    acting_user=None,
+    now: datetime | None = None,
+    give_back: bool = True,
+    ids_sql: tuple[str, list] | None = None,
+) -> list:
     """Release the active seats of ``queryset`` (SeatAssignment or SeatLease) exactly once each.
 
     One conditional UPDATE (``released_at IS NULL``) decides which rows this call releases; a
@@ -169,10 +207,19 @@ def release_rows(queryset, *, reason: str, acting_user=None, now: datetime | Non
     method = Method.ASSIGNABLE.value if model is SeatAssignment else Method.CONCURRENT.value
     now = now or timezone.now()
     if connection.vendor == "postgresql":
-        return _release_rows_pg(queryset, method=method, reason=reason, acting_user=acting_user, now=now,
-                                give_back=give_back, ids_sql=ids_sql)
+        return _release_rows_pg(
+            queryset,
+            method=method,
+            reason=reason,
+            acting_user=acting_user,
+            now=now,
+            give_back=give_back,
+            ids_sql=ids_sql,
+        )
     related = ["user", "station"] if model is SeatAssignment else ["user"]
-    candidates = {obj.pk: obj for obj in queryset.filter(released_at__isnull=True).select_related(*related)}
+    candidates = {
+        obj.pk: obj for obj in queryset.filter(released_at__isnull=True).select_related(*related)
+    }
     if not candidates:
         return []
     actor = current_actor(acting_user)
@@ -219,13 +266,17 @@ def audit_context(acting_user=None) -> dict:
     except LookupError:
         context = {}
     return {
-        "actor": actor, "actor_id": actor.pk if actor else None,
+        "actor": actor,
+        "actor_id": actor.pk if actor else None,
         "actor_email": getattr(actor, "email", None) if actor else None,
-        "cid": get_cid(), "remote_addr": context.get("remote_addr"),
+        "cid": get_cid(),
+        "remote_addr": context.get("remote_addr"),
     }
 
 
-def _release_rows_pg(queryset, *, method, reason, acting_user, now, give_back, ids_sql=None) -> list:
+def _release_rows_pg(
+    queryset, *, method, reason, acting_user, now, give_back, ids_sql=None
+) -> list:
     """PostgreSQL, one statement: release the rows still held, write one audit record each, give the
     seats back to their pools, and return the holders' names."""
     from organizations.models import Organization, Station, User
@@ -236,16 +287,26 @@ def _release_rows_pg(queryset, *, method, reason, acting_user, now, give_back, i
     if ids_sql is not None:
         sub_sql, sub_params = ids_sql
     else:
-        sub_sql, sub_params = queryset.filter(released_at__isnull=True).order_by().values("pk").query.sql_with_params()
+        sub_sql, sub_params = (
+            queryset.filter(released_at__isnull=True)
+            .order_by()
+            .values("pk")
+            .query.sql_with_params()
+        )
     is_assignment = model is SeatAssignment
     holder_cols = "user_id, station_id" if is_assignment else "user_id, session_key"
     joins = (
         " LEFT JOIN organizations_station s ON s.id = rel.station_id"
         " LEFT JOIN organizations_organization o ON o.id = s.organization_id"
-        if is_assignment else ""
+        if is_assignment
+        else ""
     )
     names = ", s.name AS station_name, o.name AS org_name" if is_assignment else ""
-    holder = "COALESCE(named.username, named.station_name || ' (' || named.org_name || ')')" if is_assignment else "named.username"
+    holder = (
+        "COALESCE(named.username, named.station_name || ' (' || named.org_name || ')')"
+        if is_assignment
+        else "named.username"
+    )
     changes = {
         "released_at": ["None", str(now)],
         "release_reason": ["", str(reason)],
@@ -268,24 +329,39 @@ def _release_rows_pg(queryset, *, method, reason, acting_user, now, give_back, i
         "SELECT * FROM named ORDER BY id"
     )
     params = [
-        now, reason, audit["actor_id"], *sub_params,
+        now,
+        reason,
+        audit["actor_id"],
+        *sub_params,
         ContentType.objects.get_for_model(model).pk,
-        str(LicenseType.AGENT.label), str(LicenseType.SUPERVISOR.label),
-        LogEntry.Action.UPDATE, json.dumps(changes), audit["actor_id"], audit["actor_email"], audit["cid"],
-        audit["remote_addr"], now,
-        give_back, method,
+        str(LicenseType.AGENT.label),
+        str(LicenseType.SUPERVISOR.label),
+        LogEntry.Action.UPDATE,
+        json.dumps(changes),
+        audit["actor_id"],
+        audit["actor_email"],
+        audit["cid"],
+        audit["remote_addr"],
+        now,
+        give_back,
+        method,
     ]
     # The hot path (logout) names its rows in plain SQL and runs prepared; a queryset's SQL, compiled
     # by the ORM for client-side binding, runs on Django's own cursor.
-    with (hot_cursor() if ids_sql is not None else connection.cursor()) as cursor:
+    with hot_cursor() if ids_sql is not None else connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     released = []
     for row in rows:
         pk, server_id, organization_id, license_type, user_id, extra, username = row[:7]
         obj = model(
-            pk=pk, server_id=server_id, organization_id=organization_id, license_type=license_type,
-            released_at=now, release_reason=reason, released_by=actor,
+            pk=pk,
+            server_id=server_id,
+            organization_id=organization_id,
+            license_type=license_type,
+            released_at=now,
+            release_reason=reason,
+            released_by=actor,
         )
         if user_id is not None:
             obj.user = User(pk=user_id, username=username)
@@ -298,7 +374,15 @@ def _release_rows_pg(queryset, *, method, reason, acting_user, now, give_back, i
     return released
 
 
-def bump_daily_usage(*, day: date, server_id: int, organization_id: int | None, license_type: str, method: str, **updates) -> None:
+def bump_daily_usage(
+    *,
+    day: date,
+    server_id: int,
+    organization_id: int | None,
+    license_type: str,
+    method: str,
+    **updates,
+) -> None:
     key = {"day": day, "server_id": server_id, "license_type": license_type, "method": method}
     key["organization_id"] = organization_id
     lookup = {**key}
@@ -318,8 +402,15 @@ def bump_daily_usage(*, day: date, server_id: int, organization_id: int | None, 
         DailySeatUsage.objects.filter(**lookup).update(**update)
 
 
-def daily_usage_raise_peak(*, day: date, server_id: int, license_type: str, method: str, server_in_use: int,
-                           organization_in_use: dict[int, int]) -> None:
+def daily_usage_raise_peak(
+    *,
+    day: date,
+    server_id: int,
+    license_type: str,
+    method: str,
+    server_in_use: int,
+    organization_in_use: dict[int, int],
+) -> None:
     """Raise today's high-water mark of seats in use for the server and for each organization given.
 
     The server row (organization empty) is updated first, then organizations in id order, so that
@@ -330,8 +421,17 @@ def daily_usage_raise_peak(*, day: date, server_id: int, license_type: str, meth
         if _peak_written.get(key, -1) >= n:
             continue  # this process already raised it at least this high today: GREATEST() would not change it
         with transaction.atomic():
-            bump_daily_usage(day=day, server_id=server_id, organization_id=organization_id, license_type=license_type, method=method, peak=n)
-        transaction.on_commit(lambda key=key, n=n: _peak_written.__setitem__(key, max(n, _peak_written.get(key, -1))))
+            bump_daily_usage(
+                day=day,
+                server_id=server_id,
+                organization_id=organization_id,
+                license_type=license_type,
+                method=method,
+                peak=n,
+            )
+        transaction.on_commit(
+            lambda key=key, n=n: _peak_written.__setitem__(key, max(n, _peak_written.get(key, -1)))
+        )
 
 
 # Per process: the peaks this process has committed (a lower bound of the stored peak, so skipping is safe).
@@ -343,8 +443,11 @@ def organization_in_use(*, method: str, license_type: str, organization_ids) -> 
     from django.db.models import Count
 
     rows = (
-        SEAT_MODEL[method].objects.active()
+        SEAT_MODEL[method]
+        .objects.active()
         .filter(organization_id__in=list(organization_ids), license_type=license_type)
-        .values("organization_id").annotate(n=Count("id")).order_by()
+        .values("organization_id")
+        .annotate(n=Count("id"))
+        .order_by()
     )
     return {r["organization_id"]: r["n"] for r in rows}

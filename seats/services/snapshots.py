@@ -10,7 +10,16 @@ from django.db.models import Count, F
 from django.utils import timezone
 
 from organizations.models import Organization
-from seats.models import ACCESS_TYPES, COUNTED_TYPES, DailySeatUsage, Entitlement, Method, SeatAssignment, SeatDenial, SeatLease
+from seats.models import (
+    ACCESS_TYPES,
+    COUNTED_TYPES,
+    DailySeatUsage,
+    Entitlement,
+    Method,
+    SeatAssignment,
+    SeatDenial,
+    SeatLease,
+)
 from seats.selectors import usage_by_server
 
 _KEY_FIELDS = ["day", "server", "organization", "license_type", "method"]
@@ -34,17 +43,30 @@ def usage_snapshot_take(*, day: date) -> int:
 
     server_use = usage_by_server()
     org_use: dict[tuple[int, int, str, str], int] = defaultdict(int)
-    for qs, method in ((SeatAssignment.objects.active(), Method.ASSIGNABLE.value), (SeatLease.objects.active(), Method.CONCURRENT.value)):
-        for row in qs.values("server_id", "organization_id", "license_type").annotate(n=Count("id")).order_by():
-            org_use[(row["server_id"], row["organization_id"], row["license_type"], method)] = row["n"]
+    for qs, method in (
+        (SeatAssignment.objects.active(), Method.ASSIGNABLE.value),
+        (SeatLease.objects.active(), Method.CONCURRENT.value),
+    ):
+        for row in (
+            qs.values("server_id", "organization_id", "license_type")
+            .annotate(n=Count("id"))
+            .order_by()
+        ):
+            org_use[(row["server_id"], row["organization_id"], row["license_type"], method)] = row[
+                "n"
+            ]
 
     start = timezone.make_aware(datetime.combine(day, time.min))
     denied: dict[tuple, int] = defaultdict(int)
     for row in (
         SeatDenial.objects.filter(created_at__gte=start, created_at__lt=start + timedelta(days=1))
-        .values("server_id", "organization_id", "license_type", "method").annotate(n=Count("id")).order_by()
+        .values("server_id", "organization_id", "license_type", "method")
+        .annotate(n=Count("id"))
+        .order_by()
     ):
-        denied[(row["server_id"], row["organization_id"], row["license_type"], row["method"])] += row["n"]
+        denied[(row["server_id"], row["organization_id"], row["license_type"], row["method"])] += (
+            row["n"]
+        )
         denied[(row["server_id"], None, row["license_type"], row["method"])] += row["n"]
 
     rows: dict[tuple, DailySeatUsage] = {}
@@ -52,8 +74,15 @@ def usage_snapshot_take(*, day: date) -> int:
     def put(server_id, organization_id, license_type, method, licensed_count, in_use):
         key = (server_id, organization_id, license_type, method)
         rows[key] = DailySeatUsage(
-            day=day, server_id=server_id, organization_id=organization_id, license_type=license_type,
-            method=method, licensed=licensed_count, in_use=in_use, peak=in_use, denials=denied.get(key, 0),
+            day=day,
+            server_id=server_id,
+            organization_id=organization_id,
+            license_type=license_type,
+            method=method,
+            licensed=licensed_count,
+            in_use=in_use,
+            peak=in_use,
+            denials=denied.get(key, 0),
         )
 
     for key in licensed.keys() | {k for k, n in server_use.items() if n}:
@@ -64,11 +93,34 @@ def usage_snapshot_take(*, day: date) -> int:
             access_keys_by_server[server_id].add((license_type, method))
     for org_id, server_id in Organization.objects.active().values_list("id", "server_id"):
         for license_type, method in access_keys_by_server.get(server_id, ()):
-            put(server_id, org_id, license_type, method, licensed[(server_id, license_type, method)], 0)
+            put(
+                server_id,
+                org_id,
+                license_type,
+                method,
+                licensed[(server_id, license_type, method)],
+                0,
+            )
     for (server_id, org_id, license_type, method), n in org_use.items():
-        put(server_id, org_id, license_type, method, licensed.get((server_id, license_type, method), 0), n)
-    for server_id, org_id, license_type, method in denied.keys() - rows.keys():  # refused where nothing is licensed
-        put(server_id, org_id, license_type, method, licensed.get((server_id, license_type, method), 0), 0)
+        put(
+            server_id,
+            org_id,
+            license_type,
+            method,
+            licensed.get((server_id, license_type, method), 0),
+            n,
+        )
+    for server_id, org_id, license_type, method in (
+        denied.keys() - rows.keys()
+    ):  # refused where nothing is licensed
+        put(
+            server_id,
+            org_id,
+            license_type,
+            method,
+            licensed.get((server_id, license_type, method), 0),
+            0,
+        )
 
     with transaction.atomic():
         # Seats released since an earlier snapshot today leave no row behind: start the day's counts from zero.
@@ -84,9 +136,12 @@ def usage_snapshot_take(*, day: date) -> int:
         else:  # SQLite (the embedded demo) has no NULLS NOT DISTINCT unique index to upsert against
             for r in rows.values():
                 DailySeatUsage.objects.update_or_create(
-                    day=day, server_id=r.server_id, organization_id=r.organization_id, license_type=r.license_type,
-                    method=r.method, defaults={"licensed": r.licensed, "in_use": r.in_use, "denials": r.denials},
+                    day=day,
+                    server_id=r.server_id,
+                    organization_id=r.organization_id,
+                    license_type=r.license_type,
+                    method=r.method,
+                    defaults={"licensed": r.licensed, "in_use": r.in_use, "denials": r.denials},
                 )
         DailySeatUsage.objects.filter(day=day, peak__lt=F("in_use")).update(peak=F("in_use"))
     return len(rows)
-

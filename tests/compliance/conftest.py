@@ -52,17 +52,29 @@ def hold_assignable(server, organization, license_type, n, *, stations=0):
     rows = []
     for _ in range(n):
         user = factories.UserFactory(license_method="assigned")
-        rows.append(SeatAssignment(server=server, organization=organization, license_type=license_type, user=user))
+        rows.append(
+            SeatAssignment(
+                server=server, organization=organization, license_type=license_type, user=user
+            )
+        )
     for _ in range(stations):
         station = factories.StationFactory(organization=organization)
-        rows.append(SeatAssignment(server=server, organization=organization, license_type=license_type, station=station))
+        rows.append(
+            SeatAssignment(
+                server=server, organization=organization, license_type=license_type, station=station
+            )
+        )
     SeatAssignment.objects.bulk_create(rows)
 
 
 def concurrent_peak(server, day, license_type, peak):
     """The day's server-wide Concurrent high-water mark, as the seats code records it at login."""
     DailySeatUsage.objects.update_or_create(
-        day=day, server=server, organization=None, license_type=license_type, method=Method.CONCURRENT,
+        day=day,
+        server=server,
+        organization=None,
+        license_type=license_type,
+        method=Method.CONCURRENT,
         defaults={"peak": peak},
     )
 

@@ -15,8 +15,12 @@ from .. import factories
 from .conftest import concurrent_peak, hold_assignable, organizations
 
 ENTITLEMENTS = [
-    "server", "organization=2", "agent:assignable=1", "agent:concurrent=2",
-    "supervisor:assignable=1", "supervisor:concurrent=5",
+    "server",
+    "organization=2",
+    "agent:assignable=1",
+    "agent:concurrent=2",
+    "supervisor:assignable=1",
+    "supervisor:concurrent=5",
 ]
 
 
@@ -42,10 +46,17 @@ def test_each_exceeded_license_is_recorded_once_in_the_source_message_form(licen
 
     events = {(e.license_type, e.method): e for e in ComplianceEvent.objects.all()}
     assert set(events) == {
-        (LicenseType.ORGANIZATION, ""), (LicenseType.AGENT, Method.ASSIGNABLE), (LicenseType.AGENT, Method.CONCURRENT),
+        (LicenseType.ORGANIZATION, ""),
+        (LicenseType.AGENT, Method.ASSIGNABLE),
+        (LicenseType.AGENT, Method.CONCURRENT),
     }
     agent = events[(LicenseType.AGENT, Method.CONCURRENT)]
-    assert (agent.server, agent.day, agent.licensed_count, agent.found_count) == (server, today, 2, 5)
+    assert (agent.server, agent.day, agent.licensed_count, agent.found_count) == (
+        server,
+        today,
+        2,
+        5,
+    )
     assert agent.message == (
         "Total agent users have exceeded the total agent user license count, licenses: [2] agent user: [5]"
         " (server CIC-AUDIT-01, Concurrent)"
@@ -64,7 +75,9 @@ def test_each_exceeded_license_is_recorded_once_in_the_source_message_form(licen
 
 @pytest.mark.django_db
 def test_supervisor_message_uses_the_source_enterprise_user_wording():
-    assert exceeded_message(server_id="S1", license_type="supervisor", method="assignable", licensed=4, found=6) == (
+    assert exceeded_message(
+        server_id="S1", license_type="supervisor", method="assignable", licensed=4, found=6
+    ) == (
         "Total enterprise users have exceeded the total enterprise user license count, licenses: [4] enterprise user: [6]"
         " (server S1, Assignable)"
     )
@@ -87,23 +100,35 @@ def test_license_within_its_counts_records_nothing_and_sends_nothing(licensed_se
 def test_current_concurrent_seats_count_when_no_peak_was_recorded(licensed_server, admins):
     from seats.models import SeatLease
 
-    server = licensed_server(server_id="CIC-LIVE", entitlements=["server", "organization=5", "agent:concurrent=1"])
+    server = licensed_server(
+        server_id="CIC-LIVE", entitlements=["server", "organization=5", "agent:concurrent=1"]
+    )
     [org] = organizations(server, 1)
     for _ in range(2):
         SeatLease.objects.create(
-            server=server, organization=org, license_type=LicenseType.AGENT,
-            user=factories.UserFactory(license_method="concurrent"), last_seen_at=timezone.now(),
+            server=server,
+            organization=org,
+            license_type=LicenseType.AGENT,
+            user=factories.UserFactory(license_method="concurrent"),
+            last_seen_at=timezone.now(),
         )
     compliance_audit_run(day=timezone.localdate())
     event = ComplianceEvent.objects.get()
-    assert (event.license_type, event.method, event.licensed_count, event.found_count) == ("agent", "concurrent", 1, 2)
+    assert (event.license_type, event.method, event.licensed_count, event.found_count) == (
+        "agent",
+        "concurrent",
+        1,
+        2,
+    )
 
 
 @pytest.mark.django_db
 def test_expired_entitlement_counts_as_zero(licensed_server, admins):
     today = timezone.localdate()
     server = licensed_server(
-        server_id="CIC-EXP", entitlements=["server", "organization=5"], expires_on=today + timedelta(days=3)
+        server_id="CIC-EXP",
+        entitlements=["server", "organization=5"],
+        expires_on=today + timedelta(days=3),
     )
     organizations(server, 2)
 
@@ -127,7 +152,12 @@ def test_exceeded_license_is_logged_at_error_with_structured_fields(
     errors = [r for r in compliance_log if r.levelname == "ERROR"]
     assert len(errors) == 3
     agent = next(r for r in errors if r.license == "agent" and r.method == "concurrent")
-    assert (agent.server, agent.licensed, agent.found, agent.event) == ("CIC-AUDIT-01", 2, 5, "license_exceeded")
+    assert (agent.server, agent.licensed, agent.found, agent.event) == (
+        "CIC-AUDIT-01",
+        2,
+        5,
+        "license_exceeded",
+    )
     assert agent.getMessage().startswith("Total agent users have exceeded")
 
     from compliance.log import StructuredFormatter
@@ -141,7 +171,11 @@ def test_exceeded_license_is_logged_at_error_with_structured_fields(
 def test_expiry_warning_once_per_threshold(licensed_server, admins, settings):
     settings.IWP_EXPIRY_WARNING_DAYS = [30, 7, 1]
     today = timezone.localdate()
-    licensed_server(server_id="CIC-SOON", entitlements=["server", "organization=5"], expires_on=today + timedelta(days=10))
+    licensed_server(
+        server_id="CIC-SOON",
+        entitlements=["server", "organization=5"],
+        expires_on=today + timedelta(days=10),
+    )
 
     compliance_audit_run(day=today)  # 10 days left: the 30-day threshold
     compliance_audit_run(day=today + timedelta(days=1))  # 9 days left: nothing new
@@ -149,9 +183,13 @@ def test_expiry_warning_once_per_threshold(licensed_server, admins, settings):
     compliance_audit_run(day=today + timedelta(days=10))  # last valid day
     compliance_audit_run(day=today + timedelta(days=10))
 
-    thresholds = sorted(ExpiryWarning.objects.filter(license_type="server").values_list("threshold_days", flat=True))
+    thresholds = sorted(
+        ExpiryWarning.objects.filter(license_type="server").values_list("threshold_days", flat=True)
+    )
     assert thresholds == [1, 7, 30]
-    assert ExpiryWarning.objects.count() == 6  # server and organization entitlements, three thresholds each
+    assert (
+        ExpiryWarning.objects.count() == 6
+    )  # server and organization entitlements, three thresholds each
     mails = OutboxMessage.objects.order_by("created_at")
     assert [m.subject for m in mails] == ["[IWP Licensing] 2 license(s) expire soon"] * 3
     assert "expires in 10 days: its last valid day is" in mails[0].body
@@ -173,7 +211,9 @@ def test_recipients_kept_in_the_admin_replace_the_admins_setting(licensed_server
 def test_missed_days_are_caught_up_once_each(licensed_server, admins):
     over_license(licensed_server)
     today = timezone.localdate()
-    AuditRun.objects.create(day=today - timedelta(days=3), trigger=AuditTrigger.SCHEDULE, finished_at=timezone.now())
+    AuditRun.objects.create(
+        day=today - timedelta(days=3), trigger=AuditTrigger.SCHEDULE, finished_at=timezone.now()
+    )
 
     runs = compliance_audit_catch_up(today=today)
     assert [(r.day, r.trigger) for r in runs] == [
@@ -181,7 +221,9 @@ def test_missed_days_are_caught_up_once_each(licensed_server, admins):
         (today - timedelta(days=1), AuditTrigger.CATCH_UP),
         (today, AuditTrigger.SCHEDULE),
     ]
-    assert sorted({e.day for e in ComplianceEvent.objects.all()}) == [today - timedelta(days=d) for d in (2, 1, 0)]
+    assert sorted({e.day for e in ComplianceEvent.objects.all()}) == [
+        today - timedelta(days=d) for d in (2, 1, 0)
+    ]
 
     again = compliance_audit_catch_up(today=today)
     assert [r.day for r in again] == [today]
@@ -194,7 +236,9 @@ def _audit_queries(day):
 
 
 @pytest.mark.django_db
-def test_audit_query_count_does_not_grow_with_organizations_and_users(licensed_server, admins, django_assert_max_num_queries):
+def test_audit_query_count_does_not_grow_with_organizations_and_users(
+    licensed_server, admins, django_assert_max_num_queries
+):
     today = timezone.localdate()
     small = licensed_server(server_id="CIC-SMALL", entitlements=ENTITLEMENTS)
     orgs = organizations(small, 3)
@@ -214,5 +258,7 @@ def test_audit_query_count_does_not_grow_with_organizations_and_users(licensed_s
     assert ComplianceEvent.objects.count() == 0
     with django_assert_max_num_queries(small_count):
         run = compliance_audit_run(day=today)
-    assert run.events_recorded == 3 + 4 * 4  # organizations, agent both methods, supervisor assignable
+    assert (
+        run.events_recorded == 3 + 4 * 4
+    )  # organizations, agent both methods, supervisor assignable
     assert small_count <= 25

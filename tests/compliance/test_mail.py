@@ -28,7 +28,9 @@ def test_mail_arrives_once_listing_every_exceeded_license(
 
     [mail] = smtp_server.messages
     assert mail["rcpt"] == admins
-    assert mail["message"]["Subject"] == f"[IWP Licensing] 3 license(s) exceeded on {today:%Y-%m-%d}"
+    assert (
+        mail["message"]["Subject"] == f"[IWP Licensing] 3 license(s) exceeded on {today:%Y-%m-%d}"
+    )
     body = body_of(mail["message"])
     for event in ComplianceEvent.objects.all():
         assert f"- {event.message}" in body
@@ -58,7 +60,9 @@ def test_mail_server_down_the_audit_completes_and_the_mail_goes_out_once_when_it
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_audits_at_once_record_one_set_of_events_and_one_mail(licensed_server, admins, smtp_server):
+def test_two_audits_at_once_record_one_set_of_events_and_one_mail(
+    licensed_server, admins, smtp_server
+):
     over_license(licensed_server)
     today = timezone.localdate()
     results = race(3, lambda i: compliance_audit_run(day=today))

@@ -20,9 +20,18 @@ def test_command_prints_each_exceeded_license_and_exits_zero(licensed_server, ad
     out = StringIO()
     call_command("run_compliance_check", "--date", timezone.localdate().isoformat(), stdout=out)
     text = out.getvalue()
-    assert "Total agent users have exceeded the total agent user license count, licenses: [2] agent user: [5]" in text
-    assert "Total organizations have exceeded the total organization license count, licenses: [2] organization: [3]" in text
-    assert "3 license(s) exceeded, 3 newly recorded, e-mail queued to licensing-admin@example.com." in text
+    assert (
+        "Total agent users have exceeded the total agent user license count, licenses: [2] agent user: [5]"
+        in text
+    )
+    assert (
+        "Total organizations have exceeded the total organization license count, licenses: [2] organization: [3]"
+        in text
+    )
+    assert (
+        "3 license(s) exceeded, 3 newly recorded, e-mail queued to licensing-admin@example.com."
+        in text
+    )
     assert AuditRun.objects.get().trigger == AuditTrigger.COMMAND
 
 
@@ -46,13 +55,20 @@ def test_command_refuses_a_malformed_date():
 def test_beat_entries_exist_by_name_at_their_times(settings):
     audit = PeriodicTask.objects.get(name="compliance: daily audit")
     assert audit.task == "compliance.tasks.run_daily_audit" and audit.enabled
-    assert (audit.crontab.minute, audit.crontab.hour, str(audit.crontab.timezone)) == ("0", "2", settings.TIME_ZONE)
+    assert (audit.crontab.minute, audit.crontab.hour, str(audit.crontab.timezone)) == (
+        "0",
+        "2",
+        settings.TIME_ZONE,
+    )
     sweeper = PeriodicTask.objects.get(name="seats: release idle concurrent seats")
     assert sweeper.task == "seats.tasks.release_idle_leases"
     assert (sweeper.interval.every, sweeper.interval.period) == (1, "minutes")
     snapshot = PeriodicTask.objects.get(name="seats: daily usage snapshot")
     assert snapshot.task == "compliance.tasks.take_usage_snapshot"
-    assert PeriodicTask.objects.get(name="notifications: retry undelivered e-mail").task == "notifications.tasks.sweep_outbox"
+    assert (
+        PeriodicTask.objects.get(name="notifications: retry undelivered e-mail").task
+        == "notifications.tasks.sweep_outbox"
+    )
 
 
 @pytest.mark.django_db
@@ -77,7 +93,9 @@ def admin_client_logged_in(client):
 
 
 @pytest.mark.django_db
-def test_admin_run_the_audit_now_records_events_and_lists_them(licensed_server, admins, admin_client_logged_in, django_assert_max_num_queries):
+def test_admin_run_the_audit_now_records_events_and_lists_them(
+    licensed_server, admins, admin_client_logged_in, django_assert_max_num_queries
+):
     over_license(licensed_server)
     client = admin_client_logged_in
     changelist = reverse("admin:compliance_complianceevent_changelist")
@@ -106,14 +124,30 @@ def _events(n_servers, day):
 
     for i in range(n_servers):
         server = Server.objects.create(server_id=f"CIC-LIST-{day}-{i:03d}")
-        ComplianceEvent.objects.bulk_create([
-            ComplianceEvent(server=server, day=day, license_type=lt, method=m, licensed_count=1, found_count=2, message=f"msg {i} {lt} {m}")
-            for lt, m in (("organization", ""), ("agent", "assignable"), ("agent", "concurrent"))
-        ])
+        ComplianceEvent.objects.bulk_create(
+            [
+                ComplianceEvent(
+                    server=server,
+                    day=day,
+                    license_type=lt,
+                    method=m,
+                    licensed_count=1,
+                    found_count=2,
+                    message=f"msg {i} {lt} {m}",
+                )
+                for lt, m in (
+                    ("organization", ""),
+                    ("agent", "assignable"),
+                    ("agent", "concurrent"),
+                )
+            ]
+        )
 
 
 @pytest.mark.django_db
-def test_admin_event_list_query_count_does_not_grow_with_events(admin_client_logged_in, django_assert_max_num_queries):
+def test_admin_event_list_query_count_does_not_grow_with_events(
+    admin_client_logged_in, django_assert_max_num_queries
+):
     from datetime import date
 
     client = admin_client_logged_in

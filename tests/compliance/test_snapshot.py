@@ -14,13 +14,20 @@ from .conftest import hold_assignable, organizations
 
 def row(server, org, license_type, method):
     return DailySeatUsage.objects.get(
-        day=timezone.localdate(), server=server, organization=org, license_type=license_type, method=method
+        day=timezone.localdate(),
+        server=server,
+        organization=org,
+        license_type=license_type,
+        method=method,
     )
 
 
 @pytest.mark.django_db
 def test_snapshot_records_licensed_and_in_use_per_server_and_organization(licensed_server):
-    server = licensed_server(server_id="CIC-SNAP", entitlements=["server", "organization=4", "agent:assignable=10", "agent:concurrent=5"])
+    server = licensed_server(
+        server_id="CIC-SNAP",
+        entitlements=["server", "organization=4", "agent:assignable=10", "agent:concurrent=5"],
+    )
     a, b = organizations(server, 2)
     hold_assignable(server, a, LicenseType.AGENT, 3)
     hold_assignable(server, b, LicenseType.AGENT, 1, stations=1)
@@ -30,25 +37,51 @@ def test_snapshot_records_licensed_and_in_use_per_server_and_organization(licens
 
     whole = row(server, None, LicenseType.AGENT, Method.ASSIGNABLE)
     assert (whole.licensed, whole.in_use, whole.peak) == (10, 5, 5)
-    assert (row(server, a, "agent", "assignable").in_use, row(server, b, "agent", "assignable").in_use) == (3, 2)
-    assert row(server, a, "agent", "concurrent").in_use == 0  # licensed but unused: a zero row for the charts
+    assert (
+        row(server, a, "agent", "assignable").in_use,
+        row(server, b, "agent", "assignable").in_use,
+    ) == (3, 2)
+    assert (
+        row(server, a, "agent", "concurrent").in_use == 0
+    )  # licensed but unused: a zero row for the charts
     orgs = row(server, None, LicenseType.ORGANIZATION, "")
     assert (orgs.licensed, orgs.in_use) == (4, 2)
 
 
 @pytest.mark.django_db
-def test_snapshot_keeps_the_peak_and_counts_the_days_denials(licensed_server, django_assert_max_num_queries):
-    server = licensed_server(server_id="CIC-PEAK", entitlements=["server", "organization=4", "agent:assignable=10"])
+def test_snapshot_keeps_the_peak_and_counts_the_days_denials(
+    licensed_server, django_assert_max_num_queries
+):
+    server = licensed_server(
+        server_id="CIC-PEAK", entitlements=["server", "organization=4", "agent:assignable=10"]
+    )
     [org] = organizations(server, 1)
     hold_assignable(server, org, LicenseType.AGENT, 4)
     today = timezone.localdate()
     DailySeatUsage.objects.create(
-        day=today, server=server, organization=None, license_type="agent", method="assignable", peak=7
+        day=today,
+        server=server,
+        organization=None,
+        license_type="agent",
+        method="assignable",
+        peak=7,
     )
     for _ in range(2):
-        SeatDenial.objects.create(server=server, organization=org, license_type="agent", method="assignable", message="full")
-    SeatDenial.objects.filter(pk=SeatDenial.objects.create(
-        server=server, organization=org, license_type="agent", method="assignable", message="yesterday").pk
+        SeatDenial.objects.create(
+            server=server,
+            organization=org,
+            license_type="agent",
+            method="assignable",
+            message="full",
+        )
+    SeatDenial.objects.filter(
+        pk=SeatDenial.objects.create(
+            server=server,
+            organization=org,
+            license_type="agent",
+            method="assignable",
+            message="yesterday",
+        ).pk
     ).update(created_at=timezone.now() - timedelta(days=1))
     usage_snapshot_take(day=today)
     whole = row(server, None, "agent", "assignable")

@@ -51,12 +51,33 @@ def celery_worker(smtp_server, tmp_path):
     celery_app.control.purge()
     log = open(tmp_path / "worker.log", "w+")
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "iwp_licensing", "worker", "--concurrency", "2", "--loglevel", "INFO",
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "--hostname", f"h4-test-{os.getpid()}@%h"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "iwp_licensing",
+            "worker",
+            "--concurrency",
+            "2",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--hostname",
+            f"h4-test-{os.getpid()}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
-        assert _wait_for(lambda: bool(celery_app.control.ping(timeout=0.5)) or worker.poll() is not None, timeout=30)
+        assert _wait_for(
+            lambda: bool(celery_app.control.ping(timeout=0.5)) or worker.poll() is not None,
+            timeout=30,
+        )
         assert worker.poll() is None, (tmp_path / "worker.log").read_text()
         yield worker
     finally:
@@ -71,7 +92,9 @@ def celery_worker(smtp_server, tmp_path):
 
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True)
-def test_scheduled_audit_runs_through_the_broker_and_mails_once(licensed_server, smtp_server, celery_worker):
+def test_scheduled_audit_runs_through_the_broker_and_mails_once(
+    licensed_server, smtp_server, celery_worker
+):
     over_license(licensed_server)
     connection.close()  # the worker must see committed rows; this test holds no transaction open
 
@@ -79,7 +102,9 @@ def test_scheduled_audit_runs_through_the_broker_and_mails_once(licensed_server,
     # the way beat sends it: by the task name stored in the periodic task row.
     # An earlier transactional test's flush empties every table, migration data included: put the
     # rows back the way the data migration creates them.
-    import_module("compliance.migrations.0002_periodic_tasks").create_periodic_tasks(django_apps, None)
+    import_module("compliance.migrations.0002_periodic_tasks").create_periodic_tasks(
+        django_apps, None
+    )
     entry = PeriodicTask.objects.get(name="compliance: daily audit")
     assert entry.enabled and entry.task == run_daily_audit.name
     celery_app.send_task(entry.task, args=json.loads(entry.args), kwargs=json.loads(entry.kwargs))

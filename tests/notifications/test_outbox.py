@@ -23,7 +23,9 @@ def enqueue(key="report:1", **kw):
 
 
 @pytest.mark.django_db
-def test_enqueued_message_is_delivered_after_commit_with_its_attachment(smtp_server, django_capture_on_commit_callbacks):
+def test_enqueued_message_is_delivered_after_commit_with_its_attachment(
+    smtp_server, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         message = enqueue()
     assert smtp_server.messages == []  # nothing leaves before commit
@@ -40,11 +42,17 @@ def test_enqueued_message_is_delivered_after_commit_with_its_attachment(smtp_ser
     assert attachment.get_filename() == "report.csv"
     assert attachment.get_content().splitlines() == ["a,b", "1,2"]
     message.refresh_from_db()
-    assert message.status == OutboxStatus.SENT and message.sent_at is not None and message.attempts == 1
+    assert (
+        message.status == OutboxStatus.SENT
+        and message.sent_at is not None
+        and message.attempts == 1
+    )
 
 
 @pytest.mark.django_db
-def test_same_dedupe_key_returns_the_existing_message_and_sends_once(smtp_server, django_capture_on_commit_callbacks):
+def test_same_dedupe_key_returns_the_existing_message_and_sends_once(
+    smtp_server, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         first = enqueue(key="k")
         second = enqueue(key="k", subject="Something else")
@@ -86,7 +94,9 @@ def test_mail_server_down_keeps_the_message_and_backs_off_until_it_returns(smtp_
     OutboxMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
     assert outbox_sweep() == 0
     message.refresh_from_db()
-    assert message.attempts == 2 and message.next_attempt_at - message.last_attempt_at == timedelta(seconds=60)
+    assert message.attempts == 2 and message.next_attempt_at - message.last_attempt_at == timedelta(
+        seconds=60
+    )
 
     smtp_down.start()
     OutboxMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())

@@ -72,6 +72,13 @@ def test_racing_creations_never_exceed_the_count(licensed_server):
     server = licensed_server(entitlements=["server", "organization=3"])
     organization_create(server=server, name="Existing")
     results = race(8, lambda i: organization_create(server=server, name=f"Racer {i}"))
-    outcomes = ["refused" if isinstance(r, LicenseLimitReached) else "created" if isinstance(r, Organization) else r for r in results]
+    outcomes = [
+        "refused"
+        if isinstance(r, LicenseLimitReached)
+        else "created"
+        if isinstance(r, Organization)
+        else r
+        for r in results
+    ]
     assert sorted(outcomes) == ["created"] * 2 + ["refused"] * 6
     assert Organization.objects.filter(server=server, is_active=True).count() == 3

@@ -14,7 +14,9 @@ ALL_FEATURE_CODENAMES = [codename for codename, _label in FEATURE_PERMISSIONS]
 
 def grant(user, *codenames):
     """Give ``user`` portal feature permissions (all of them by default)."""
-    perms = Permission.objects.filter(content_type__app_label="portal", codename__in=codenames or ALL_FEATURE_CODENAMES)
+    perms = Permission.objects.filter(
+        content_type__app_label="portal", codename__in=codenames or ALL_FEATURE_CODENAMES
+    )
     user.user_permissions.add(*perms)
     for attr in ("_perm_cache", "_user_perm_cache"):
         user.__dict__.pop(attr, None)
@@ -36,14 +38,22 @@ def queries(client, url) -> int:
 
 def assign_seat(*, user=None, station=None, organization, license_type):
     return SeatAssignment.objects.create(
-        server=organization.server, organization=organization, license_type=license_type, user=user, station=station
+        server=organization.server,
+        organization=organization,
+        license_type=license_type,
+        user=user,
+        station=station,
     )
 
 
 def lease_seat(*, user, organization, license_type, session_key="", last_seen_at=None):
     return SeatLease.objects.create(
-        server=organization.server, organization=organization, license_type=license_type, user=user,
-        session_key=session_key, last_seen_at=last_seen_at or timezone.now(),
+        server=organization.server,
+        organization=organization,
+        license_type=license_type,
+        user=user,
+        session_key=session_key,
+        last_seen_at=last_seen_at or timezone.now(),
     )
 
 
@@ -56,12 +66,21 @@ def org(licensed_server):
 def make_member():
     """A member of ``organization`` with ``role``; ``seat`` gives them the seat their method requires."""
 
-    def make(organization, *, role=Membership.Role.SUPERVISOR, method=User.LicenseMethod.ASSIGNED, seat=True,
-             perms=True, username=None):
+    def make(
+        organization,
+        *,
+        role=Membership.Role.SUPERVISOR,
+        method=User.LicenseMethod.ASSIGNED,
+        seat=True,
+        perms=True,
+        username=None,
+    ):
         kwargs = {"username": username} if username else {}
         user = UserFactory(license_method=method, **kwargs)
         MembershipFactory(user=user, organization=organization, role=role)
-        license_type = LicenseType.SUPERVISOR if role in Membership.SUPERVISOR_ROLES else LicenseType.AGENT
+        license_type = (
+            LicenseType.SUPERVISOR if role in Membership.SUPERVISOR_ROLES else LicenseType.AGENT
+        )
         if seat:
             if method == User.LicenseMethod.CONCURRENT:
                 lease_seat(user=user, organization=organization, license_type=license_type)
@@ -84,22 +103,51 @@ def populate():
     """Add ``n`` agents to an organization, a third of them Concurrent and logged in, a third assigned."""
 
     def populate(organization, n, *, prefix="agent"):
-        users = User.objects.bulk_create([
-            User(username=f"{prefix}{organization.pk}-{i:05d}", email=f"{prefix}{i}@example.com",
-                 license_method=User.LicenseMethod.CONCURRENT if i % 3 == 0 else User.LicenseMethod.ASSIGNED)
-            for i in range(n)
-        ])
-        Membership.objects.bulk_create([Membership(user=u, organization=organization, role="agent") for u in users])
+        users = User.objects.bulk_create(
+            [
+                User(
+                    username=f"{prefix}{organization.pk}-{i:05d}",
+                    email=f"{prefix}{i}@example.com",
+                    license_method=User.LicenseMethod.CONCURRENT
+                    if i % 3 == 0
+                    else User.LicenseMethod.ASSIGNED,
+                )
+                for i in range(n)
+            ]
+        )
+        Membership.objects.bulk_create(
+            [Membership(user=u, organization=organization, role="agent") for u in users]
+        )
         now = timezone.now()
-        SeatLease.objects.bulk_create([
-            SeatLease(server=organization.server, organization=organization, license_type="agent", user=u, last_seen_at=now)
-            for i, u in enumerate(users) if i % 3 == 0
-        ])
-        SeatAssignment.objects.bulk_create([
-            SeatAssignment(server=organization.server, organization=organization, license_type="agent", user=u)
-            for i, u in enumerate(users) if i % 3 == 1
-        ])
-        stations = [StationFactory(organization=organization, name=f"{prefix}-station-{i}") for i in range(min(n // 10, 5))]
+        SeatLease.objects.bulk_create(
+            [
+                SeatLease(
+                    server=organization.server,
+                    organization=organization,
+                    license_type="agent",
+                    user=u,
+                    last_seen_at=now,
+                )
+                for i, u in enumerate(users)
+                if i % 3 == 0
+            ]
+        )
+        SeatAssignment.objects.bulk_create(
+            [
+                SeatAssignment(
+                    server=organization.server,
+                    organization=organization,
+                    license_type="agent",
+                    user=u,
+                )
+                for i, u in enumerate(users)
+                if i % 3 == 1
+            ]
+        )
+        stations = [
+            StationFactory(organization=organization, name=f"{prefix}-station-{i}")
+            for i in range(min(n // 10, 5))
+        ]
         for s in stations:
             assign_seat(station=s, organization=organization, license_type="agent")
         return users

@@ -11,14 +11,31 @@ from .conftest import grant, lease_seat
 
 pytestmark = pytest.mark.django_db
 
-SUPERVISOR_PAGES = ["organization", "holders", "history", "compliance", "reports", "seats_csv", "history_csv"]
+SUPERVISOR_PAGES = [
+    "organization",
+    "holders",
+    "history",
+    "compliance",
+    "reports",
+    "seats_csv",
+    "history_csv",
+]
 
 
 def page(client, name, org):
-    return client.get(f"/portal/org/{org.pk}/" + {
-        "organization": "", "holders": "holders/", "history": "history/", "compliance": "compliance/",
-        "reports": "reports/", "seats_csv": "seats.csv", "history_csv": "history.csv", "wallboard": "wallboard/",
-    }[name])
+    return client.get(
+        f"/portal/org/{org.pk}/"
+        + {
+            "organization": "",
+            "holders": "holders/",
+            "history": "history/",
+            "compliance": "compliance/",
+            "reports": "reports/",
+            "seats_csv": "seats.csv",
+            "history_csv": "history.csv",
+            "wallboard": "wallboard/",
+        }[name]
+    )
 
 
 def test_every_portal_feature_is_declared_with_a_license():
@@ -38,9 +55,15 @@ def test_supervisor_with_seat_and_permissions_sees_every_supervisor_page(client,
         assert label in nav
 
 
-def test_server_without_supervisor_license_refuses_supervisor_pages_naming_it(client, licensed_server, make_member):
-    org = OrganizationFactory(server=licensed_server(server_id="CIC-NOSUP", entitlements=[
-        "server", "organization=2", "agent:assignable=5", "marquee"]))
+def test_server_without_supervisor_license_refuses_supervisor_pages_naming_it(
+    client, licensed_server, make_member
+):
+    org = OrganizationFactory(
+        server=licensed_server(
+            server_id="CIC-NOSUP",
+            entitlements=["server", "organization=2", "agent:assignable=5", "marquee"],
+        )
+    )
     user = make_member(org, seat=False)
     client.force_login(user)
     for name in SUPERVISOR_PAGES:
@@ -62,15 +85,21 @@ def test_concurrent_supervisor_needs_the_seat_taken_at_login(client, org, make_m
 
 
 def test_assigned_supervisor_needs_an_assigned_seat(client, licensed_server, make_member):
-    org = OrganizationFactory(server=licensed_server(server_id="CIC-NOMQ", entitlements=[
-        "server", "organization=2", "supervisor:assignable=5"]))
+    org = OrganizationFactory(
+        server=licensed_server(
+            server_id="CIC-NOMQ",
+            entitlements=["server", "organization=2", "supervisor:assignable=5"],
+        )
+    )
     client.force_login(make_member(org, seat=False))
     response = client.get("/portal/")
     assert response.status_code == 403
     assert "an administrator assigns one to you or to your station" in response.content.decode()
 
 
-def test_supervisor_without_seat_still_reaches_the_wallboard_and_is_told_why_the_rest_is_missing(client, org, make_member):
+def test_supervisor_without_seat_still_reaches_the_wallboard_and_is_told_why_the_rest_is_missing(
+    client, org, make_member
+):
     client.force_login(make_member(org, seat=False))
     body = client.get("/portal/").content.decode()
     assert "you hold no Supervisor access (IWP_Supervisor) seat" in body
@@ -97,9 +126,15 @@ def test_portal_supervisors_group_holds_every_feature_permission(client, org, ma
         assert page(client, name, org).status_code == 200, name
 
 
-def test_without_scheduled_reports_license_the_feature_is_absent_and_its_url_says_why(client, licensed_server, make_member):
-    org = OrganizationFactory(server=licensed_server(server_id="CIC-NOREP", entitlements=[
-        "server", "organization=2", "supervisor:assignable=5", "marquee"]))
+def test_without_scheduled_reports_license_the_feature_is_absent_and_its_url_says_why(
+    client, licensed_server, make_member
+):
+    org = OrganizationFactory(
+        server=licensed_server(
+            server_id="CIC-NOREP",
+            entitlements=["server", "organization=2", "supervisor:assignable=5", "marquee"],
+        )
+    )
     client.force_login(make_member(org))
     assert "Scheduled reports" not in client.get("/portal/").content.decode()
     response = page(client, "reports", org)
@@ -107,9 +142,15 @@ def test_without_scheduled_reports_license_the_feature_is_absent_and_its_url_say
     assert "needs the Scheduled Reports license" in response.content.decode()
 
 
-def test_without_marquee_the_wallboard_says_marquee_is_missing(client, licensed_server, make_member):
-    org = OrganizationFactory(server=licensed_server(server_id="CIC-NOMQ", entitlements=[
-        "server", "organization=2", "supervisor:assignable=5"]))
+def test_without_marquee_the_wallboard_says_marquee_is_missing(
+    client, licensed_server, make_member
+):
+    org = OrganizationFactory(
+        server=licensed_server(
+            server_id="CIC-NOMQ",
+            entitlements=["server", "organization=2", "supervisor:assignable=5"],
+        )
+    )
     client.force_login(make_member(org))
     response = page(client, "wallboard", org)
     assert response.status_code == 403
@@ -117,32 +158,46 @@ def test_without_marquee_the_wallboard_says_marquee_is_missing(client, licensed_
 
 
 def test_marquee_only_server_offers_only_the_wallboard(client, licensed_server, make_member):
-    org = OrganizationFactory(server=licensed_server(server_id="CIC-MQ", entitlements=["server", "marquee"]))
+    org = OrganizationFactory(
+        server=licensed_server(server_id="CIC-MQ", entitlements=["server", "marquee"])
+    )
     client.force_login(make_member(org, seat=False))
     response = client.get("/portal/")
-    assert response.status_code == 302 and response["Location"] == f"/portal/org/{org.pk}/wallboard/"
+    assert (
+        response.status_code == 302 and response["Location"] == f"/portal/org/{org.pk}/wallboard/"
+    )
     assert page(client, "wallboard", org).status_code == 200
     refused = page(client, "holders", org)
     assert refused.status_code == 403
-    assert "has only a Marquee license, so only the wallboard is available" in refused.content.decode()
+    assert (
+        "has only a Marquee license, so only the wallboard is available" in refused.content.decode()
+    )
 
 
 def test_agents_do_not_reach_supervisor_pages(client, org, make_member):
     agent = make_member(org, role="agent")
     client.force_login(agent)
-    assert page(client, "holders", org).status_code == 404  # not a supervisor of it: as if it did not exist
+    assert (
+        page(client, "holders", org).status_code == 404
+    )  # not a supervisor of it: as if it did not exist
 
 
 def test_agent_page_needs_the_agent_license(client, licensed_server, make_member):
-    org = OrganizationFactory(server=licensed_server(server_id="CIC-NOAG", entitlements=[
-        "server", "organization=2", "supervisor:assignable=5"]))
+    org = OrganizationFactory(
+        server=licensed_server(
+            server_id="CIC-NOAG",
+            entitlements=["server", "organization=2", "supervisor:assignable=5"],
+        )
+    )
     client.force_login(make_member(org, role="agent", seat=False))
     response = client.get("/portal/me/")
     assert response.status_code == 403
     assert "needs the Agent access (IWP_Agent) license" in response.content.decode()
 
 
-def test_supervisor_seat_also_opens_the_agent_page_of_another_organization(client, org, make_member):
+def test_supervisor_seat_also_opens_the_agent_page_of_another_organization(
+    client, org, make_member
+):
     from organizations.models import Membership
 
     user = make_member(org)  # supervisor of org, with a Supervisor seat
@@ -153,18 +208,26 @@ def test_supervisor_seat_also_opens_the_agent_page_of_another_organization(clien
     assert "My license" in html and "Where I am an agent" in html
 
 
-def test_organization_page_of_an_unlicensed_server_answers_503_naming_the_server(client, licensed_server, make_member):
-    org = OrganizationFactory(server=licensed_server(server_id="CIC-NOSRV", entitlements=[
-        "organization=2", "supervisor:assignable=5"]))
+def test_organization_page_of_an_unlicensed_server_answers_503_naming_the_server(
+    client, licensed_server, make_member
+):
+    org = OrganizationFactory(
+        server=licensed_server(
+            server_id="CIC-NOSRV", entitlements=["organization=2", "supervisor:assignable=5"]
+        )
+    )
     client.force_login(make_member(org))
     response = client.get(f"/portal/org/{org.pk}/holders/")
     assert response.status_code == 503
     assert "Server CIC-NOSRV has no valid Server license" in response.content.decode()
 
 
-
-def test_agent_on_a_marquee_only_server_is_told_the_wallboard_is_for_supervisors(client, licensed_server, make_member):
-    org = OrganizationFactory(server=licensed_server(server_id="CIC-MQ2", entitlements=["server", "marquee"]))
+def test_agent_on_a_marquee_only_server_is_told_the_wallboard_is_for_supervisors(
+    client, licensed_server, make_member
+):
+    org = OrganizationFactory(
+        server=licensed_server(server_id="CIC-MQ2", entitlements=["server", "marquee"])
+    )
     client.force_login(make_member(org, role="agent", seat=False))
     response = client.get("/portal/")
     assert response.status_code == 403

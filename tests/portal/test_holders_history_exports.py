@@ -26,10 +26,23 @@ def csv_rows(response):
 # Who holds what
 
 
-def test_holders_lists_users_with_their_seats_and_who_is_logged_in(client, org, supervisor, make_member):
+def test_holders_lists_users_with_their_seats_and_who_is_logged_in(
+    client, org, supervisor, make_member
+):
     make_member(org, role="agent", username="ann.assigned")
-    logged_in = make_member(org, role="agent", method=User.LicenseMethod.CONCURRENT, seat=False, username="carl.concurrent")
-    lease_seat(user=logged_in, organization=org, license_type="agent", last_seen_at=timezone.now() - timedelta(minutes=12))
+    logged_in = make_member(
+        org,
+        role="agent",
+        method=User.LicenseMethod.CONCURRENT,
+        seat=False,
+        username="carl.concurrent",
+    )
+    lease_seat(
+        user=logged_in,
+        organization=org,
+        license_type="agent",
+        last_seen_at=timezone.now() - timedelta(minutes=12),
+    )
     make_member(org, role="agent", seat=False, username="nora.noseat")
     make_member(OrganizationFactory(server=org.server), role="agent", username="zed.elsewhere")
     client.force_login(supervisor)
@@ -79,11 +92,22 @@ def test_holders_query_count_does_not_grow_with_users(client, org, supervisor, p
 
 def _history(org, days=90):
     today = timezone.localdate()
-    DailySeatUsage.objects.bulk_create([
-        DailySeatUsage(day=today - timedelta(days=i + 1), server=org.server, organization=org, license_type="agent",
-                       method="concurrent", licensed=3, in_use=2, peak=3 if i % 7 else 4, denials=0 if i % 7 else 2)
-        for i in range(days)
-    ])
+    DailySeatUsage.objects.bulk_create(
+        [
+            DailySeatUsage(
+                day=today - timedelta(days=i + 1),
+                server=org.server,
+                organization=org,
+                license_type="agent",
+                method="concurrent",
+                licensed=3,
+                in_use=2,
+                peak=3 if i % 7 else 4,
+                denials=0 if i % 7 else 2,
+            )
+            for i in range(days)
+        ]
+    )
 
 
 def test_history_draws_a_chart_per_license_with_licensed_peak_and_denials(client, org, supervisor):
@@ -91,8 +115,15 @@ def test_history_draws_a_chart_per_license_with_licensed_peak_and_denials(client
     client.force_login(supervisor)
     html = client.get(f"/portal/org/{org.pk}/history/?days=90").content.decode()
     assert 'data-series="agent-concurrent"' in html
-    assert "<svg" in html and 'class="licensed"' in html and 'class="peak"' in html and 'class="in_use"' in html
-    assert html.count('class="denials"') == 13  # every 7th day of the 90 complete days had 2 denials
+    assert (
+        "<svg" in html
+        and 'class="licensed"' in html
+        and 'class="peak"' in html
+        and 'class="in_use"' in html
+    )
+    assert (
+        html.count('class="denials"') == 13
+    )  # every 7th day of the 90 complete days had 2 denials
     assert "highest peak 4, 26 denials" in html
 
 
@@ -119,7 +150,12 @@ def test_history_csv_has_the_same_data(client, org, supervisor):
     rows = csv_rows(client.get(f"/portal/org/{org.pk}/history.csv?days=30"))
     assert rows[0] == ["day", "license", "method", "licensed", "in use", "peak", "denials"]
     assert len(rows) == 31
-    assert rows[-1][:4] == [(timezone.localdate() - timedelta(days=1)).isoformat(), "agent", "concurrent", "3"]
+    assert rows[-1][:4] == [
+        (timezone.localdate() - timedelta(days=1)).isoformat(),
+        "agent",
+        "concurrent",
+        "3",
+    ]
 
 
 # Exports
@@ -131,7 +167,9 @@ def test_seat_list_csv_streams_every_seat_of_the_organization(client, org, super
     rows = csv_rows(client.get(f"/portal/org/{org.pk}/seats.csv"))
     assert rows[0][:5] == ["holder type", "holder", "e-mail", "license", "method"]
     body = rows[1:]
-    assert len(body) == 1 + 10 + 10 + 3  # the supervisor's seat, 10 assigned, 10 logged in, 3 stations
+    assert (
+        len(body) == 1 + 10 + 10 + 3
+    )  # the supervisor's seat, 10 assigned, 10 logged in, 3 stations
     assert {r[4] for r in body} == {"assignable", "concurrent"}
     assert sum(r[0] == "station" for r in body) == 3
 
@@ -145,9 +183,12 @@ def test_seat_list_csv_query_count_does_not_grow_with_seats(client, org, supervi
 
 
 def test_seat_list_csv_does_not_turn_names_into_spreadsheet_formulas(client, org, supervisor):
-    assign_seat(station=StationFactory(organization=org, name="=HYPERLINK(\"http://evil\")"), organization=org,
-                license_type="agent")
+    assign_seat(
+        station=StationFactory(organization=org, name='=HYPERLINK("http://evil")'),
+        organization=org,
+        license_type="agent",
+    )
     client.force_login(supervisor)
     rows = csv_rows(client.get(f"/portal/org/{org.pk}/seats.csv"))
     station = next(r for r in rows if r[0] == "station")
-    assert station[1] == "'=HYPERLINK(\"http://evil\")"
+    assert station[1] == '\'=HYPERLINK("http://evil")'

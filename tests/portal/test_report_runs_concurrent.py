@@ -13,8 +13,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_concurrent_runs_of_the_same_report_make_one_run_and_one_mail(org, supervisor):
     from notifications.models import OutboxMessage
 
-    scheduled_report_create(organization=org, name="Daily seats", frequency="daily", recipients="ops@example.com",
-                            acting_user=supervisor)
+    scheduled_report_create(
+        organization=org,
+        name="Daily seats",
+        frequency="daily",
+        recipients="ops@example.com",
+        acting_user=supervisor,
+    )
     results = race(4, lambda i: run_scheduled_reports())
     errors = [r for r in results if isinstance(r, Exception)]
     assert not errors

@@ -9,7 +9,12 @@ from django_celery_beat.models import PeriodicTask
 
 from organizations.models import User
 from portal.models import ReportRun, ScheduledReport
-from portal.services import report_period, report_run_create, scheduled_report_create, scheduled_reports_run_due
+from portal.services import (
+    report_period,
+    report_run_create,
+    scheduled_report_create,
+    scheduled_reports_run_due,
+)
 from seats.features import STATION_SESSION_KEY
 from seats.models import DailySeatUsage
 from tests.factories import StationFactory
@@ -27,31 +32,52 @@ def test_beat_entry_for_scheduled_reports_exists_once_by_name():
     assert task.task == "portal.run_scheduled_reports" and task.enabled and task.crontab
 
 
-@pytest.mark.parametrize("frequency,today,period", [
-    ("daily", date(2026, 3, 4), (date(2026, 3, 3), date(2026, 3, 3))),
-    ("weekly", date(2026, 3, 4), (date(2026, 2, 23), date(2026, 3, 1))),  # Wednesday: last Monday–Sunday
-    ("monthly", date(2026, 3, 4), (date(2026, 2, 1), date(2026, 2, 28))),
-    ("monthly", date(2026, 1, 1), (date(2025, 12, 1), date(2025, 12, 31))),
-])
+@pytest.mark.parametrize(
+    "frequency,today,period",
+    [
+        ("daily", date(2026, 3, 4), (date(2026, 3, 3), date(2026, 3, 3))),
+        (
+            "weekly",
+            date(2026, 3, 4),
+            (date(2026, 2, 23), date(2026, 3, 1)),
+        ),  # Wednesday: last Monday–Sunday
+        ("monthly", date(2026, 3, 4), (date(2026, 2, 1), date(2026, 2, 28))),
+        ("monthly", date(2026, 1, 1), (date(2025, 12, 1), date(2025, 12, 31))),
+    ],
+)
 def test_report_covers_the_last_complete_period(frequency, today, period):
     assert report_period(frequency=frequency, today=today) == period
 
 
 def test_supervisor_configures_a_report_in_the_portal(client, org, supervisor):
     client.force_login(supervisor)
-    response = client.post(f"/portal/org/{org.pk}/reports/", {
-        "name": "Weekly seats", "frequency": "weekly", "recipients": "ops@example.com,\nlead@example.com"})
+    response = client.post(
+        f"/portal/org/{org.pk}/reports/",
+        {
+            "name": "Weekly seats",
+            "frequency": "weekly",
+            "recipients": "ops@example.com,\nlead@example.com",
+        },
+    )
     assert response.status_code == 302
     html = client.get(response["Location"]).content.decode()
-    assert "Scheduled report “Weekly seats” saved: sent weekly to ops@example.com, lead@example.com." in html
+    assert (
+        "Scheduled report “Weekly seats” saved: sent weekly to ops@example.com, lead@example.com."
+        in html
+    )
     report = ScheduledReport.objects.get(organization=org)
-    assert report.recipient_list == ["ops@example.com", "lead@example.com"] and report.created_by == supervisor
+    assert (
+        report.recipient_list == ["ops@example.com", "lead@example.com"]
+        and report.created_by == supervisor
+    )
 
 
 def test_report_form_refuses_a_bad_address_and_saves_nothing(client, org, supervisor):
     client.force_login(supervisor)
-    response = client.post(f"/portal/org/{org.pk}/reports/", {
-        "name": "Weekly", "frequency": "weekly", "recipients": "ops@example.com, not-an-address"})
+    response = client.post(
+        f"/portal/org/{org.pk}/reports/",
+        {"name": "Weekly", "frequency": "weekly", "recipients": "ops@example.com, not-an-address"},
+    )
     assert response.status_code == 400
     assert "“not-an-address” is not an e-mail address." in response.content.decode()
     assert not ScheduledReport.objects.exists()
@@ -60,19 +86,36 @@ def test_report_form_refuses_a_bad_address_and_saves_nothing(client, org, superv
 def test_report_form_needs_the_csrf_token(org, supervisor):
     client = Client(enforce_csrf_checks=True)
     client.force_login(supervisor)
-    response = client.post(f"/portal/org/{org.pk}/reports/", {"name": "X", "frequency": "daily", "recipients": "a@example.com"})
+    response = client.post(
+        f"/portal/org/{org.pk}/reports/",
+        {"name": "X", "frequency": "daily", "recipients": "a@example.com"},
+    )
     assert response.status_code == 403
     assert not ScheduledReport.objects.exists()
 
 
 def test_supervisor_edits_pauses_and_deletes_a_report(client, org, supervisor):
-    report = scheduled_report_create(organization=org, name="Daily", frequency="daily", recipients="a@example.com",
-                                     acting_user=supervisor)
+    report = scheduled_report_create(
+        organization=org,
+        name="Daily",
+        frequency="daily",
+        recipients="a@example.com",
+        acting_user=supervisor,
+    )
     client.force_login(supervisor)
     url = f"/portal/org/{org.pk}/reports/{report.pk}/"
-    assert client.post(url, {"name": "Daily seats", "frequency": "daily", "recipients": "b@example.com"}).status_code == 302
+    assert (
+        client.post(
+            url, {"name": "Daily seats", "frequency": "daily", "recipients": "b@example.com"}
+        ).status_code
+        == 302
+    )
     report.refresh_from_db()
-    assert (report.name, report.is_active, report.recipients) == ("Daily seats", False, "b@example.com")
+    assert (report.name, report.is_active, report.recipients) == (
+        "Daily seats",
+        False,
+        "b@example.com",
+    )
     assert client.post(url, {"delete": "1"}).status_code == 302
     assert not ScheduledReport.objects.exists()
 
@@ -81,10 +124,24 @@ def test_due_reports_run_once_per_period_and_are_mailed_through_the_outbox(org, 
     from notifications.models import OutboxMessage
 
     yesterday = timezone.localdate() - timedelta(days=1)
-    DailySeatUsage.objects.create(day=yesterday, server=org.server, organization=org, license_type="agent",
-                                  method="concurrent", licensed=3, in_use=2, peak=3, denials=1)
-    scheduled_report_create(organization=org, name="Daily seats", frequency="daily",
-                            recipients="ops@example.com", acting_user=supervisor)
+    DailySeatUsage.objects.create(
+        day=yesterday,
+        server=org.server,
+        organization=org,
+        license_type="agent",
+        method="concurrent",
+        licensed=3,
+        in_use=2,
+        peak=3,
+        denials=1,
+    )
+    scheduled_report_create(
+        organization=org,
+        name="Daily seats",
+        frequency="daily",
+        recipients="ops@example.com",
+        acting_user=supervisor,
+    )
     assert scheduled_reports_run_due() == 1
     assert scheduled_reports_run_due() == 0  # beat firing again in the same period changes nothing
     run = ReportRun.objects.get()
@@ -96,16 +153,26 @@ def test_due_reports_run_once_per_period_and_are_mailed_through_the_outbox(org, 
 
 
 def test_paused_reports_do_not_run(org, supervisor):
-    report = scheduled_report_create(organization=org, name="Daily", frequency="daily", recipients="a@example.com",
-                                     acting_user=supervisor)
+    report = scheduled_report_create(
+        organization=org,
+        name="Daily",
+        frequency="daily",
+        recipients="a@example.com",
+        acting_user=supervisor,
+    )
     report.is_active = False
     report.save()
     assert scheduled_reports_run_due() == 0
 
 
 def test_runs_are_kept_and_downloadable(client, org, supervisor):
-    report = scheduled_report_create(organization=org, name="Daily", frequency="daily", recipients="a@example.com",
-                                     acting_user=supervisor)
+    report = scheduled_report_create(
+        organization=org,
+        name="Daily",
+        frequency="daily",
+        recipients="a@example.com",
+        acting_user=supervisor,
+    )
     run, created = report_run_create(report=report)
     assert created
     client.force_login(supervisor)
@@ -117,8 +184,13 @@ def test_runs_are_kept_and_downloadable(client, org, supervisor):
 
 
 def test_reports_page_query_count_does_not_grow_with_runs(client, org, supervisor):
-    report = scheduled_report_create(organization=org, name="Daily", frequency="daily", recipients="a@example.com",
-                                     acting_user=supervisor)
+    report = scheduled_report_create(
+        organization=org,
+        name="Daily",
+        frequency="daily",
+        recipients="a@example.com",
+        acting_user=supervisor,
+    )
     client.force_login(supervisor)
     today = timezone.localdate()
     for i in range(2):
@@ -132,11 +204,15 @@ def test_reports_page_query_count_does_not_grow_with_runs(client, org, superviso
 # Wallboard
 
 
-def test_wallboard_shows_large_figures_and_serves_them_for_refresh(client, org, supervisor, make_member):
+def test_wallboard_shows_large_figures_and_serves_them_for_refresh(
+    client, org, supervisor, make_member
+):
     make_member(org, role="agent", method=User.LicenseMethod.CONCURRENT)
     client.force_login(supervisor)
     html = client.get(f"/portal/org/{org.pk}/wallboard/").content.decode()
-    assert 'data-key="agent-concurrent"' in html and 'http-equiv="refresh"' in html  # refreshes without JS too
+    assert (
+        'data-key="agent-concurrent"' in html and 'http-equiv="refresh"' in html
+    )  # refreshes without JS too
     data = client.get(f"/portal/org/{org.pk}/wallboard.json").json()
     figure = next(f for f in data["figures"] if f["key"] == "agent-concurrent")
     assert (figure["in_use"], figure["licensed"]) == (1, 3)
@@ -153,7 +229,9 @@ def test_wallboard_query_count_does_not_grow_with_users(client, org, supervisor,
 # Agents
 
 
-def test_concurrent_agent_sees_their_seat_since_when_and_the_idle_timeout(client, org, make_member, settings):
+def test_concurrent_agent_sees_their_seat_since_when_and_the_idle_timeout(
+    client, org, make_member, settings
+):
     settings.IWP_CONCURRENT_IDLE_MINUTES = 25
     agent = make_member(org, role="agent", method=User.LicenseMethod.CONCURRENT)
     client.force_login(agent)

@@ -11,9 +11,16 @@ pytestmark = pytest.mark.django_db
 
 
 def _report_with_run(organization):
-    report = ScheduledReport.objects.create(organization=organization, name="Weekly", recipients="a@example.com")
-    run = ReportRun.objects.create(report=report, period_start="2026-01-05", period_end="2026-01-11",
-                                   filename="weekly.csv", content="day\n")
+    report = ScheduledReport.objects.create(
+        organization=organization, name="Weekly", recipients="a@example.com"
+    )
+    run = ReportRun.objects.create(
+        report=report,
+        period_start="2026-01-05",
+        period_end="2026-01-11",
+        filename="weekly.csv",
+        content="day\n",
+    )
     return report, run
 
 
@@ -24,10 +31,17 @@ def _kwargs(pattern, org, report, run):
     return kwargs
 
 
-def test_every_portal_url_with_another_organizations_ids_answers_404(client, licensed_server, make_member):
+def test_every_portal_url_with_another_organizations_ids_answers_404(
+    client, licensed_server, make_member
+):
     server = licensed_server()
-    mine, theirs = OrganizationFactory(server=server, name="Mine"), OrganizationFactory(server=server, name="Theirs")
-    other_server_org = OrganizationFactory(server=licensed_server(server_id="CIC-OTHER"), name="Elsewhere")
+    mine, theirs = (
+        OrganizationFactory(server=server, name="Mine"),
+        OrganizationFactory(server=server, name="Theirs"),
+    )
+    other_server_org = OrganizationFactory(
+        server=licensed_server(server_id="CIC-OTHER"), name="Elsewhere"
+    )
     my_report, my_run = _report_with_run(mine)
     supervisor = make_member(mine)
     make_member(theirs)
@@ -37,18 +51,30 @@ def test_every_portal_url_with_another_organizations_ids_answers_404(client, lic
     assert len(scoped) >= 11  # every organization-scoped page is walked, none forgotten
     for pattern in scoped:
         # My own ids: the page answers.
-        own = client.get(reverse(f"portal:{pattern.name}", kwargs=_kwargs(pattern, mine, my_report, my_run)))
+        own = client.get(
+            reverse(f"portal:{pattern.name}", kwargs=_kwargs(pattern, mine, my_report, my_run))
+        )
         assert own.status_code == 200, pattern.name
         for other in (theirs, other_server_org):
-            their_report, their_run = _report_with_run(other) if not other.scheduled_reports.exists() else (
-                other.scheduled_reports.get(), ReportRun.objects.get(report__organization=other))
+            their_report, their_run = (
+                _report_with_run(other)
+                if not other.scheduled_reports.exists()
+                else (
+                    other.scheduled_reports.get(),
+                    ReportRun.objects.get(report__organization=other),
+                )
+            )
             # Their organization id, with their object ids: 404.
-            url = reverse(f"portal:{pattern.name}", kwargs=_kwargs(pattern, other, their_report, their_run))
+            url = reverse(
+                f"portal:{pattern.name}", kwargs=_kwargs(pattern, other, their_report, their_run)
+            )
             assert client.get(url).status_code == 404, url
             assert client.post(url).status_code == 404, url
             # My organization id with their report or run id: 404 too.
             if "report_id" in pattern.pattern.converters or "run_id" in pattern.pattern.converters:
-                url = reverse(f"portal:{pattern.name}", kwargs=_kwargs(pattern, mine, their_report, their_run))
+                url = reverse(
+                    f"portal:{pattern.name}", kwargs=_kwargs(pattern, mine, their_report, their_run)
+                )
                 assert client.get(url).status_code == 404, url
                 assert client.post(url).status_code in (404, 405), url
 

@@ -8,8 +8,12 @@ pytestmark = pytest.mark.django_db
 
 
 def test_portal_of_an_unlicensed_server_answers_503(client, licensed_server):
-    server = licensed_server(entitlements=["organization=2", "agent:assignable=2"])  # no "server" line
-    member = MembershipFactory(organization=OrganizationFactory(server=server), role="supervisor").user
+    server = licensed_server(
+        entitlements=["organization=2", "agent:assignable=2"]
+    )  # no "server" line
+    member = MembershipFactory(
+        organization=OrganizationFactory(server=server), role="supervisor"
+    ).user
     client.force_login(member)
     response = client.get("/portal/")
     assert response.status_code == 503

@@ -14,14 +14,23 @@ def member(organization, username, *, role=Membership.Role.AGENT, method="concur
 
 
 def setup_server(licensed_server, entitlements, server_id="CIC-SEATS"):
-    server = licensed_server(server_id=server_id, entitlements=["server", "organization=5", *entitlements])
+    server = licensed_server(
+        server_id=server_id, entitlements=["server", "organization=5", *entitlements]
+    )
     organization = OrganizationFactory(server=server, name="Northwind")
     return server, organization
 
 
 def pool_in_use(server, license_type, method):
-    return SeatPool.objects.filter(server=server, license_type=license_type, method=method).values_list("in_use", flat=True).first() or 0
+    return (
+        SeatPool.objects.filter(server=server, license_type=license_type, method=method)
+        .values_list("in_use", flat=True)
+        .first()
+        or 0
+    )
 
 
 def login(client, username, station=""):
-    return client.post("/accounts/login/", {"username": username, "password": PASSWORD, "station": station})
+    return client.post(
+        "/accounts/login/", {"username": username, "password": PASSWORD, "station": station}
+    )

@@ -7,7 +7,13 @@ from django.test import Client
 from organizations.models import User
 from seats.exceptions import LicenseLimitReached
 from seats.models import DailySeatUsage, ReleaseReason, SeatAssignment, SeatLease
-from seats.services.assignments import seat_assign, seat_assign_bulk, seat_release, seat_release_bulk, user_change_method
+from seats.services.assignments import (
+    seat_assign,
+    seat_assign_bulk,
+    seat_release,
+    seat_release_bulk,
+    user_change_method,
+)
 from tests.factories import StationFactory
 
 from .seat_helpers import login, member, pool_in_use, setup_server
@@ -17,46 +23,71 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def org(licensed_server):
-    return setup_server(licensed_server, ["agent:assignable=3", "supervisor:assignable=1", "agent:concurrent=2"])
+    return setup_server(
+        licensed_server, ["agent:assignable=3", "supervisor:assignable=1", "agent:concurrent=2"]
+    )
 
 
-def test_assigning_a_user_takes_the_seat_their_role_needs_and_names_the_administrator(org, admin_user):
+def test_assigning_a_user_takes_the_seat_their_role_needs_and_names_the_administrator(
+    org, admin_user
+):
     server, organization = org
     alice = member(organization, "alice", method="assigned")
     nina = member(organization, "nina", method="assigned", role="org_admin")
     seat_assign(user=alice, acting_user=admin_user)
     seat_assign(user=nina, acting_user=admin_user)
     seat_assign(user=alice, acting_user=admin_user)  # already held: no second seat
-    assert {(a.user.username, a.license_type) for a in SeatAssignment.objects.active()} == {("alice", "agent"), ("nina", "supervisor")}
+    assert {(a.user.username, a.license_type) for a in SeatAssignment.objects.active()} == {
+        ("alice", "agent"),
+        ("nina", "supervisor"),
+    }
     assert pool_in_use(server, "agent", "assignable") == 1
     entry = LogEntry.objects.get_for_object(SeatAssignment.objects.get(user=alice)).get()
     assert (entry.action, entry.actor) == (LogEntry.Action.CREATE, admin_user)
-    assert DailySeatUsage.objects.get(organization=None, license_type="supervisor", method="assignable").peak == 1
+    assert (
+        DailySeatUsage.objects.get(
+            organization=None, license_type="supervisor", method="assignable"
+        ).peak
+        == 1
+    )
 
 
 def test_assigning_beyond_the_count_is_refused_with_license_server_and_count(org, admin_user):
     server, organization = org
-    nina, sam = (member(organization, n, method="assigned", role="supervisor") for n in ("nina", "sam"))
+    nina, sam = (
+        member(organization, n, method="assigned", role="supervisor") for n in ("nina", "sam")
+    )
     seat_assign(user=nina, acting_user=admin_user)
     with pytest.raises(LicenseLimitReached) as refused:
         seat_assign(user=sam, acting_user=admin_user)
-    assert "No Supervisor access (IWP_Supervisor) Assignable seat is free on server CIC-SEATS: 1 of 1 in use." in str(refused.value)
+    assert (
+        "No Supervisor access (IWP_Supervisor) Assignable seat is free on server CIC-SEATS: 1 of 1 in use."
+        in str(refused.value)
+    )
     assert SeatAssignment.objects.filter(user=sam).count() == 0
 
 
-def test_bulk_assignment_is_all_or_nothing_and_says_how_many_seats_are_missing(org, admin_user, django_assert_max_num_queries):
+def test_bulk_assignment_is_all_or_nothing_and_says_how_many_seats_are_missing(
+    org, admin_user, django_assert_max_num_queries
+):
     server, organization = org
     users = [member(organization, f"agent{i}", method="assigned") for i in range(5)]
     with pytest.raises(LicenseLimitReached) as refused:
         seat_assign_bulk(users=users, acting_user=admin_user)
-    assert "5 needed, 3 free (0 of 3 in use), 2 seats missing. Nothing was assigned." in str(refused.value)
+    assert "5 needed, 3 free (0 of 3 in use), 2 seats missing. Nothing was assigned." in str(
+        refused.value
+    )
     assert SeatAssignment.objects.count() == 0 and pool_in_use(server, "agent", "assignable") == 0
     result = seat_assign_bulk(users=users[:3], acting_user=admin_user)
     assert len(result.assigned) == 3 and pool_in_use(server, "agent", "assignable") == 3
-    assert LogEntry.objects.filter(actor=admin_user, content_type__model="seatassignment").count() == 3
+    assert (
+        LogEntry.objects.filter(actor=admin_user, content_type__model="seatassignment").count() == 3
+    )
 
 
-def test_bulk_assignment_runs_a_constant_number_of_queries(licensed_server, admin_user, django_assert_max_num_queries):
+def test_bulk_assignment_runs_a_constant_number_of_queries(
+    licensed_server, admin_user, django_assert_max_num_queries
+):
     server, organization = setup_server(licensed_server, ["agent:assignable=100"])
     small = [member(organization, f"s{i}", method="assigned") for i in range(2)]
     large = [member(organization, f"l{i}", method="assigned") for i in range(40)]
@@ -88,18 +119,27 @@ def test_station_seat_and_release_exactly_once(org, admin_user):
     seat.refresh_from_db()
     assert (seat.release_reason, seat.released_by) == (ReleaseReason.UNASSIGNED, admin_user)
     assert pool_in_use(server, "agent", "assignable") == 0
-    actions = list(LogEntry.objects.get_for_object(seat).order_by("pk").values_list("action", "actor__username"))
+    actions = list(
+        LogEntry.objects.get_for_object(seat)
+        .order_by("pk")
+        .values_list("action", "actor__username")
+    )
     assert actions == [(LogEntry.Action.CREATE, "admin"), (LogEntry.Action.UPDATE, "admin")]
 
 
-def test_assigned_user_logs_in_with_own_seat_or_station_seat_and_is_refused_without(org, admin_user):
+def test_assigned_user_logs_in_with_own_seat_or_station_seat_and_is_refused_without(
+    org, admin_user
+):
     server, organization = org
     alice = member(organization, "alice", method="assigned")
     dave = member(organization, "dave", method="assigned")
     desk = StationFactory(organization=organization, name="Desk-1")
     response = login(Client(), "alice")
     assert response.status_code == 200
-    assert ("No Agent access (IWP_Agent) Assignable seat is assigned to alice on server CIC-SEATS" in response.content.decode())
+    assert (
+        "No Agent access (IWP_Agent) Assignable seat is assigned to alice on server CIC-SEATS"
+        in response.content.decode()
+    )
     seat_assign(user=alice, acting_user=admin_user)
     assert login(Client(), "alice").status_code == 302
     assert "or to station Desk-1" in login(Client(), "dave", station="Desk-1").content.decode()
@@ -118,14 +158,22 @@ def test_changing_the_method_releases_old_method_seats_in_the_same_transaction(o
     seat_assign(user=alice, acting_user=admin_user)
     client = Client()
     login(client, "bob")
-    said = user_change_method(user=alice, method=User.LicenseMethod.CONCURRENT, acting_user=admin_user)
-    assert said == "alice is now a Concurrent user; 1 Assignable seat released (Agent access (IWP_Agent) on server CIC-SEATS)."
+    said = user_change_method(
+        user=alice, method=User.LicenseMethod.CONCURRENT, acting_user=admin_user
+    )
+    assert (
+        said
+        == "alice is now a Concurrent user; 1 Assignable seat released (Agent access (IWP_Agent) on server CIC-SEATS)."
+    )
     assert SeatAssignment.objects.get(user=alice).release_reason == ReleaseReason.METHOD_CHANGE
     said = user_change_method(user=bob, method=User.LicenseMethod.ASSIGNED, acting_user=admin_user)
     assert "bob is now an Assigned user; 1 Concurrent seat released" in said
     assert SeatLease.objects.get(user=bob).release_reason == ReleaseReason.METHOD_CHANGE
     assert client.get("/portal/").status_code == 302  # bob's session ended with his seat
-    assert pool_in_use(server, "agent", "assignable") == 0 and pool_in_use(server, "agent", "concurrent") == 0
+    assert (
+        pool_in_use(server, "agent", "assignable") == 0
+        and pool_in_use(server, "agent", "concurrent") == 0
+    )
     user_entries = LogEntry.objects.get_for_object(alice).filter(actor=admin_user)
     assert user_entries.filter(changes__license_method__isnull=False).exists()
 
@@ -136,6 +184,13 @@ def test_role_change_swaps_the_seat_for_the_right_license(org, admin_user):
     seat_assign(user=alice, acting_user=admin_user)
     alice.memberships.update(role="supervisor")
     seat_assign(user=alice, acting_user=admin_user)
-    assert list(SeatAssignment.objects.active().values_list("license_type", flat=True)) == ["supervisor"]
-    assert SeatAssignment.objects.get(license_type="agent").release_reason == ReleaseReason.ROLE_CHANGE
-    assert pool_in_use(server, "agent", "assignable") == 0 and pool_in_use(server, "supervisor", "assignable") == 1
+    assert list(SeatAssignment.objects.active().values_list("license_type", flat=True)) == [
+        "supervisor"
+    ]
+    assert (
+        SeatAssignment.objects.get(license_type="agent").release_reason == ReleaseReason.ROLE_CHANGE
+    )
+    assert (
+        pool_in_use(server, "agent", "assignable") == 0
+        and pool_in_use(server, "supervisor", "assignable") == 1
+    )

@@ -27,8 +27,14 @@ def test_generated_key_issues_a_license_that_installs(tmp_path, settings, capsys
     settings.IWP_LICENSE_PUBLIC_KEYS = [_public_key_line(capsys.readouterr().out)]
     assert oct((tmp_path / "vendor.pem").stat().st_mode)[-3:] == "600"
     call_command(
-        "issue_license", "--entitlement=server", "--entitlement=organization=4", "--entitlement=agent:concurrent=50+10%",
-        key=str(tmp_path / "vendor.pem"), server_id="CIC-CMD", customer="Acme", expires="2099-12-31",
+        "issue_license",
+        "--entitlement=server",
+        "--entitlement=organization=4",
+        "--entitlement=agent:concurrent=50+10%",
+        key=str(tmp_path / "vendor.pem"),
+        server_id="CIC-CMD",
+        customer="Acme",
+        expires="2099-12-31",
         out=str(tmp_path / "acme.lic"),
     )
     call_command("import_license", str(tmp_path / "acme.lic"))
@@ -45,26 +51,46 @@ def test_issue_license_accepts_an_openssl_key(tmp_path, settings):
 
     from seats.licensefile import public_key_b64
 
-    subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", str(tmp_path / "o.pem")], check=True)
+    subprocess.run(
+        ["openssl", "genpkey", "-algorithm", "ed25519", "-out", str(tmp_path / "o.pem")], check=True
+    )
     key = serialization.load_pem_private_key((tmp_path / "o.pem").read_bytes(), None)
     settings.IWP_LICENSE_PUBLIC_KEYS = [public_key_b64(key.public_key())]
-    call_command("issue_license", "--entitlement=server", key=str(tmp_path / "o.pem"), server_id="CIC-SSL",
-                 customer="Acme", out=str(tmp_path / "o.lic"))
+    call_command(
+        "issue_license",
+        "--entitlement=server",
+        key=str(tmp_path / "o.pem"),
+        server_id="CIC-SSL",
+        customer="Acme",
+        out=str(tmp_path / "o.lic"),
+    )
     call_command("import_license", str(tmp_path / "o.lic"))
     assert LicenseFile.objects.filter(server__server_id="CIC-SSL").exists()
 
 
-@pytest.mark.parametrize("spec, words", [
-    ("agent=5", "needs a method"), ("organization", "give a quantity"), ("marquee=3", "takes no quantity"),
-    ("seats=4", "unknown license"), ("agent:concurrent=five", "expected e.g."),
-])
+@pytest.mark.parametrize(
+    "spec, words",
+    [
+        ("agent=5", "needs a method"),
+        ("organization", "give a quantity"),
+        ("marquee=3", "takes no quantity"),
+        ("seats=4", "unknown license"),
+        ("agent:concurrent=five", "expected e.g."),
+    ],
+)
 def test_issue_license_rejects_bad_entitlement_specs(tmp_path, vendor_key, spec, words):
     from seats.licensefile import private_key_pem
 
     (tmp_path / "k.pem").write_bytes(private_key_pem(vendor_key))
     with pytest.raises(CommandError, match=words):
-        call_command("issue_license", f"--entitlement={spec}", key=str(tmp_path / "k.pem"), server_id="S",
-                     customer="C", out=str(tmp_path / "x.lic"))
+        call_command(
+            "issue_license",
+            f"--entitlement={spec}",
+            key=str(tmp_path / "k.pem"),
+            server_id="S",
+            customer="C",
+            out=str(tmp_path / "x.lic"),
+        )
     assert not (tmp_path / "x.lic").exists()
 
 
@@ -80,8 +106,14 @@ def test_import_license_refusal_exits_non_zero_with_the_reason(tmp_path, vendor_
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "IWP_LICENSE_PUBLIC_KEYS": ",".join(settings.IWP_LICENSE_PUBLIC_KEYS),
     }
-    result = subprocess.run([sys.executable, "manage.py", "import_license", str(tmp_path / "bad.lic")],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "import_license", str(tmp_path / "bad.lic")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1
     assert "bad.lic was refused (bad_signature)" in result.stderr
     assert "does not verify" in result.stderr

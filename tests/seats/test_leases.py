@@ -21,7 +21,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def org(licensed_server):
-    return setup_server(licensed_server, ["agent:concurrent=2", "supervisor:concurrent=1", "agent:assignable=2"])
+    return setup_server(
+        licensed_server, ["agent:concurrent=2", "supervisor:concurrent=1", "agent:assignable=2"]
+    )
 
 
 def test_login_takes_a_concurrent_seat_and_logout_gives_it_back(client, org):
@@ -50,7 +52,9 @@ def test_supervisor_role_takes_a_supervisor_seat(client, org):
     assert SeatLease.objects.active().get(user=sam).license_type == "supervisor"
 
 
-def test_login_beyond_the_concurrent_count_is_refused_names_license_server_and_count_and_creates_no_session(org):
+def test_login_beyond_the_concurrent_count_is_refused_names_license_server_and_count_and_creates_no_session(
+    org,
+):
     server, organization = org
     for name in ("a1", "a2", "a3"):
         member(organization, name)
@@ -60,15 +64,26 @@ def test_login_beyond_the_concurrent_count_is_refused_names_license_server_and_c
     response = login(refused, "a3")
     assert response.status_code == 200
     text = response.content.decode()
-    assert "No Agent access (IWP_Agent) Concurrent seat is free on server CIC-SEATS: 2 of 2 in use." in text
+    assert (
+        "No Agent access (IWP_Agent) Concurrent seat is free on server CIC-SEATS: 2 of 2 in use."
+        in text
+    )
     assert Session.objects.count() == sessions_before
     assert "sessionid" not in refused.cookies
     assert SeatLease.objects.active().count() == 2
     denial = SeatDenial.objects.get()
-    assert (denial.user.username, denial.license_type, denial.method, denial.server) == ("a3", "agent", "concurrent", server)
+    assert (denial.user.username, denial.license_type, denial.method, denial.server) == (
+        "a3",
+        "agent",
+        "concurrent",
+        server,
+    )
     today = timezone.localdate()
     usage_snapshot_take(day=today)  # the day's figures, as the nightly snapshot keeps them
-    rows = {r.organization_id: (r.peak, r.denials) for r in DailySeatUsage.objects.filter(day=today, license_type="agent", method="concurrent")}
+    rows = {
+        r.organization_id: (r.peak, r.denials)
+        for r in DailySeatUsage.objects.filter(day=today, license_type="agent", method="concurrent")
+    }
     assert rows == {None: (2, 1), organization.pk: (2, 1)}
 
 
@@ -119,27 +134,39 @@ def test_login_reclaims_an_idle_seat_itself_when_the_pool_is_full(org):
     for name in ("a1", "a2", "a3"):
         member(organization, name)
     login(Client(), "a1"), login(Client(), "a2")
-    SeatLease.objects.filter(user__username="a1").update(last_seen_at=timezone.now() - timedelta(minutes=45))
+    SeatLease.objects.filter(user__username="a1").update(
+        last_seen_at=timezone.now() - timedelta(minutes=45)
+    )
     assert login(Client(), "a3").status_code == 302
     assert SeatLease.objects.get(user__username="a1").release_reason == ReleaseReason.IDLE
-    assert sorted(SeatLease.objects.active().values_list("user__username", flat=True)) == ["a2", "a3"]
+    assert sorted(SeatLease.objects.active().values_list("user__username", flat=True)) == [
+        "a2",
+        "a3",
+    ]
     assert pool_in_use(server, "agent", "concurrent") == 2
 
 
-def test_administrator_release_frees_the_seat_exactly_once_and_names_the_administrator(org, admin_user):
+def test_administrator_release_frees_the_seat_exactly_once_and_names_the_administrator(
+    org, admin_user
+):
     server, organization = org
     member(organization, "bob")
     client = Client()
     login(client, "bob")
     lease = SeatLease.objects.active().get()
-    assert len(lease_release(leases=[lease], reason=ReleaseReason.ADMIN, acting_user=admin_user)) == 1
+    assert (
+        len(lease_release(leases=[lease], reason=ReleaseReason.ADMIN, acting_user=admin_user)) == 1
+    )
     assert lease_release(leases=[lease], reason=ReleaseReason.ADMIN, acting_user=admin_user) == []
     assert lease_release_idle() == 0
     assert pool_in_use(server, "agent", "concurrent") == 0
     lease.refresh_from_db()
     assert (lease.release_reason, lease.released_by) == (ReleaseReason.ADMIN, admin_user)
     entries = LogEntry.objects.get_for_object(lease).order_by("timestamp", "pk")
-    assert [(e.action, e.actor.username) for e in entries] == [(LogEntry.Action.CREATE, "bob"), (LogEntry.Action.UPDATE, "admin")]
+    assert [(e.action, e.actor.username) for e in entries] == [
+        (LogEntry.Action.CREATE, "bob"),
+        (LogEntry.Action.UPDATE, "admin"),
+    ]
     assert entries.last().changes["release_reason"] == ["", "admin"]
     assert client.get("/portal/").status_code == 302  # the released session is signed out
 
@@ -150,7 +177,11 @@ def test_smaller_license_is_accepted_but_no_new_seat_until_usage_is_below_it(org
         member(organization, name)
     c1, c2 = Client(), Client()
     login(c1, "a1"), login(c2, "a2")
-    install_license(vendor_key, server_id=server.server_id, entitlements=["server", "organization=5", "agent:concurrent=1"])
+    install_license(
+        vendor_key,
+        server_id=server.server_id,
+        entitlements=["server", "organization=5", "agent:concurrent=1"],
+    )
     assert SeatLease.objects.active().count() == 2  # held seats are kept
     assert "2 of 1 in use" in login(Client(), "a3").content.decode()
     c1.post("/accounts/logout/")
@@ -174,7 +205,9 @@ def test_last_seen_is_touched_at_most_once_a_minute(org, django_assert_max_num_q
     assert client.session["iwp_lease_touched"] > 0
 
 
-def test_idle_sweep_runs_a_constant_number_of_queries(licensed_server, settings, django_assert_max_num_queries):
+def test_idle_sweep_runs_a_constant_number_of_queries(
+    licensed_server, settings, django_assert_max_num_queries
+):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     server, organization = setup_server(licensed_server, ["agent:concurrent=30"])
     for size in (2, 20):
@@ -189,7 +222,9 @@ def test_idle_sweep_runs_a_constant_number_of_queries(licensed_server, settings,
 
 
 @pytest.mark.parametrize("first_login_of_the_pool", [True, False])
-def test_the_audit_trail_names_who_took_and_gave_back_the_seat_and_from_which_address(org, first_login_of_the_pool):
+def test_the_audit_trail_names_who_took_and_gave_back_the_seat_and_from_which_address(
+    org, first_login_of_the_pool
+):
     """Both ways a login takes its seat (a pool's first login creates its row) record the user and the address."""
     server, organization = org
     if not first_login_of_the_pool:
@@ -203,12 +238,22 @@ def test_the_audit_trail_names_who_took_and_gave_back_the_seat_and_from_which_ad
     assert client.post("/accounts/logout/").status_code == 302
     lease = SeatLease.objects.get(user=bob)
     taken, given_back = LogEntry.objects.get_for_object(lease).order_by("timestamp", "pk")
-    assert (taken.action, taken.actor, str(taken.remote_addr)) == (LogEntry.Action.CREATE, bob, "203.0.113.7")
-    assert (given_back.action, given_back.actor, str(given_back.remote_addr)) == (LogEntry.Action.UPDATE, bob, "203.0.113.7")
+    assert (taken.action, taken.actor, str(taken.remote_addr)) == (
+        LogEntry.Action.CREATE,
+        bob,
+        "203.0.113.7",
+    )
+    assert (given_back.action, given_back.actor, str(given_back.remote_addr)) == (
+        LogEntry.Action.UPDATE,
+        bob,
+        "203.0.113.7",
+    )
     assert given_back.changes["release_reason"] == ["", "logout"]
 
 
-def test_a_session_ended_by_a_release_gives_back_its_seats_on_every_server(licensed_server, admin_user):
+def test_a_session_ended_by_a_release_gives_back_its_seats_on_every_server(
+    licensed_server, admin_user
+):
     """A user on two servers holds a seat on each; when one is taken back, the session ends and frees both."""
     first, north = setup_server(licensed_server, ["agent:concurrent=2"], server_id="CIC-NORTH")
     second, south = setup_server(licensed_server, ["agent:concurrent=2"], server_id="CIC-SOUTH")
@@ -222,6 +267,10 @@ def test_a_session_ended_by_a_release_gives_back_its_seats_on_every_server(licen
     lease_release(leases=[on_first], reason=ReleaseReason.ADMIN, acting_user=admin_user)
 
     assert SeatLease.objects.active().filter(user=bob).count() == 0
-    assert pool_in_use(first, "agent", "concurrent") == 0 == pool_in_use(second, "agent", "concurrent")
-    assert set(SeatLease.objects.filter(user=bob).values_list("release_reason", flat=True)) == {ReleaseReason.ADMIN}
+    assert (
+        pool_in_use(first, "agent", "concurrent") == 0 == pool_in_use(second, "agent", "concurrent")
+    )
+    assert set(SeatLease.objects.filter(user=bob).values_list("release_reason", flat=True)) == {
+        ReleaseReason.ADMIN
+    }
     assert client.get("/portal/").status_code == 302  # the session is signed out

@@ -14,7 +14,13 @@ from tests.factories import license_text
 
 pytestmark = pytest.mark.django_db
 
-FULL = ["server", "organization=10", "supervisor:assignable=5", "agent:concurrent=50+10%", "marquee"]
+FULL = [
+    "server",
+    "organization=10",
+    "supervisor:assignable=5",
+    "agent:concurrent=50+10%",
+    "marquee",
+]
 
 
 def _snapshot():
@@ -28,7 +34,9 @@ def _snapshot():
 def test_import_creates_server_and_entitlements(vendor_key):
     lf = license_file_import(text=license_text(vendor_key, server_id="CIC-NEW", entitlements=FULL))
     assert lf.server.server_id == "CIC-NEW"
-    lines = {(e.license_type, e.method): (e.quantity, e.overage_percent) for e in lf.entitlements.all()}
+    lines = {
+        (e.license_type, e.method): (e.quantity, e.overage_percent) for e in lf.entitlements.all()
+    }
     assert lines == {
         ("server", ""): (None, 0),
         ("organization", ""): (10, 0),
@@ -41,12 +49,19 @@ def test_import_creates_server_and_entitlements(vendor_key):
 
 def test_new_license_replaces_the_installed_one_and_keeps_it_as_history(vendor_key):
     first = license_file_import(text=license_text(vendor_key, server_id="CIC-A", entitlements=FULL))
-    second = license_file_import(text=license_text(vendor_key, server_id="CIC-A", entitlements=["server", "organization=2"]))
+    second = license_file_import(
+        text=license_text(vendor_key, server_id="CIC-A", entitlements=["server", "organization=2"])
+    )
     first.refresh_from_db()
     assert first.replaced_at is not None
     assert list(LicenseFile.objects.installed().filter(server__server_id="CIC-A")) == [second]
-    assert list(Entitlement.objects.installed().values_list("license_type", flat=True).order_by("license_type")) == [
-        "organization", "server",
+    assert list(
+        Entitlement.objects.installed()
+        .values_list("license_type", flat=True)
+        .order_by("license_type")
+    ) == [
+        "organization",
+        "server",
     ]
 
 
@@ -60,15 +75,42 @@ def _tamper(text, old, new):
     [
         (lambda t, k: "not a license at all", "malformed", "malformed"),
         (lambda t, k: t.replace("IWP-LICENSE 1", "IWP-LICENSE 9"), "malformed", "must start with"),
-        (lambda t, k: _tamper(t, '"quantity": 10', '"quantity": 99'), "bad_signature", "does not verify"),
-        (lambda t, k: _tamper(t, '"customer": "Test Customer"', '"customer": "Test Customes"'), "bad_signature", "changed after"),
-        (lambda t, k: t[:-2] + ("X" if t[-2] != "X" else "Y") + t[-1], "bad_signature", "does not verify"),
-        (lambda t, k: license_text(Ed25519PrivateKey.generate(), server_id="CIC-A", entitlements=FULL), "unknown_key", "not trusted"),
+        (
+            lambda t, k: _tamper(t, '"quantity": 10', '"quantity": 99'),
+            "bad_signature",
+            "does not verify",
+        ),
+        (
+            lambda t, k: _tamper(t, '"customer": "Test Customer"', '"customer": "Test Customes"'),
+            "bad_signature",
+            "changed after",
+        ),
+        (
+            lambda t, k: t[:-2] + ("X" if t[-2] != "X" else "Y") + t[-1],
+            "bad_signature",
+            "does not verify",
+        ),
+        (
+            lambda t, k: license_text(
+                Ed25519PrivateKey.generate(), server_id="CIC-A", entitlements=FULL
+            ),
+            "unknown_key",
+            "not trusted",
+        ),
     ],
-    ids=["garbage", "bad-header", "quantity-changed", "one-letter-changed", "last-byte-changed", "unknown-key"],
+    ids=[
+        "garbage",
+        "bad-header",
+        "quantity-changed",
+        "one-letter-changed",
+        "last-byte-changed",
+        "unknown-key",
+    ],
 )
 def test_bad_files_are_refused_and_change_nothing(vendor_key, make_bad, reason, words):
-    installed = license_file_import(text=license_text(vendor_key, server_id="CIC-A", entitlements=FULL))
+    installed = license_file_import(
+        text=license_text(vendor_key, server_id="CIC-A", entitlements=FULL)
+    )
     good = license_text(vendor_key, server_id="CIC-A", entitlements=FULL)
     before = _snapshot()
     with pytest.raises(LicenseFileError) as exc:
@@ -84,7 +126,7 @@ def test_every_single_byte_change_in_the_body_is_refused(vendor_key):
     body_start = good.index("\n\n") + 2
     refused = 0
     for i in range(body_start, len(good)):
-        bad = good[:i] + ("#" if good[i] != "#" else "$") + good[i + 1:]
+        bad = good[:i] + ("#" if good[i] != "#" else "$") + good[i + 1 :]
         with pytest.raises(LicenseFileError):
             license_file_import(text=bad)
         refused += 1
@@ -94,8 +136,13 @@ def test_every_single_byte_change_in_the_body_is_refused(vendor_key):
 
 def test_expired_file_is_refused(vendor_key):
     today = timezone.localdate()
-    text = license_text(vendor_key, server_id="CIC-A", entitlements=FULL,
-                        starts_on=today - timedelta(days=400), expires_on=today - timedelta(days=1))
+    text = license_text(
+        vendor_key,
+        server_id="CIC-A",
+        entitlements=FULL,
+        starts_on=today - timedelta(days=400),
+        expires_on=today - timedelta(days=1),
+    )
     with pytest.raises(LicenseFileError) as exc:
         license_file_import(text=text)
     assert exc.value.reason == "expired"
@@ -105,7 +152,9 @@ def test_expired_file_is_refused(vendor_key):
 
 def test_not_yet_valid_file_is_refused(vendor_key):
     today = timezone.localdate()
-    text = license_text(vendor_key, server_id="CIC-A", entitlements=FULL, starts_on=today + timedelta(days=3))
+    text = license_text(
+        vendor_key, server_id="CIC-A", entitlements=FULL, starts_on=today + timedelta(days=3)
+    )
     with pytest.raises(LicenseFileError) as exc:
         license_file_import(text=text)
     assert exc.value.reason == "not_yet_valid"
@@ -138,7 +187,10 @@ def test_rotated_keys_both_verify(settings, vendor_key):
     from seats.licensefile import public_key_b64
 
     new_key = Ed25519PrivateKey.generate()
-    settings.IWP_LICENSE_PUBLIC_KEYS = [public_key_b64(vendor_key.public_key()), public_key_b64(new_key.public_key())]
+    settings.IWP_LICENSE_PUBLIC_KEYS = [
+        public_key_b64(vendor_key.public_key()),
+        public_key_b64(new_key.public_key()),
+    ]
     license_file_import(text=license_text(vendor_key, server_id="CIC-A", entitlements=FULL))
     lf = license_file_import(text=license_text(new_key, server_id="CIC-A", entitlements=FULL))
     assert lf.is_installed
@@ -150,7 +202,9 @@ def test_import_is_recorded_in_the_audit_trail_with_the_actor(vendor_key):
     from tests.factories import UserFactory
 
     admin = UserFactory(username="root-admin", is_staff=True, is_superuser=True)
-    lf = license_file_import(text=license_text(vendor_key, server_id="CIC-A", entitlements=FULL), acting_user=admin)
+    lf = license_file_import(
+        text=license_text(vendor_key, server_id="CIC-A", entitlements=FULL), acting_user=admin
+    )
     entry = LogEntry.objects.get_for_object(lf).get()
     assert entry.actor == admin
     assert entry.action == LogEntry.Action.CREATE

@@ -30,11 +30,16 @@ def log_in_and_out_twice(organization, server):
         assert pool_in_use(server, "agent", "concurrent") == 1
         assert client.post("/accounts/logout/").status_code == 302
         assert pool_in_use(server, "agent", "concurrent") == 0
-    assert SeatLease.objects.filter(user__username="bob", release_reason=ReleaseReason.LOGOUT).count() == 2
+    assert (
+        SeatLease.objects.filter(user__username="bob", release_reason=ReleaseReason.LOGOUT).count()
+        == 2
+    )
 
 
 @pytest.mark.parametrize("prepared", [True, False])
-def test_login_and_logout_work_with_and_without_prepared_statements(licensed_server, settings, prepared):
+def test_login_and_logout_work_with_and_without_prepared_statements(
+    licensed_server, settings, prepared
+):
     settings.IWP_PREPARED_STATEMENTS = prepared
     server, organization = setup_server(licensed_server, ["agent:concurrent=1"])
     log_in_and_out_twice(organization, server)
@@ -54,5 +59,9 @@ def test_prepared_statements_show_in_captured_queries_with_their_values(licensed
     client = Client()
     with CaptureQueriesContext(connection) as queries:
         assert login(client, "bob").status_code == 302
-    takes = [q["sql"] for q in queries.captured_queries if "SET in_use = p.in_use + 1" in (q["sql"] or "")]
+    takes = [
+        q["sql"]
+        for q in queries.captured_queries
+        if "SET in_use = p.in_use + 1" in (q["sql"] or "")
+    ]
     assert takes and f"WHERE p.server_id = {server.pk} AND p.license_type = 'agent'" in takes[-1]

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def org(licensed_server):
-    return setup_server(licensed_server, ["agent:assignable=2", "supervisor:assignable=2", "agent:concurrent=5"])
+    return setup_server(
+        licensed_server, ["agent:assignable=2", "supervisor:assignable=2", "agent:concurrent=5"]
+    )
 
 
 def messages_of(response):
@@ -37,21 +39,29 @@ def test_user_page_assigns_and_releases_a_seat(admin_client, org):
     assert admin_client.get(f"/admin/organizations/user/{alice.pk}/seat/assign/").status_code == 405
 
 
-def test_bulk_assign_action_is_all_or_nothing_and_says_how_many_seats_are_missing(admin_client, org):
+def test_bulk_assign_action_is_all_or_nothing_and_says_how_many_seats_are_missing(
+    admin_client, org
+):
     server, organization = org
     users = [member(organization, f"agent{i}", method="assigned") for i in range(4)]
     response = admin_client.post(
-        "/admin/organizations/user/", {"action": "assign_seats", "_selected_action": [u.pk for u in users]}, follow=True
+        "/admin/organizations/user/",
+        {"action": "assign_seats", "_selected_action": [u.pk for u in users]},
+        follow=True,
     )
     [message] = messages_of(response)
     assert "4 needed, 2 free (0 of 2 in use), 2 seats missing. Nothing was assigned." in message
     assert SeatAssignment.objects.count() == 0
     response = admin_client.post(
-        "/admin/organizations/user/", {"action": "assign_seats", "_selected_action": [u.pk for u in users[:2]]}, follow=True
+        "/admin/organizations/user/",
+        {"action": "assign_seats", "_selected_action": [u.pk for u in users[:2]]},
+        follow=True,
     )
     assert messages_of(response) == ["2 seats assigned."]
     response = admin_client.post(
-        "/admin/organizations/user/", {"action": "release_seats", "_selected_action": [u.pk for u in users]}, follow=True
+        "/admin/organizations/user/",
+        {"action": "release_seats", "_selected_action": [u.pk for u in users]},
+        follow=True,
     )
     assert messages_of(response) == ["2 seat(s) released."]
 
@@ -59,33 +69,62 @@ def test_bulk_assign_action_is_all_or_nothing_and_says_how_many_seats_are_missin
 def test_station_page_assigns_a_supervisor_seat_and_releases_it(admin_client, org):
     server, organization = org
     desk = StationFactory(organization=organization, name="Desk-9")
-    assert "Assign Supervisor access" in admin_client.get(f"/admin/organizations/station/{desk.pk}/change/").content.decode()
-    response = admin_client.post(f"/admin/organizations/station/{desk.pk}/seat/assign/", {"license_type": "supervisor"}, follow=True)
+    assert (
+        "Assign Supervisor access"
+        in admin_client.get(f"/admin/organizations/station/{desk.pk}/change/").content.decode()
+    )
+    response = admin_client.post(
+        f"/admin/organizations/station/{desk.pk}/seat/assign/",
+        {"license_type": "supervisor"},
+        follow=True,
+    )
     assert "Desk-9: seat assigned." in messages_of(response)
     assert desk.seat_assignments.active().get().license_type == "supervisor"
-    response = admin_client.post(f"/admin/organizations/station/{desk.pk}/seat/release/", {"license_type": "supervisor"}, follow=True)
+    response = admin_client.post(
+        f"/admin/organizations/station/{desk.pk}/seat/release/",
+        {"license_type": "supervisor"},
+        follow=True,
+    )
     assert "Desk-9: 1 seat(s) released." in messages_of(response)
     assert pool_in_use(server, "supervisor", "assignable") == 0
 
 
-def test_changing_the_method_on_the_user_page_releases_old_seats_and_says_so(admin_client, admin_user, org):
+def test_changing_the_method_on_the_user_page_releases_old_seats_and_says_so(
+    admin_client, admin_user, org
+):
     server, organization = org
     alice = member(organization, "alice", method="assigned")
     seat_assign(user=alice, acting_user=admin_user)
-    form = admin_client.get(f"/admin/organizations/user/{alice.pk}/change/").context["adminform"].form
-    data = {k: v for k, v in form.initial.items() if v is not None and k not in ("groups", "user_permissions", "password")}
-    data.update({
-        "license_method": "concurrent", "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00",
-        "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0",
-    })
+    form = (
+        admin_client.get(f"/admin/organizations/user/{alice.pk}/change/").context["adminform"].form
+    )
+    data = {
+        k: v
+        for k, v in form.initial.items()
+        if v is not None and k not in ("groups", "user_permissions", "password")
+    }
+    data.update(
+        {
+            "license_method": "concurrent",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+        }
+    )
     data.pop("date_joined", None), data.pop("last_login", None)
     response = admin_client.post(f"/admin/organizations/user/{alice.pk}/change/", data, follow=True)
-    assert "alice is now a Concurrent user; 1 Assignable seat released (Agent access (IWP_Agent) on server CIC-SEATS)." in messages_of(response)
+    assert (
+        "alice is now a Concurrent user; 1 Assignable seat released (Agent access (IWP_Agent) on server CIC-SEATS)."
+        in messages_of(response)
+    )
     alice.refresh_from_db()
     assert alice.license_method == "concurrent" and SeatAssignment.objects.active().count() == 0
 
 
-def test_lease_admin_shows_who_holds_each_seat_and_releases_it(admin_client, org, django_assert_max_num_queries):
+def test_lease_admin_shows_who_holds_each_seat_and_releases_it(
+    admin_client, org, django_assert_max_num_queries
+):
     server, organization = org
     clients = []
     for i in range(3):
@@ -101,10 +140,19 @@ def test_lease_admin_shows_who_holds_each_seat_and_releases_it(admin_client, org
     with django_assert_max_num_queries(12):
         admin_client.get("/admin/seats/seatlease/?state=active")
     lease = SeatLease.objects.active().get(user__username="bob0")
-    response = admin_client.post("/admin/seats/seatlease/", {"action": "release_selected", "_selected_action": [lease.pk]}, follow=True)
+    response = admin_client.post(
+        "/admin/seats/seatlease/",
+        {"action": "release_selected", "_selected_action": [lease.pk]},
+        follow=True,
+    )
     assert messages_of(response) == ["1 seat released."]
     assert clients[0].get("/portal/").status_code == 302
-    for url in ("/admin/seats/seatassignment/", "/admin/seats/seatdenial/", "/admin/seats/dailyseatusage/", "/admin/seats/seatpool/"):
+    for url in (
+        "/admin/seats/seatassignment/",
+        "/admin/seats/seatdenial/",
+        "/admin/seats/dailyseatusage/",
+        "/admin/seats/seatpool/",
+    ):
         assert admin_client.get(url).status_code == 200
 
 
@@ -113,10 +161,14 @@ CSV_HEADER = "username,email,first_name,last_name,server,organization,role,metho
 
 def _import(admin_client, text):
     upload = SimpleUploadedFile("users.csv", text.encode(), content_type="text/csv")
-    return admin_client.post("/admin/organizations/user/import/", {"import_file": upload, "format": "0", "resource": "0"})
+    return admin_client.post(
+        "/admin/organizations/user/import/", {"import_file": upload, "format": "0", "resource": "0"}
+    )
 
 
-def test_csv_import_previews_and_refuses_rows_naming_line_and_field_and_writes_nothing(admin_client, org):
+def test_csv_import_previews_and_refuses_rows_naming_line_and_field_and_writes_nothing(
+    admin_client, org
+):
     server, organization = org
     text = CSV_HEADER + (
         "ann,ann@example.com,Ann,A,CIC-SEATS,Northwind,agent,assigned,yes\n"
@@ -132,7 +184,10 @@ def test_csv_import_previews_and_refuses_rows_naming_line_and_field_and_writes_n
     assert "No organization named “Nowhere” on server CIC-SEATS." in page
     assert "“boss” is not a role" in page
     assert "Concurrent users take a seat when they log in" in page
-    assert "No Agent access (IWP_Agent) Assignable seat is free on server CIC-SEATS: 2 of 2 in use." in page
+    assert (
+        "No Agent access (IWP_Agent) Assignable seat is free on server CIC-SEATS: 2 of 2 in use."
+        in page
+    )
     assert not User.objects.filter(username__in=["ann", "ben", "cat", "dan", "eve", "fay"]).exists()
     assert SeatAssignment.objects.count() == 0 and pool_in_use(server, "agent", "assignable") == 0
 
@@ -152,5 +207,7 @@ def test_csv_import_confirmed_creates_users_memberships_and_seats(admin_client, 
     assert response.status_code == 200
     assert Membership.objects.get(user__username="sue").role == "supervisor"
     assert User.objects.get(username="dan").license_method == "concurrent"
-    assert sorted(SeatAssignment.objects.active().values_list("user__username", "license_type")) == [("ann", "agent"), ("sue", "supervisor")]
+    assert sorted(
+        SeatAssignment.objects.active().values_list("user__username", "license_type")
+    ) == [("ann", "agent"), ("sue", "supervisor")]
     assert not User.objects.get(username="ann").has_usable_password()

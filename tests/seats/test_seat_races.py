@@ -53,8 +53,12 @@ def warm_up(organization):
 
 # A fresh server's first logins create its pool row (the long way); later logins take the seat in one
 # statement of their own. Both must hold the count.
-@pytest.mark.parametrize("seats, racers, warm", [(5, 20, False), (3, 16, False), (5, 20, True), (3, 16, True)])
-def test_concurrent_logins_for_the_last_seats_exactly_k_win_and_the_count_never_exceeds_k(licensed_server, settings, seats, racers, warm):
+@pytest.mark.parametrize(
+    "seats, racers, warm", [(5, 20, False), (3, 16, False), (5, 20, True), (3, 16, True)]
+)
+def test_concurrent_logins_for_the_last_seats_exactly_k_win_and_the_count_never_exceeds_k(
+    licensed_server, settings, seats, racers, warm
+):
     settings.PASSWORD_HASHERS = FAST_HASHER
     server, organization = setup_server(licensed_server, [f"agent:concurrent={seats}"])
     for i in range(racers):
@@ -69,7 +73,9 @@ def test_concurrent_logins_for_the_last_seats_exactly_k_win_and_the_count_never_
     codes = [r.status_code for r in responses]
     assert codes.count(302) == seats and codes.count(200) == racers - seats
     refused = [r.content.decode() for r in responses if r.status_code == 200]
-    assert all(f"seat is free on server CIC-SEATS: {seats} of {seats} in use" in text for text in refused), [t[t.find("No Agent"):t.find("No Agent")+120] for t in refused]
+    assert all(
+        f"seat is free on server CIC-SEATS: {seats} of {seats} in use" in text for text in refused
+    ), [t[t.find("No Agent") : t.find("No Agent") + 120] for t in refused]
     assert SeatDenial.objects.count() == racers - seats
     assert SeatLease.objects.active().count() == seats == pool_in_use(server, "agent", "concurrent")
     assert sampler.samples > 0 and sampler.max_seen <= seats
@@ -87,7 +93,11 @@ def test_racing_assignments_of_the_last_assignable_seats_exactly_k_win(licensed_
     refusals = [r for r in results if isinstance(r, LicenseLimitReached)]
     assert len(refusals) == racers - seats
     assert all("3 of 3 in use" in str(r) for r in refusals)
-    assert SeatAssignment.objects.active().count() == seats == pool_in_use(server, "agent", "assignable")
+    assert (
+        SeatAssignment.objects.active().count()
+        == seats
+        == pool_in_use(server, "agent", "assignable")
+    )
     assert sampler.max_seen <= seats
 
 
@@ -99,12 +109,16 @@ def test_one_user_logging_in_twice_at_once_holds_one_seat(licensed_server, setti
     if warm:
         warm_up(organization)
     responses = race(4, lambda i: login(Client(), "bob"))
-    assert [r.status_code for r in responses].count(302) == 4, [(r.status_code, r.content[:300]) for r in responses]
+    assert [r.status_code for r in responses].count(302) == 4, [
+        (r.status_code, r.content[:300]) for r in responses
+    ]
     assert SeatLease.objects.active().count() == 1 == pool_in_use(server, "agent", "concurrent")
     assert SeatLease.objects.filter(release_reason=ReleaseReason.SUPERSEDED).count() == 3
 
 
-def test_logins_and_logouts_churning_on_few_seats_never_exceed_them_and_every_seat_comes_back(licensed_server):
+def test_logins_and_logouts_churning_on_few_seats_never_exceed_them_and_every_seat_comes_back(
+    licensed_server,
+):
     """Many users logging in and out at once for a while: the login and logout paths the views use."""
     seats, workers, rounds = 3, 12, 15
     server, organization = setup_server(licensed_server, [f"agent:concurrent={seats}"])
@@ -123,7 +137,9 @@ def test_logins_and_logouts_churning_on_few_seats_never_exceed_them_and_every_se
                 refused += 1
                 continue
             taken += 1
-            assert len(lease_release(session_key=key, acting_user=users[i], end_sessions=False)) == 1
+            assert (
+                len(lease_release(session_key=key, acting_user=users[i], end_sessions=False)) == 1
+            )
         return taken, refused
 
     results = race(workers, churn)
@@ -135,7 +151,10 @@ def test_logins_and_logouts_churning_on_few_seats_never_exceed_them_and_every_se
     assert taken + refused == workers * rounds and taken >= seats
     assert sampler.samples > 0 and sampler.max_seen <= seats
     assert pool_in_use(server, "agent", "concurrent") == 0 == SeatLease.objects.active().count()
-    assert SeatLease.objects.filter(user__in=users, release_reason=ReleaseReason.LOGOUT).count() == taken
+    assert (
+        SeatLease.objects.filter(user__in=users, release_reason=ReleaseReason.LOGOUT).count()
+        == taken
+    )
     assert SeatDenial.objects.filter(user__in=users).count() == refused
     # Every take and every release is in the audit trail, with the user who did it.
     entries = LogEntry.objects.get_for_objects(SeatLease.objects.filter(user__in=users))
@@ -143,7 +162,9 @@ def test_logins_and_logouts_churning_on_few_seats_never_exceed_them_and_every_se
     assert entries.filter(action=LogEntry.Action.UPDATE, actor__in=users).count() == taken
 
 
-def test_logout_admin_release_and_idle_sweep_racing_free_the_seat_exactly_once(licensed_server, admin_user, settings):
+def test_logout_admin_release_and_idle_sweep_racing_free_the_seat_exactly_once(
+    licensed_server, admin_user, settings
+):
     settings.PASSWORD_HASHERS = FAST_HASHER
     server, organization = setup_server(licensed_server, ["agent:concurrent=3"])
     member(organization, "bob")
@@ -153,7 +174,9 @@ def test_logout_admin_release_and_idle_sweep_racing_free_the_seat_exactly_once(l
     SeatLease.objects.filter(pk=lease.pk).update(last_seen_at=timezone.now() - timedelta(hours=1))
     paths = [
         lambda: len(lease_release(session_key=lease.session_key, acting_user=lease.user)),
-        lambda: len(lease_release(leases=[lease], reason=ReleaseReason.ADMIN, acting_user=admin_user)),
+        lambda: len(
+            lease_release(leases=[lease], reason=ReleaseReason.ADMIN, acting_user=admin_user)
+        ),
         lambda: lease_release_idle(),
     ]
     results = race(3, lambda i: paths[i]())

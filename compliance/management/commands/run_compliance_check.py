@@ -11,7 +11,9 @@ class Command(BaseCommand):
     help = "Run the compliance audit now for one day (today by default) and print each exceeded license."
 
     def add_arguments(self, parser):
-        parser.add_argument("--date", help="The day to audit, YYYY-MM-DD (default: today in TIME_ZONE).")
+        parser.add_argument(
+            "--date", help="The day to audit, YYYY-MM-DD (default: today in TIME_ZONE)."
+        )
 
     def handle(self, *args, **options):
         try:
@@ -21,7 +23,11 @@ class Command(BaseCommand):
         run = compliance_audit_run(day=day, trigger=AuditTrigger.COMMAND)
         exceeded = list(run.day_events())
         if not exceeded:
-            self.stdout.write(self.style.SUCCESS(f"{day:%Y-%m-%d}: all licenses are within their counts ({run.licenses_checked} checked)."))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"{day:%Y-%m-%d}: all licenses are within their counts ({run.licenses_checked} checked)."
+                )
+            )
         for event in exceeded:
             self.stdout.write(self.style.ERROR(event.message))
         if exceeded:

@@ -18,8 +18,14 @@ DEMO_SERVER = "CIC-DEMO-01"
 DEMO_WALL_SERVER = "CIC-DEMO-WALL"
 
 MAIN_LICENSE = [
-    "server", "organization=5", "supervisor:assignable=2", "supervisor:concurrent=2",
-    "agent:assignable=4", "agent:concurrent=3+20%", "marquee", "scheduled_reports",
+    "server",
+    "organization=5",
+    "supervisor:assignable=2",
+    "supervisor:concurrent=2",
+    "agent:assignable=4",
+    "agent:concurrent=3+20%",
+    "marquee",
+    "scheduled_reports",
 ]
 WALL_LICENSE = ["server", "marquee"]
 
@@ -42,7 +48,10 @@ ORGANIZATIONS = {
             ("erin.agent", Membership.Role.AGENT, User.LicenseMethod.CONCURRENT),
         ],
     },
-    "Fabrikam Retail": {"stations": [], "users": [("frank.agent", Membership.Role.AGENT, User.LicenseMethod.CONCURRENT)]},
+    "Fabrikam Retail": {
+        "stations": [],
+        "users": [("frank.agent", Membership.Role.AGENT, User.LicenseMethod.CONCURRENT)],
+    },
 }
 
 
@@ -65,8 +74,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if not settings.IWP_TRUST_DEMO_KEY:
-            raise CommandError("The demo license is signed by the development-only demo key, which is not trusted here. "
-                               "Run with DEBUG=1 (or IWP_TRUST_DEMO_KEY=1 on a development machine).")
+            raise CommandError(
+                "The demo license is signed by the development-only demo key, which is not trusted here. "
+                "Run with DEBUG=1 (or IWP_TRUST_DEMO_KEY=1 on a development machine)."
+            )
         if Server.objects.filter(server_id=DEMO_SERVER).exists():
             self.stdout.write("Demo data is already there; nothing to do.")
             self._print_accounts()
@@ -74,10 +85,16 @@ class Command(BaseCommand):
         today = timezone.localdate()
         stamp = today.strftime("%Y%m%d")
         with transaction.atomic():
-            main = license_file_import(text=demo_license_text(DEMO_SERVER, MAIN_LICENSE, f"DEMO-{stamp}-MAIN")).server
-            license_file_import(text=demo_license_text(DEMO_WALL_SERVER, WALL_LICENSE, f"DEMO-{stamp}-WALL"))
+            main = license_file_import(
+                text=demo_license_text(DEMO_SERVER, MAIN_LICENSE, f"DEMO-{stamp}-MAIN")
+            ).server
+            license_file_import(
+                text=demo_license_text(DEMO_WALL_SERVER, WALL_LICENSE, f"DEMO-{stamp}-WALL")
+            )
             Server.objects.filter(server_id=DEMO_SERVER).update(name="Demo contact center")
-            Server.objects.filter(server_id=DEMO_WALL_SERVER).update(name="Demo wallboard-only site")
+            Server.objects.filter(server_id=DEMO_WALL_SERVER).update(
+                name="Demo wallboard-only site"
+            )
             admin = User.objects.create_superuser("admin", "admin@example.com", DEMO_PASSWORD)
             for org_name, spec in ORGANIZATIONS.items():
                 org = organization_create(server=main, name=org_name, acting_user=admin)
@@ -85,15 +102,20 @@ class Command(BaseCommand):
                     Station.objects.create(organization=org, name=station)
                 for username, role, method in spec["users"]:
                     user = User.objects.create_user(
-                        username, f"{username}@example.com", DEMO_PASSWORD, license_method=method,
+                        username,
+                        f"{username}@example.com",
+                        DEMO_PASSWORD,
+                        license_method=method,
                         first_name=username.split(".")[0].title(),
                     )
                     Membership.objects.create(user=user, organization=org, role=role)
             self.extend_demo(main=main, admin=admin)
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo data created: servers {DEMO_SERVER} and {DEMO_WALL_SERVER} (Marquee-only), "
-            f"{Organization.objects.count()} organizations, {User.objects.count()} users, {Station.objects.count()} stations."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data created: servers {DEMO_SERVER} and {DEMO_WALL_SERVER} (Marquee-only), "
+                f"{Organization.objects.count()} organizations, {User.objects.count()} users, {Station.objects.count()} stations."
+            )
+        )
         self._print_accounts()
 
     def extend_demo(self, *, main, admin):
@@ -107,7 +129,9 @@ class Command(BaseCommand):
 
         for username in ("alice.agent", "nina.supervisor"):
             seat_assign(user=User.objects.get(username=username), acting_user=admin)
-        for station in Station.objects.filter(organization__server=main, name__in=["NW-Desk-01", "CI-Floor-A"]):
+        for station in Station.objects.filter(
+            organization__server=main, name__in=["NW-Desk-01", "CI-Floor-A"]
+        ):
             seat_assign(station=station, license_type="agent", acting_user=admin)
 
     def extend_demo_portal(self, *, main, admin):

@@ -11,7 +11,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file")
-        parser.add_argument("--server-id", help="Refuse the file unless it is issued for this server.")
+        parser.add_argument(
+            "--server-id", help="Refuse the file unless it is issued for this server."
+        )
 
     def handle(self, *args, file, server_id, **options):
         try:
@@ -22,6 +24,8 @@ class Command(BaseCommand):
             license_file = license_file_import(text=text, expected_server_id=server_id)
         except LicenseFileError as exc:
             raise CommandError(f"{file} was refused ({exc.reason}): {exc.message}") from None
-        self.stdout.write(f"License {license_file.serial} installed for server {license_file.server.server_id}:")
+        self.stdout.write(
+            f"License {license_file.serial} installed for server {license_file.server.server_id}:"
+        )
         for e in license_file.entitlements.all():
             self.stdout.write(f"  {e} — valid {e.starts_on} to {e.expires_on}")

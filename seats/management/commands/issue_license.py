@@ -5,7 +5,13 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from seats.licensefile import LicenseContent, LicenseFileError, load_private_key, parse_entitlement_spec, sign
+from seats.licensefile import (
+    LicenseContent,
+    LicenseFileError,
+    load_private_key,
+    parse_entitlement_spec,
+    sign,
+)
 
 
 def _date(value: str) -> date:
@@ -19,20 +25,31 @@ class Command(BaseCommand):
     help = "Vendor side: write a license file for one server, signed with an Ed25519 private key."
 
     def add_arguments(self, parser):
-        parser.add_argument("--key", required=True, help="Ed25519 private key, PKCS8 PEM (generate_license_key or openssl genpkey -algorithm ed25519).")
+        parser.add_argument(
+            "--key",
+            required=True,
+            help="Ed25519 private key, PKCS8 PEM (generate_license_key or openssl genpkey -algorithm ed25519).",
+        )
         parser.add_argument("--server-id", required=True, help="The server the license is for.")
         parser.add_argument("--customer", required=True)
         parser.add_argument(
-            "--entitlement", action="append", required=True, metavar="SPEC",
+            "--entitlement",
+            action="append",
+            required=True,
+            metavar="SPEC",
             help="server | organization=N | supervisor:assignable=N | supervisor:concurrent=N | agent:assignable=N | "
-                 "agent:concurrent=N | marquee | scheduled_reports; a counted one may end in +P%% (agent:concurrent=50+10%%). Repeat.",
+            "agent:concurrent=N | marquee | scheduled_reports; a counted one may end in +P%% (agent:concurrent=50+10%%). Repeat.",
         )
         parser.add_argument("--starts", help="First valid day, YYYY-MM-DD (default: today).")
-        parser.add_argument("--expires", help="Last valid day, YYYY-MM-DD (default: one year from the start).")
+        parser.add_argument(
+            "--expires", help="Last valid day, YYYY-MM-DD (default: one year from the start)."
+        )
         parser.add_argument("--serial", help="Unique serial (default: a new random one).")
         parser.add_argument("--out", required=True, help="Where to write the license file.")
 
-    def handle(self, *args, key, server_id, customer, entitlement, starts, expires, serial, out, **options):
+    def handle(
+        self, *args, key, server_id, customer, entitlement, starts, expires, serial, out, **options
+    ):
         try:
             private_key = load_private_key(Path(key).read_bytes())
         except FileNotFoundError:

@@ -36,7 +36,9 @@ def assigned_seat_check(*, user: User, station: Station | None = None) -> list[S
     if not requirements:
         return []
     holder = Q(user=user) | Q(station=station) if station is not None else Q(user=user)
-    seats = SeatAssignment.objects.active().filter(holder, server_id__in=[r.server_id for r in requirements])
+    seats = SeatAssignment.objects.active().filter(
+        holder, server_id__in=[r.server_id for r in requirements]
+    )
     held = {(s.server_id, s.license_type): s for s in seats}
     found = []
     for req in requirements:
@@ -49,7 +51,8 @@ def assigned_seat_check(*, user: User, station: Station | None = None) -> list[S
                 f"on server {server.server_id}. Ask an administrator to assign one"
                 + ("" if station is not None else ", or log in at a station that has one")
                 + ".",
-                server_id=server.server_id, license_type=req.license_type,
+                server_id=server.server_id,
+                license_type=req.license_type,
             )
         found.append(seat)
     return found

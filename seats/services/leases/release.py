@@ -37,16 +37,35 @@ def sessions_end(session_keys) -> None:
             store(session_key=key).delete()
 
 
-def _release(queryset, *, reason: str, acting_user=None, now=None, end_sessions: bool = True,
-             give_back: bool = True, ids_sql=None) -> list[SeatLease]:
-    released = release_rows(queryset, reason=reason, acting_user=acting_user, now=now, give_back=give_back, ids_sql=ids_sql)
+def _release(
+    queryset,
+    *,
+    reason: str,
+    acting_user=None,
+    now=None,
+    end_sessions: bool = True,
+    give_back: bool = True,
+    ids_sql=None,
+) -> list[SeatLease]:
+    released = release_rows(
+        queryset,
+        reason=reason,
+        acting_user=acting_user,
+        now=now,
+        give_back=give_back,
+        ids_sql=ids_sql,
+    )
     if end_sessions and released:
         keys = {lease.session_key for lease in released if lease.session_key}
         # A session that ends gives back every seat it holds (a user on several servers holds one
         # on each), not only the one released here: otherwise those wait for the idle sweep.
         if keys:
-            released += release_rows(SeatLease.objects.active().filter(session_key__in=keys), reason=reason,
-                                     acting_user=acting_user, now=now)
+            released += release_rows(
+                SeatLease.objects.active().filter(session_key__in=keys),
+                reason=reason,
+                acting_user=acting_user,
+                now=now,
+            )
         if _sessions_in_database():
             sessions_end(keys)  # database sessions end in the same transaction as their seats
         else:
@@ -54,9 +73,16 @@ def _release(queryset, *, reason: str, acting_user=None, now=None, end_sessions:
     return released
 
 
-def lease_release(*, session_key: str | None = None, leases=None, user: User | None = None,
-                  reason: str = ReleaseReason.LOGOUT, acting_user=None, now: datetime | None = None,
-                  end_sessions: bool = True) -> list[SeatLease]:
+def lease_release(
+    *,
+    session_key: str | None = None,
+    leases=None,
+    user: User | None = None,
+    reason: str = ReleaseReason.LOGOUT,
+    acting_user=None,
+    now: datetime | None = None,
+    end_sessions: bool = True,
+) -> list[SeatLease]:
     """Release Concurrent seats, each exactly once: those of a session, given leases, or all of a user.
 
     Records why (logout, administrator, method change...) and who; signs the holding sessions
@@ -65,15 +91,29 @@ def lease_release(*, session_key: str | None = None, leases=None, user: User | N
     if session_key is None and leases is None and user is None:
         raise ValueError("lease_release needs a session_key, leases or a user")
     ids_sql = None
-    if session_key is not None and leases is None and user is None and connection.vendor == "postgresql":
+    if (
+        session_key is not None
+        and leases is None
+        and user is None
+        and connection.vendor == "postgresql"
+    ):
         # Logout, the hot path: the rows are named in plain SQL (no ORM compilation).
-        ids_sql = ("SELECT id FROM seats_seatlease WHERE session_key = %s AND released_at IS NULL", [session_key])
+        ids_sql = (
+            "SELECT id FROM seats_seatlease WHERE session_key = %s AND released_at IS NULL",
+            [session_key],
+        )
     if ids_sql is not None and not end_sessions:
         # One statement (seats, audit records, pools) that is its own transaction, so the pool row is
         # locked only while it runs; the actor is passed to it, no auditlog context to set up. The
         # queryset gives only the model.
-        return _release(SeatLease.objects.none(), reason=reason, acting_user=acting_user, now=now,
-                        end_sessions=False, ids_sql=ids_sql)
+        return _release(
+            SeatLease.objects.none(),
+            reason=reason,
+            acting_user=acting_user,
+            now=now,
+            end_sessions=False,
+            ids_sql=ids_sql,
+        )
     qs = SeatLease.objects.active()
     if session_key is not None:
         qs = qs.filter(session_key=session_key)
@@ -82,7 +122,14 @@ def lease_release(*, session_key: str | None = None, leases=None, user: User | N
     if user is not None:
         qs = qs.filter(user=user)
     with transaction.atomic(), acting_as(acting_user):
-        return _release(qs, reason=reason, acting_user=acting_user, now=now, end_sessions=end_sessions, ids_sql=ids_sql)
+        return _release(
+            qs,
+            reason=reason,
+            acting_user=acting_user,
+            now=now,
+            end_sessions=end_sessions,
+            ids_sql=ids_sql,
+        )
 
 
 def lease_release_idle(*, now: datetime | None = None) -> int:

@@ -11,11 +11,20 @@ import pytest  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 # Every run saves its screenshots here; `make screenshots` points it at docs/screenshots (the README's).
-SCREENSHOTS = Path(os.environ.get("IWP_SCREENSHOTS_DIR", Path(__file__).resolve().parents[3] / "test-results" / "screenshots"))
+SCREENSHOTS = Path(
+    os.environ.get(
+        "IWP_SCREENSHOTS_DIR", Path(__file__).resolve().parents[3] / "test-results" / "screenshots"
+    )
+)
 
 
 @pytest.fixture(scope="session")
@@ -36,8 +45,11 @@ def open_browser(chromium, live_server):
     contexts = []
 
     def open_(viewport=(1280, 860)):
-        context = chromium.new_context(viewport={"width": viewport[0], "height": viewport[1]}, accept_downloads=True,
-                                       base_url=live_server.url)
+        context = chromium.new_context(
+            viewport={"width": viewport[0], "height": viewport[1]},
+            accept_downloads=True,
+            base_url=live_server.url,
+        )
         context.set_default_timeout(15000)
         contexts.append(context)
         return context.new_page()

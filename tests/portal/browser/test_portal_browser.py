@@ -22,14 +22,24 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "correct horse battery"  # tests/factories.py
 DEMO_LICENSE = [
-    "server", "organization=5", "supervisor:assignable=2", "supervisor:concurrent=2",
-    "agent:assignable=4", "agent:concurrent=3+20%", "marquee", "scheduled_reports",
+    "server",
+    "organization=5",
+    "supervisor:assignable=2",
+    "supervisor:concurrent=2",
+    "agent:assignable=4",
+    "agent:concurrent=3+20%",
+    "marquee",
+    "scheduled_reports",
 ]
 
 
 def member(org, username, role, method, first_name=""):
-    user = UserFactory(username=username, license_method=method, first_name=first_name or username.split(".")[0].title(),
-                       last_name="Example")
+    user = UserFactory(
+        username=username,
+        license_method=method,
+        first_name=first_name or username.split(".")[0].title(),
+        last_name="Example",
+    )
     Membership.objects.create(user=user, organization=org, role=role)
     if role in Membership.SUPERVISOR_ROLES:
         user.groups.add(supervisors_group())
@@ -39,8 +49,11 @@ def member(org, username, role, method, first_name=""):
 @pytest.fixture
 def world(licensed_server):
     """What the demo shows: a license expiring in 20 days, two tenants, seats held, 90 days of history."""
-    server = licensed_server(server_id="CIC-DEMO-01", entitlements=DEMO_LICENSE,
-                             expires_on=timezone.localdate() + timedelta(days=20))
+    server = licensed_server(
+        server_id="CIC-DEMO-01",
+        entitlements=DEMO_LICENSE,
+        expires_on=timezone.localdate() + timedelta(days=20),
+    )
     north = OrganizationFactory(server=server, name="Northwind Outsourcing")
     contoso = OrganizationFactory(server=server, name="Contoso Insurance")
     nina = member(north, "nina.supervisor", "supervisor", User.LicenseMethod.CONCURRENT)
@@ -54,15 +67,24 @@ def world(licensed_server):
         lease_acquire(user=member(contoso, name, "agent", User.LicenseMethod.CONCURRENT))
     member(contoso, "sam.supervisor", "supervisor", User.LicenseMethod.ASSIGNED)
     demo_usage_history(server=server)
-    report = scheduled_report_create(organization=north, name="Weekly seat usage", frequency="weekly",
-                                     recipients="leads@example.com", acting_user=nina)
+    report = scheduled_report_create(
+        organization=north,
+        name="Weekly seat usage",
+        frequency="weekly",
+        recipients="leads@example.com",
+        acting_user=nina,
+    )
     report_run_create(report=report)
     try:
         from compliance.models import ComplianceEvent
 
         ComplianceEvent.objects.create(
-            server=server, day=timezone.localdate() - timedelta(days=3), license_type="agent", method="concurrent",
-            licensed_count=3, found_count=4,
+            server=server,
+            day=timezone.localdate() - timedelta(days=3),
+            license_type="agent",
+            method="concurrent",
+            licensed_count=3,
+            found_count=4,
             message="Total agent users have exceeded the total agent user license count, licenses: [3] agent user: [4]",
         )
     except ImportError:
@@ -78,7 +100,9 @@ def log_in(page, username, password=PASSWORD):
     page.wait_for_load_state()
 
 
-def test_supervisor_sees_usage_opens_the_chart_and_downloads_the_csv(world, open_browser, screenshot):
+def test_supervisor_sees_usage_opens_the_chart_and_downloads_the_csv(
+    world, open_browser, screenshot
+):
     page = open_browser()
     log_in(page, "nina.supervisor")
     assert page.url.endswith("/portal/")
@@ -86,7 +110,9 @@ def test_supervisor_sees_usage_opens_the_chart_and_downloads_the_csv(world, open
     assert row.locator("td").nth(1).inner_text() == "Concurrent"
     assert row.locator("td").nth(2).inner_text() == "3"  # allowed
     assert row.locator("td").nth(4).inner_text() == "1"  # Northwind's bob is logged in
-    assert row.locator("td").nth(5).inner_text() == "3"  # with Contoso's two, the server's pool is full
+    assert (
+        row.locator("td").nth(5).inner_text() == "3"
+    )  # with Contoso's two, the server's pool is full
     assert "Contoso Insurance" not in page.content()
     assert page.get_by_text("expires on").first.is_visible()
     screenshot(page, "01-seat-usage")
@@ -127,7 +153,9 @@ def test_wallboard_refreshes_its_figures_without_reloading(world, open_browser, 
 
     lease_release(user=world["bob"], acting_user=None)
     page.evaluate("window.iwpWallboardRefresh()")
-    page.wait_for_function("document.querySelector('.tile[data-key=\"agent-concurrent\"] .in-use').textContent === '0'")
+    page.wait_for_function(
+        "document.querySelector('.tile[data-key=\"agent-concurrent\"] .in-use').textContent === '0'"
+    )
     assert page.evaluate("window.marker") == "same page"  # no full reload
     screenshot(page, "06-wallboard", full_page=False)
 
@@ -143,7 +171,9 @@ def test_portal_is_readable_on_a_phone(world, open_browser, screenshot):
 
 def test_agent_logs_in_and_sees_their_seat(world, open_browser, screenshot, settings):
     page = open_browser()
-    log_in(page, "bob.agent")  # Concurrent, already holding a seat elsewhere: the seat passes to this session
+    log_in(
+        page, "bob.agent"
+    )  # Concurrent, already holding a seat elsewhere: the seat passes to this session
     assert page.url.endswith("/portal/")
     text = page.locator("#my-license").inner_text()
     assert "Concurrent" in text and "Agent access (IWP_Agent)" in text
@@ -152,7 +182,9 @@ def test_agent_logs_in_and_sees_their_seat(world, open_browser, screenshot, sett
     screenshot(page, "08-agent-own-license")
 
 
-def test_login_refused_without_a_free_concurrent_seat_shows_the_message(world, open_browser, screenshot):
+def test_login_refused_without_a_free_concurrent_seat_shows_the_message(
+    world, open_browser, screenshot
+):
     page = open_browser()
     log_in(page, "carol.agent")  # the three Concurrent Agent seats (3 + 20% = 3) are all held
     assert "/accounts/login/" in page.url
