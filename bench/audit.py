@@ -56,7 +56,7 @@ WITH usage AS (
     SELECT server_id, lt, m, max(n) AS n FROM usage GROUP BY server_id, lt, m
 ), licensed AS (
     SELECT f.server_id, e.license_type AS lt, e.method AS m, e.quantity AS n
-      FROM seats_entitlement e JOIN seats_licensefile f ON f.id = e.license_file_id
+      FROM licenses_entitlement e JOIN licenses_licensefile f ON f.id = e.license_file_id
      WHERE f.replaced_at IS NULL AND e.starts_on <= %(day)s AND e.expires_on >= %(day)s
        AND e.license_type IN ('organization', 'supervisor', 'agent')
 )
@@ -101,7 +101,7 @@ def seed(*, orgs_total, users_total, day):
     servers = Server.objects.bulk_create(
         [Server(server_id=f"BENCH-{i:02d}", name=f"Bench server {i}") for i in range(SERVERS)]
     )
-    from seats.models import Entitlement, LicenseFile
+    from licenses.models import Entitlement, LicenseFile
 
     for s in servers:
         lf = LicenseFile.objects.create(

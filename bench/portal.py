@@ -62,9 +62,9 @@ def ensure_database() -> None:
 
 
 def build() -> None:
+    from licenses.licensefile import public_key_b64
     from organizations.models import Membership, Organization, Server, Station, User
     from portal.demo import supervisors_group
-    from seats.licensefile import public_key_b64
     from seats.models import DailySeatUsage, SeatAssignment, SeatLease
     from tests.factories import install_license
 

@@ -39,8 +39,8 @@ def setup(seats: int, workers: int):
     from django.conf import settings
     from django.core.management import call_command
 
+    from licenses.licensefile import public_key_b64
     from organizations.models import Membership, Organization, Server, User
-    from seats.licensefile import public_key_b64
     from seats.models import DailySeatUsage, SeatDenial, SeatLease, SeatPool
     from tests.factories import install_license
 
@@ -91,8 +91,8 @@ def vacuum():
 def service_worker(user_id, seconds, start, out):
     from django.db import connection
 
+    from licenses.exceptions import LicenseLimitReached
     from organizations.models import User
-    from seats.exceptions import LicenseLimitReached
     from seats.services.leases import lease_acquire, lease_release
 
     user = User.objects.get(pk=user_id)

@@ -4,7 +4,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from iwp_licensing.admin_site import ReadOnlyModelAdmin
+from licenses.admin_base import ReadOnlyModelAdmin
 
 from . import services
 from .models import AuditRun, AuditTrigger, ComplianceEvent, ComplianceRecipient, ExpiryWarning

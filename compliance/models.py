@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from seats.models import COUNTED_TYPES, LicenseType, Method
+from licenses.models import COUNTED_TYPES, LicenseType, Method
 
 
 class AuditTrigger(models.TextChoices):
@@ -125,7 +125,7 @@ class ExpiryWarning(models.Model):
         verbose_name=_("server"),
     )
     entitlement = models.ForeignKey(
-        "seats.Entitlement",
+        "licenses.Entitlement",
         on_delete=models.CASCADE,
         related_name="expiry_warnings",
         verbose_name=_("entitlement"),

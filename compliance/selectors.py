@@ -8,8 +8,9 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.db.models import Max
 
+from licenses.models import COUNTED_TYPES, Entitlement, LicenseType, Method
 from organizations.models import Server
-from seats.models import COUNTED_TYPES, DailySeatUsage, Entitlement, LicenseType, Method
+from seats.models import DailySeatUsage
 from seats.selectors import usage_by_server
 
 from .models import AuditRun, ComplianceRecipient

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
-from iwp_licensing.audit import acting_as
+from licenses.audit import acting_as
 from notifications.services import outbox_enqueue
 
 from . import selectors

@@ -1,11 +1,7 @@
-"""The admin site and the base classes every model admin of the project uses."""
+"""The admin site: its titles, and the license status of every server on its index page."""
 
-from auditlog.mixins import AuditlogHistoryAdminMixin
-from django.contrib import admin, messages
-from django.http import HttpResponseRedirect
+from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
-
-from seats.exceptions import LicenseLimitReached, LicenseMissing
 
 
 class IWPAdminSite(admin.AdminSite):
@@ -15,37 +11,7 @@ class IWPAdminSite(admin.AdminSite):
     index_template = "admin/iwp_index.html"
 
     def index(self, request, extra_context=None):
-        from seats.selectors import license_status
+        from seats.selectors import license_status_with_usage
 
-        extra_context = {**(extra_context or {}), "license_status": license_status()}
+        extra_context = {**(extra_context or {}), "license_status": license_status_with_usage()}
         return super().index(request, extra_context)
-
-
-class AuditedModelAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
-    """A model admin with an "Audit log" link on every row (who changed what, before and after).
-
-    A refusal from a service (a license used up or missing) raised while saving becomes an error
-    message on the same page; the admin's transaction rolls back, so nothing is changed.
-    """
-
-    show_auditlog_history_link = True
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except (LicenseLimitReached, LicenseMissing) as exc:
-            self.message_user(request, str(exc), messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
-
-
-class ReadOnlyModelAdmin(AuditedModelAdmin):
-    """History and records that come from signed files or from the system: viewable, never edited."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -13,8 +13,9 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from licenses.models import ACCESS_TYPES, Entitlement
 from organizations.models import Membership, Organization, Server
-from seats.models import ACCESS_TYPES, DailySeatUsage, Entitlement
+from seats.models import DailySeatUsage
 
 from .models import FEATURE_PERMISSIONS, ScheduledReport
 from .services import report_run_create, scheduled_report_create

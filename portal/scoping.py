@@ -16,9 +16,8 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from organizations.models import Membership
-from seats.features import (
+from portal.features import (
     FEATURES,
-    STATION_SESSION_KEY,
     SUPERVISOR_NAV,
     Audience,
     Feature,
@@ -27,6 +26,7 @@ from seats.features import (
     feature_refusal,
     gate_context,
 )
+from seats.views import STATION_SESSION_KEY
 
 NAV_URLS = {
     Feature.SEAT_USAGE: "portal:organization",

@@ -10,17 +10,11 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sub
 from django.utils import timezone
 
 from compliance.models import ComplianceEvent
+from licenses.models import ACCESS_TYPES, LicenseType, Method
+from licenses.selectors import EntitlementStatus, today
 from organizations.models import Membership, Organization, Station, User
-from seats.models import (
-    ACCESS_TYPES,
-    DailySeatUsage,
-    LicenseType,
-    Method,
-    SeatAssignment,
-    SeatDenial,
-    SeatLease,
-)
-from seats.selectors import EntitlementStatus, license_status, today
+from seats.models import DailySeatUsage, SeatAssignment, SeatDenial, SeatLease
+from seats.selectors import license_status_with_usage
 
 ACCESS_METHODS = (Method.ASSIGNABLE.value, Method.CONCURRENT.value)
 HISTORY_RANGES = (30, 90, 365)
@@ -132,7 +126,7 @@ def seat_usage(
     org_ids = [o.pk for o in organizations]
     servers = {o.server_id: o.server for o in organizations}
     statuses = {
-        s.server.pk: s for s in license_status(servers=list(servers.values()), day=day)
+        s.server.pk: s for s in license_status_with_usage(servers=list(servers.values()), day=day)
     }  # 4 queries
 
     in_use: dict[tuple, int] = defaultdict(int)

@@ -13,7 +13,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from iwp_licensing.audit import acting_as
+from licenses.audit import acting_as
 from organizations.models import Organization, User
 
 from .models import ReportRun, ScheduledReport

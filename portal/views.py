@@ -14,9 +14,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.generic import TemplateView, View
 
+from licenses.models import LicenseType
 from organizations.models import Membership
-from seats.features import STATION_SESSION_KEY, Feature, feature_refusal
-from seats.models import LicenseType
+from portal.features import Feature, feature_refusal
+from seats.views import STATION_SESSION_KEY
 
 from . import selectors
 from .charts import usage_chart_svg

@@ -4,7 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class SeatsConfig(AppConfig):
     name = "seats"
-    verbose_name = _("Licenses and seats")
-
-    def ready(self):
-        from . import checks  # noqa: F401  system checks
+    verbose_name = _("Seats")

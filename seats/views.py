@@ -3,8 +3,8 @@
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 
-from .exceptions import LicenseLimitReached
-from .features import STATION_SESSION_KEY
+from licenses.exceptions import LicenseLimitReached
+
 from .forms import SeatLoginForm
 from .services.leases import (
     NoSeatAssigned,
@@ -14,9 +14,10 @@ from .services.leases import (
     lease_release,
 )
 
-# The session's leases, read by the seat middleware. The station an Assigned user logged in at is
-# kept under the feature gate's key (seats/features.py), which counts that station's seat.
+# The session's leases, read by the seat middleware, and the station an Assigned user logged in at,
+# read by the portal's feature gate (which counts that station's seat).
 LEASES_SESSION_KEY = "iwp_lease_ids"
+STATION_SESSION_KEY = "iwp_station_id"
 
 
 class SeatLoginView(auth_views.LoginView):

@@ -1,7 +1,7 @@
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from seats.licensefile import public_key_b64
+from licenses.licensefile import public_key_b64
 
 from . import factories
 

@@ -5,9 +5,9 @@ from datetime import date, timedelta
 import factory
 from django.utils import timezone
 
+from licenses.licensefile import EntitlementSpec, LicenseContent, parse_entitlement_spec, sign
+from licenses.services import license_file_import
 from organizations.models import Membership, Organization, Server, Station, User
-from seats.licensefile import EntitlementSpec, LicenseContent, parse_entitlement_spec, sign
-from seats.services.licenses import license_file_import
 
 
 class ServerFactory(factory.django.DjangoModelFactory):

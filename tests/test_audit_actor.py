@@ -3,7 +3,7 @@
 import pytest
 from auditlog.models import LogEntry
 
-from organizations.services import organization_create
+from licenses.services import organization_create
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

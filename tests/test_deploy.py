@@ -55,7 +55,7 @@ def test_check_deploy_is_clean_with_production_settings():
 def test_check_deploy_fails_when_the_demo_key_is_trusted_in_production():
     result = _check(_production_env(IWP_TRUST_DEMO_KEY="1"))
     assert result.returncode != 0
-    assert "seats.E001" in result.stderr
+    assert "licenses.E001" in result.stderr
 
 
 def test_missing_secret_key_is_a_clear_error():

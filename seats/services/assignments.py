@@ -15,11 +15,12 @@ from auditlog.models import LogEntry
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from iwp_licensing.audit import acting_as
+from licenses.audit import acting_as
+from licenses.exceptions import LicenseLimitReached
+from licenses.models import LicenseType, Method
 from organizations.models import Server, Station, User
 
-from ..exceptions import LicenseLimitReached
-from ..models import LicenseType, Method, ReleaseReason, SeatAssignment
+from ..models import ReleaseReason, SeatAssignment
 from ..rules import seat_requirements
 from .leases import lease_release
 from .pools import (

@@ -19,10 +19,12 @@ from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from ..exceptions import LicenseLimitReached
-from ..models import DailySeatUsage, LicenseType, Method, SeatAssignment, SeatLease, SeatPool
+from licenses.exceptions import LicenseLimitReached
+from licenses.models import LicenseType, Method
+from licenses.selectors import entitlement_valid
+
+from ..models import DailySeatUsage, SeatAssignment, SeatLease, SeatPool
 from ..prepared import hot_cursor
-from ..selectors import entitlement_valid
 
 SEAT_MODEL = {Method.ASSIGNABLE.value: SeatAssignment, Method.CONCURRENT.value: SeatLease}
 

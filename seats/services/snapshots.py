@@ -9,17 +9,9 @@ from django.db import connection, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
+from licenses.models import ACCESS_TYPES, COUNTED_TYPES, Entitlement, Method
 from organizations.models import Organization
-from seats.models import (
-    ACCESS_TYPES,
-    COUNTED_TYPES,
-    DailySeatUsage,
-    Entitlement,
-    Method,
-    SeatAssignment,
-    SeatDenial,
-    SeatLease,
-)
+from seats.models import DailySeatUsage, SeatAssignment, SeatDenial, SeatLease
 from seats.selectors import usage_by_server
 
 _KEY_FIELDS = ["day", "server", "organization", "license_type", "method"]

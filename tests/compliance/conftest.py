@@ -3,7 +3,8 @@ import logging
 import pytest
 
 from iwp_licensing.celery import app as celery_app
-from seats.models import DailySeatUsage, Method, SeatAssignment
+from licenses.models import Method
+from seats.models import DailySeatUsage, SeatAssignment
 
 from .. import factories
 from ..notifications.conftest import smtp_down, smtp_server  # noqa: F401  (fixtures)

@@ -8,8 +8,8 @@ from django.utils import timezone
 from compliance.models import AuditRun, AuditTrigger, ComplianceEvent, ExpiryWarning
 from compliance.selectors import exceeded_message
 from compliance.services import compliance_audit_catch_up, compliance_audit_run
+from licenses.models import LicenseType, Method
 from notifications.models import OutboxMessage
-from seats.models import LicenseType, Method
 
 from .. import factories
 from .conftest import concurrent_peak, hold_assignable, organizations

@@ -6,7 +6,8 @@ import pytest
 from django.utils import timezone
 
 from compliance.tasks import take_usage_snapshot
-from seats.models import DailySeatUsage, LicenseType, Method, SeatAssignment, SeatDenial
+from licenses.models import LicenseType, Method
+from seats.models import DailySeatUsage, SeatAssignment, SeatDenial
 from seats.services.snapshots import usage_snapshot_take
 
 from .conftest import hold_assignable, organizations

@@ -4,9 +4,10 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
+from licenses.models import LicenseType
 from organizations.models import Membership, User
 from portal.models import FEATURE_PERMISSIONS
-from seats.models import LicenseType, SeatAssignment, SeatLease
+from seats.models import SeatAssignment, SeatLease
 from tests.factories import MembershipFactory, OrganizationFactory, StationFactory, UserFactory
 
 ALL_FEATURE_CODENAMES = [codename for codename, _label in FEATURE_PERMISSIONS]

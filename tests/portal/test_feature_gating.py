@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from organizations.models import User
-from seats.features import FEATURES, Feature
+from portal.features import FEATURES, Feature
 from tests.factories import OrganizationFactory
 
 from .conftest import grant, lease_seat

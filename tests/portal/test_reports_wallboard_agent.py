@@ -15,8 +15,8 @@ from portal.services import (
     scheduled_report_create,
     scheduled_reports_run_due,
 )
-from seats.features import STATION_SESSION_KEY
 from seats.models import DailySeatUsage
+from seats.views import STATION_SESSION_KEY
 from tests.factories import StationFactory
 
 from .conftest import assign_seat, lease_seat, queries

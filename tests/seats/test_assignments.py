@@ -4,8 +4,8 @@ import pytest
 from auditlog.models import LogEntry
 from django.test import Client
 
+from licenses.exceptions import LicenseLimitReached
 from organizations.models import User
-from seats.exceptions import LicenseLimitReached
 from seats.models import DailySeatUsage, ReleaseReason, SeatAssignment, SeatLease
 from seats.services.assignments import (
     seat_assign,

@@ -14,7 +14,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from seats.exceptions import LicenseLimitReached
+from licenses.exceptions import LicenseLimitReached
 from seats.models import ReleaseReason, SeatAssignment, SeatDenial, SeatLease
 from seats.services.assignments import seat_assign
 from seats.services.leases import lease_acquire, lease_release, lease_release_idle

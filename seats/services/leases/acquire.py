@@ -19,11 +19,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from iwp_licensing.audit import acting_as
+from licenses.audit import acting_as
+from licenses.exceptions import LicenseLimitReached
+from licenses.models import Method
 from organizations.models import Server, User
 
-from ...exceptions import LicenseLimitReached
-from ...models import Method, ReleaseReason, SeatDenial, SeatLease
+from ...models import ReleaseReason, SeatDenial, SeatLease
 from ...prepared import hot_cursor
 from ...rules import SeatRequirement, user_seat_requirements
 from ..pools import (
@@ -41,7 +42,7 @@ CONCURRENT = Method.CONCURRENT.value
 
 _CAPACITY_SQL = """COALESCE((
     SELECT e.quantity * (100 + e.overage_percent) / 100
-    FROM seats_entitlement e JOIN seats_licensefile f ON f.id = e.license_file_id
+    FROM licenses_entitlement e JOIN licenses_licensefile f ON f.id = e.license_file_id
     WHERE f.server_id = %(server)s AND f.replaced_at IS NULL AND e.license_type = %(license)s
       AND e.method = 'concurrent' AND e.starts_on <= %(day)s AND e.expires_on >= %(day)s
     LIMIT 1), 0)"""

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.db.models import Q
 
+from licenses.exceptions import LicenseMissing
+from licenses.models import Method
 from organizations.models import Server, Station, User
 
-from ...exceptions import LicenseMissing
-from ...models import Method, SeatAssignment
+from ...models import SeatAssignment
 from ...rules import user_seat_requirements
 from ..pools import license_label
 

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from iwp_licensing.audit import acting_as
+from licenses.audit import acting_as
 from organizations.models import User
 
 from ...models import ReleaseReason, SeatLease

@@ -1,0 +1,152 @@
+"""License files (installed from signed files, never typed in) and their entitlements, read-only."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+
+from .admin_base import ReadOnlyModelAdmin
+from .licensefile import LicenseFileError
+from .models import Entitlement, LicenseFile
+from .services import license_file_import
+
+
+class EntitlementInline(admin.TabularInline):
+    model = Entitlement
+    fields = ["license_type", "method", "quantity", "overage_percent", "starts_on", "expires_on"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class LicenseFileInstallForm(forms.Form):
+    file = forms.FileField(
+        label=_("License file"), help_text=_("The .lic file exactly as the vendor issued it.")
+    )
+    server = forms.CharField(
+        label=_("For server"),
+        required=False,
+        help_text=_(
+            "Optional: the server id the file must be issued for; a file for another server is refused."
+        ),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > 1024 * 1024:
+            raise forms.ValidationError(
+                _("A license file is a few kilobytes; this one is over 1 MB.")
+            )
+        return upload.read()
+
+
+@admin.register(LicenseFile)
+class LicenseFileAdmin(ReadOnlyModelAdmin):
+    list_display = [
+        "serial",
+        "server",
+        "customer",
+        "issued_on",
+        "installed_at",
+        "installed_by",
+        "is_installed",
+        "key_id",
+    ]
+    list_filter = [("replaced_at", admin.EmptyFieldListFilter), "server"]
+    search_fields = ["serial", "customer", "server__server_id"]
+    list_select_related = ["server", "installed_by"]
+    readonly_fields = [
+        "server",
+        "serial",
+        "customer",
+        "issued_on",
+        "key_id",
+        "installed_at",
+        "installed_by",
+        "replaced_at",
+        "content",
+    ]
+    inlines = [EntitlementInline]
+    change_list_template = "admin/licenses/licensefile/change_list.html"
+
+    @admin.display(boolean=True, description=_("installed"))
+    def is_installed(self, obj):
+        return obj.is_installed
+
+    def get_urls(self):
+        return [
+            path(
+                "install/",
+                self.admin_site.admin_view(self.install_view),
+                name="licenses_licensefile_install",
+            ),
+            *super().get_urls(),
+        ]
+
+    def install_view(self, request):
+        """Upload a signed license file; a refused file changes nothing and says why."""
+        if not request.user.has_perm("licenses.add_licensefile"):
+            raise PermissionDenied
+        initial = {"server": request.GET.get("server", "")}
+        form = LicenseFileInstallForm(request.POST or None, request.FILES or None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            try:
+                license_file = license_file_import(
+                    text=form.cleaned_data["file"],
+                    acting_user=request.user,
+                    expected_server_id=form.cleaned_data["server"] or None,
+                )
+            except LicenseFileError as exc:
+                form.add_error("file", exc.message)
+            else:
+                self.message_user(
+                    request,
+                    _("License %(serial)s installed for server %(server)s.")
+                    % {"serial": license_file.serial, "server": license_file.server.server_id},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:organizations_server_change", args=[license_file.server_id])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Install a license file"),
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/licenses/licensefile/install.html", context)
+
+
+@admin.register(Entitlement)
+class EntitlementAdmin(ReadOnlyModelAdmin):
+    list_display = [
+        "license_type",
+        "method",
+        "quantity",
+        "overage_percent",
+        "starts_on",
+        "expires_on",
+        "license_file",
+        "server",
+    ]
+    list_filter = [
+        "license_type",
+        "method",
+        ("license_file__replaced_at", admin.EmptyFieldListFilter),
+        "license_file__server",
+    ]
+    search_fields = ["license_file__serial", "license_file__server__server_id"]
+    list_select_related = ["license_file__server"]
+
+    @admin.display(description=_("server"), ordering="license_file__server__server_id")
+    def server(self, obj):
+        return obj.license_file.server.server_id

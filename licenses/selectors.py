@@ -1,0 +1,149 @@
+"""Reads about the license itself: which entitlement is valid, Marquee-only, license status."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from organizations.models import Server
+
+from .models import Entitlement, LicenseFile, LicenseType
+
+
+def today() -> date:
+    return timezone.localdate()
+
+
+def entitlement_valid(
+    *, server: Server | int, license_type: str, method: str = "", day: date | None = None
+) -> Entitlement | None:
+    """The installed entitlement of that license and method valid on ``day`` (today), or None.
+
+    ``server`` is a Server or its primary key.
+    """
+    return (
+        Entitlement.objects.valid_on(day or today())
+        .filter(license_file__server=server, license_type=license_type, method=method)
+        .first()
+    )
+
+
+def marquee_only(license_types) -> bool:
+    """Marquee but no Organization license among ``license_types``: the system offers only the wallboard."""
+    return LicenseType.MARQUEE in license_types and LicenseType.ORGANIZATION not in license_types
+
+
+def server_is_marquee_only(*, server: Server, day: date | None = None) -> bool:
+    """Marquee but no Organization license: the system offers only the wallboard."""
+    return marquee_only(
+        set(
+            Entitlement.objects.valid_on(day or today())
+            .filter(license_file__server=server)
+            .values_list("license_type", flat=True)
+        )
+    )
+
+
+@dataclass
+class EntitlementStatus:
+    entitlement: Entitlement
+    in_use: int | None
+    state: str  # "valid", "expiring", "expired", "not_started"
+    days_left: int
+
+    @property
+    def label(self) -> str:
+        e = self.entitlement
+        return e.get_license_type_display() + (f" — {e.get_method_display()}" if e.method else "")
+
+    @property
+    def in_force(self) -> bool:
+        """Valid on the day (expiring soon or not)."""
+        return self.state in ("valid", "expiring")
+
+    @property
+    def licensed(self) -> int | None:
+        return (
+            self.entitlement.quantity
+            if self.in_force
+            else 0
+            if self.entitlement.is_counted
+            else None
+        )
+
+    @property
+    def available(self) -> int | None:
+        if self.licensed is None:
+            return None
+        return max(self.licensed - (self.in_use or 0), 0)
+
+    @property
+    def exceeded(self) -> bool:
+        return self.licensed is not None and (self.in_use or 0) > self.licensed
+
+
+@dataclass
+class ServerLicenseStatus:
+    server: Server
+    license_file: LicenseFile | None
+    rows: list[EntitlementStatus] = field(default_factory=list)
+
+    @property
+    def licensed(self) -> bool:
+        return any(
+            r.entitlement.license_type == LicenseType.SERVER and r.in_force for r in self.rows
+        )
+
+    @property
+    def marquee_only(self) -> bool:
+        return marquee_only({r.entitlement.license_type for r in self.rows if r.in_force})
+
+    @property
+    def attention(self) -> list[EntitlementStatus]:
+        return [r for r in self.rows if r.state in ("expiring", "expired") or r.exceeded]
+
+
+def license_status(
+    *,
+    servers=None,
+    day: date | None = None,
+    usage: Mapping[tuple[int, str, str], int] | None = None,
+) -> list[ServerLicenseStatus]:
+    """Per server: each entitlement of its installed license, its expiry state and, given ``usage``
+    (seats in use keyed (server pk, license type, method), as seats' ``usage_by_server`` counts
+    them), licensed / in use / available. Without ``usage``, in use is 0 for every counted license.
+    """
+    day = day or today()
+    server_list = list(servers if servers is not None else Server.objects.all())
+    ids = [s.pk for s in server_list]
+    files = {f.server_id: f for f in LicenseFile.objects.installed().filter(server_id__in=ids)}
+    server_of_file = {f.pk: f.server_id for f in files.values()}
+    ents = defaultdict(list)
+    for e in Entitlement.objects.filter(license_file_id__in=server_of_file).order_by(
+        "license_type", "method"
+    ):
+        ents[server_of_file[e.license_file_id]].append(e)
+    usage = usage or {}
+    result = []
+    for server in server_list:
+        status = ServerLicenseStatus(server=server, license_file=files.get(server.pk))
+        for e in ents.get(server.pk, []):
+            if e.starts_on > day:
+                state = "not_started"
+            elif e.expires_on < day:
+                state = "expired"
+            elif e.expires_on <= day + timedelta(
+                days=max(settings.IWP_EXPIRY_WARNING_DAYS, default=30)
+            ):
+                state = "expiring"
+            else:
+                state = "valid"
+            in_use = usage.get((server.pk, e.license_type, e.method), 0) if e.is_counted else None
+            status.rows.append(EntitlementStatus(e, in_use, state, (e.expires_on - day).days))
+        result.append(status)
+    return result

@@ -1,0 +1,181 @@
+"""Servers, organizations, users and stations: the tenancy tree, with license status and seat panels."""
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Count, Q
+from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportMixin
+
+from licenses.admin_base import AuditedModelAdmin
+from licenses.exceptions import LicenseLimitReached
+from licenses.selectors import license_status
+from licenses.services import organization_check_room, organization_create, organization_update
+from organizations.models import Membership, Organization, Server, Station, User
+
+from ..resources import UserImportResource
+from ..selectors import license_status_with_usage
+from .actions import StationSeatAdminMixin, UserSeatAdminMixin
+
+
+@admin.register(Server)
+class ServerAdmin(AuditedModelAdmin):
+    list_display = ["server_id", "name", "organization_count", "created_at"]
+    search_fields = ["server_id", "name"]
+    readonly_fields = ["created_at"]
+    change_form_template = "admin/organizations/server/change_form.html"
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _organizations=Count("organizations", filter=Q(organizations__is_active=True))
+            )
+        )
+
+    @admin.display(description=_("active organizations"), ordering="_organizations")
+    def organization_count(self, obj):
+        return obj._organizations
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        if object_id:
+            server = self.get_object(request, object_id)
+            if server is not None:
+                extra_context["license_status"] = license_status_with_usage(servers=[server])
+                extra_context["license_files"] = server.license_files.select_related(
+                    "installed_by"
+                )[:20]
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+
+class OrganizationForm(forms.ModelForm):
+    class Meta:
+        model = Organization
+        fields = ["server", "name", "is_active"]
+
+    def clean(self):
+        cleaned = super().clean()
+        server = cleaned.get("server")
+        becomes_active = cleaned.get("is_active") and (
+            self.instance.pk is None or not self.instance.is_active
+        )
+        if server and becomes_active:
+            try:
+                organization_check_room(server=server)
+            except LicenseLimitReached as exc:
+                raise forms.ValidationError(str(exc)) from None
+        return cleaned
+
+
+@admin.register(Organization)
+class OrganizationAdmin(AuditedModelAdmin):
+    form = OrganizationForm
+    list_display = ["name", "server", "is_active", "member_count", "created_at"]
+    list_filter = ["is_active", "server"]
+    search_fields = ["name", "server__server_id"]
+    list_select_related = ["server"]
+    autocomplete_fields = ["server"]
+    readonly_fields = ["created_at"]
+    change_list_template = "admin/organizations/organization/change_list.html"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_members=Count("memberships"))
+
+    @admin.display(description=_("members"), ordering="_members")
+    def member_count(self, obj):
+        return obj._members
+
+    def get_readonly_fields(self, request, obj=None):
+        # An organization stays on the server it was created on: its data and seats live there.
+        return [*self.readonly_fields, "server"] if obj else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            fields = {
+                name: form.cleaned_data[name] for name in form.changed_data if name != "server"
+            }
+            saved = organization_update(organization=obj, acting_user=request.user, **fields)
+        else:
+            saved = organization_create(
+                server=obj.server, name=obj.name, acting_user=request.user, is_active=obj.is_active
+            )
+        obj.pk, obj.created_at = saved.pk, saved.created_at
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "license_status": license_status(),
+        }
+        return super().changelist_view(request, extra_context)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["organization"]
+    fk_name = "user"
+
+
+@admin.register(User)
+class UserAdmin(UserSeatAdminMixin, ImportMixin, AuditedModelAdmin, DjangoUserAdmin):
+    resource_classes = [UserImportResource]  # CSV import: organization, role, method and seat
+    list_display = [
+        "username",
+        "email",
+        "first_name",
+        "last_name",
+        "license_method",
+        "is_staff",
+        "is_active",
+    ]
+    list_filter = [
+        "license_method",
+        "is_staff",
+        "is_active",
+        "memberships__role",
+        "memberships__organization__server",
+    ]
+    search_fields = ["username", "email", "first_name", "last_name"]
+    fieldsets = [
+        *DjangoUserAdmin.fieldsets[:1],
+        (_("Licensing"), {"fields": ["license_method"]}),
+        *DjangoUserAdmin.fieldsets[1:],
+    ]
+    add_fieldsets = [
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": ["username", "license_method", "password1", "password2"],
+            },
+        ),
+    ]
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(AuditedModelAdmin):
+    list_display = ["user", "organization", "role", "server", "created_at"]
+    list_filter = ["role", "organization__server"]
+    search_fields = ["user__username", "organization__name"]
+    list_select_related = ["user", "organization__server"]
+    autocomplete_fields = ["user", "organization"]
+
+    @admin.display(description=_("server"), ordering="organization__server__server_id")
+    def server(self, obj):
+        return obj.organization.server.server_id
+
+
+@admin.register(Station)
+class StationAdmin(StationSeatAdminMixin, AuditedModelAdmin):
+    list_display = ["name", "organization", "server", "created_at"]
+    list_filter = ["organization__server"]
+    search_fields = ["name", "organization__name"]
+    list_select_related = ["organization__server"]
+    autocomplete_fields = ["organization"]
+
+    @admin.display(description=_("server"), ordering="organization__server__server_id")
+    def server(self, obj):
+        return obj.organization.server.server_id

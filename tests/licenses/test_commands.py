@@ -1,0 +1,120 @@
+"""The operator commands: generate a key, issue a file with it, install it; refusals exit non-zero."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+
+from licenses.models import LicenseFile
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _public_key_line(output: str) -> str:
+    line = next(line for line in output.splitlines() if line.startswith("IWP_LICENSE_PUBLIC_KEYS="))
+    return line.split("=", 1)[1]
+
+
+def test_generated_key_issues_a_license_that_installs(tmp_path, settings, capsys):
+    call_command("generate_license_key", out=str(tmp_path / "vendor.pem"))
+    settings.IWP_LICENSE_PUBLIC_KEYS = [_public_key_line(capsys.readouterr().out)]
+    assert oct((tmp_path / "vendor.pem").stat().st_mode)[-3:] == "600"
+    call_command(
+        "issue_license",
+        "--entitlement=server",
+        "--entitlement=organization=4",
+        "--entitlement=agent:concurrent=50+10%",
+        key=str(tmp_path / "vendor.pem"),
+        server_id="CIC-CMD",
+        customer="Acme",
+        expires="2099-12-31",
+        out=str(tmp_path / "acme.lic"),
+    )
+    call_command("import_license", str(tmp_path / "acme.lic"))
+    out = capsys.readouterr().out
+    assert "installed for server CIC-CMD" in out
+    lf = LicenseFile.objects.installed().get(server__server_id="CIC-CMD")
+    assert lf.entitlements.get(license_type="agent").capacity == 55
+    assert str(lf.entitlements.get(license_type="organization").expires_on) == "2099-12-31"
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
+def test_issue_license_accepts_an_openssl_key(tmp_path, settings):
+    from cryptography.hazmat.primitives import serialization
+
+    from licenses.licensefile import public_key_b64
+
+    subprocess.run(
+        ["openssl", "genpkey", "-algorithm", "ed25519", "-out", str(tmp_path / "o.pem")], check=True
+    )
+    key = serialization.load_pem_private_key((tmp_path / "o.pem").read_bytes(), None)
+    settings.IWP_LICENSE_PUBLIC_KEYS = [public_key_b64(key.public_key())]
+    call_command(
+        "issue_license",
+        "--entitlement=server",
+        key=str(tmp_path / "o.pem"),
+        server_id="CIC-SSL",
+        customer="Acme",
+        out=str(tmp_path / "o.lic"),
+    )
+    call_command("import_license", str(tmp_path / "o.lic"))
+    assert LicenseFile.objects.filter(server__server_id="CIC-SSL").exists()
+
+
+@pytest.mark.parametrize(
+    "spec, words",
+    [
+        ("agent=5", "needs a method"),
+        ("organization", "give a quantity"),
+        ("marquee=3", "takes no quantity"),
+        ("seats=4", "unknown license"),
+        ("agent:concurrent=five", "expected e.g."),
+    ],
+)
+def test_issue_license_rejects_bad_entitlement_specs(tmp_path, vendor_key, spec, words):
+    from licenses.licensefile import private_key_pem
+
+    (tmp_path / "k.pem").write_bytes(private_key_pem(vendor_key))
+    with pytest.raises(CommandError, match=words):
+        call_command(
+            "issue_license",
+            f"--entitlement={spec}",
+            key=str(tmp_path / "k.pem"),
+            server_id="S",
+            customer="C",
+            out=str(tmp_path / "x.lic"),
+        )
+    assert not (tmp_path / "x.lic").exists()
+
+
+def test_import_license_refusal_exits_non_zero_with_the_reason(tmp_path, vendor_key, settings):
+    """Run as an operator would, in a separate process against the same database."""
+    from tests.factories import license_text
+
+    good = license_text(vendor_key, server_id="CIC-CLI", entitlements=["server", "organization=2"])
+    (tmp_path / "bad.lic").write_text(good.replace('"quantity": 2', '"quantity": 20'))
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "IWP_LICENSE_PUBLIC_KEYS": ",".join(settings.IWP_LICENSE_PUBLIC_KEYS),
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "import_license", str(tmp_path / "bad.lic")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "bad.lic was refused (bad_signature)" in result.stderr
+    assert "does not verify" in result.stderr
+    assert not LicenseFile.objects.exists()

@@ -1,0 +1,84 @@
+"""The Organization count is enforced where organizations are created, under concurrency."""
+
+import pytest
+
+from licenses.exceptions import LicenseLimitReached
+from licenses.services import organization_create, organization_update
+from organizations.models import Organization
+from tests.concurrency import race
+from tests.factories import OrganizationFactory
+
+
+@pytest.mark.django_db
+def test_organizations_up_to_the_count_are_created(licensed_server):
+    server = licensed_server(entitlements=["server", "organization=2"])
+    organization_create(server=server, name="Acme")
+    organization_create(server=server, name="Globex")
+    with pytest.raises(LicenseLimitReached) as exc:
+        organization_create(server=server, name="Initech")
+    assert str(exc.value) == (
+        f"The Organization license of server {server.server_id} is used up: 2 of 2 organizations in use. "
+        "Deactivate an organization or install a license with more organizations."
+    )
+    assert sorted(Organization.objects.values_list("name", flat=True)) == ["Acme", "Globex"]
+
+
+@pytest.mark.django_db
+def test_overage_allowance_lets_a_few_more_in(licensed_server):
+    server = licensed_server(entitlements=["server", "organization=10+20%"])
+    for i in range(12):
+        organization_create(server=server, name=f"Org {i}")
+    with pytest.raises(LicenseLimitReached, match="12 of 12 organizations in use"):
+        organization_create(server=server, name="One too many")
+
+
+@pytest.mark.django_db
+def test_server_without_organization_license_is_refused(licensed_server):
+    server = licensed_server(entitlements=["server", "marquee"])
+    with pytest.raises(LicenseLimitReached) as exc:
+        organization_create(server=server, name="Acme")
+    assert "Marquee-only" in str(exc.value) and "0 of 0 organizations in use" in str(exc.value)
+    assert not Organization.objects.exists()
+
+
+@pytest.mark.django_db
+def test_inactive_organizations_do_not_count_but_reactivation_is_enforced(licensed_server):
+    server = licensed_server(entitlements=["server", "organization=1"])
+    first = organization_create(server=server, name="Acme")
+    organization_update(organization=first, is_active=False)
+    second = organization_create(server=server, name="Globex")
+    with pytest.raises(LicenseLimitReached, match="1 of 1 organizations in use"):
+        organization_update(organization=first, is_active=True)
+    first.refresh_from_db()
+    assert not first.is_active and second.is_active
+
+
+@pytest.mark.django_db
+def test_expired_organization_entitlement_counts_as_zero(licensed_server):
+    import datetime
+
+    from django.utils import timezone
+
+    server = licensed_server(entitlements=["server", "organization=5"])
+    OrganizationFactory(server=server)
+    later = timezone.localdate() + datetime.timedelta(days=400)
+    with pytest.raises(LicenseLimitReached, match="has no valid Organization license"):
+        organization_create(server=server, name="Late", day=later)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_creations_never_exceed_the_count(licensed_server):
+    """Eight threads on their own connections race for the last two organization licenses."""
+    server = licensed_server(entitlements=["server", "organization=3"])
+    organization_create(server=server, name="Existing")
+    results = race(8, lambda i: organization_create(server=server, name=f"Racer {i}"))
+    outcomes = [
+        "refused"
+        if isinstance(r, LicenseLimitReached)
+        else "created"
+        if isinstance(r, Organization)
+        else r
+        for r in results
+    ]
+    assert sorted(outcomes) == ["created"] * 2 + ["refused"] * 6
+    assert Organization.objects.filter(server=server, is_active=True).count() == 3
