@@ -10,12 +10,6 @@ from . import services
 from .models import AuditRun, AuditTrigger, ComplianceEvent, ComplianceRecipient, ExpiryWarning
 
 
-class ReadOnlyAdmin(ReadOnlyModelAdmin):
-    """The audit's records: written by the system only. auditlog does not track them: no history link."""
-
-    show_auditlog_history_link = False
-
-
 class RunAuditNowMixin:
     """A "Run the audit now" button on the change list (a POST to ``run-audit/``), shown to staff who can view."""
 
@@ -67,7 +61,7 @@ class RunAuditNowMixin:
 
 
 @admin.register(ComplianceEvent)
-class ComplianceEventAdmin(RunAuditNowMixin, ReadOnlyAdmin):
+class ComplianceEventAdmin(RunAuditNowMixin, ReadOnlyModelAdmin):
     """Exceeded licenses as the audit recorded them: read-only, filterable by server, license and day."""
 
     list_display = [
@@ -87,7 +81,7 @@ class ComplianceEventAdmin(RunAuditNowMixin, ReadOnlyAdmin):
 
 
 @admin.register(ExpiryWarning)
-class ExpiryWarningAdmin(ReadOnlyAdmin):
+class ExpiryWarningAdmin(ReadOnlyModelAdmin):
     list_display = [
         "day",
         "server",
@@ -104,7 +98,7 @@ class ExpiryWarningAdmin(ReadOnlyAdmin):
 
 
 @admin.register(AuditRun)
-class AuditRunAdmin(RunAuditNowMixin, ReadOnlyAdmin):
+class AuditRunAdmin(RunAuditNowMixin, ReadOnlyModelAdmin):
     list_display = [
         "started_at",
         "day",

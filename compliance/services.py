@@ -24,9 +24,8 @@ MAX_CATCH_UP_DAYS = 31
 
 
 def _lock_audit() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_AUDIT_LOCK_KEY])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_AUDIT_LOCK_KEY])
 
 
 def _digest(parts) -> str:

@@ -1,20 +1,11 @@
 """Request middleware of the project."""
 
-from auditlog.context import auditlog_value
-from auditlog.middleware import AuditlogMiddleware
+from pghistory.middleware import HistoryMiddleware
 
 
-class AuditActorMiddleware(AuditlogMiddleware):
-    """django-auditlog's middleware (the request's user is the actor of what it changes), scoped.
+class HistoryContextMiddleware(HistoryMiddleware):
+    """pghistory's middleware (the request's user and URL go with every change it makes), plus the
+    client's address, so the audit trail says who, from where."""
 
-    auditlog leaves its context variable set after the response, so in a thread that serves
-    more than one request, or runs tasks after one, a later change would name this request's
-    user. The token restores what was there before the request.
-    """
-
-    def __call__(self, request):
-        token = auditlog_value.set({})
-        try:
-            return super().__call__(request)
-        finally:
-            auditlog_value.reset(token)
+    def get_context(self, request):
+        return {**super().get_context(request), "remote_addr": request.META.get("REMOTE_ADDR")}

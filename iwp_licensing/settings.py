@@ -36,13 +36,17 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "iwp_licensing.apps.IWPAdminConfig",
+    # The audit trail's page; after the admin, whose own "History" button (licenses/admin_base.py)
+    # is the one link to it.
+    "pghistory.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
-    "auditlog",
+    "pgtrigger",
+    "pghistory",
     "django_celery_beat",
     "import_export",
     "organizations",
@@ -62,7 +66,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "iwp_licensing.middleware.AuditActorMiddleware",
+    "iwp_licensing.middleware.HistoryContextMiddleware",
     "seats.middleware.SeatLeaseMiddleware",
 ]
 
@@ -181,7 +185,7 @@ IWP_TRUST_DEMO_KEY = env.bool("IWP_TRUST_DEMO_KEY", default=DEBUG)
 IWP_EXPIRY_WARNING_DAYS = env.list("IWP_EXPIRY_WARNING_DAYS", cast=int, default=[30, 7, 1])
 IWP_CONCURRENT_IDLE_MINUTES = env.int("IWP_CONCURRENT_IDLE_MINUTES", default=30)
 IWP_ALLOW_PARALLEL_SESSIONS = env.bool("IWP_ALLOW_PARALLEL_SESSIONS", default=False)
-# Login and logout statements run as prepared statements (seats/prepared.py); 0 behind a pooler that cannot keep them.
+# Login and logout statements run as prepared statements (seats/sql.py); 0 behind a pooler that cannot keep them.
 IWP_PREPARED_STATEMENTS = env.bool("IWP_PREPARED_STATEMENTS", default=True)
 # Outbox (notifications): retry backoff base × 2^(attempt-1) seconds, capped; SMTP timeout.
 IWP_OUTBOX_RETRY_BASE_SECONDS = env.int("IWP_OUTBOX_RETRY_BASE_SECONDS", default=30)
@@ -203,19 +207,18 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
-# Audit trail (django-auditlog): who changed what, when, before and after; one list of models.
-AUDITLOG_INCLUDE_TRACKING_MODELS = (
-    "organizations.Server",
-    "organizations.Organization",
-    {"model": "organizations.User", "exclude_fields": ["password", "last_login"]},
-    "organizations.Membership",
-    "organizations.Station",
-    {"model": "licenses.LicenseFile", "exclude_fields": ["content"]},
-    "licenses.Entitlement",
-    "seats.SeatAssignment",
-    "portal.ScheduledReport",
-    {"model": "seats.SeatLease", "exclude_fields": ["last_seen_at", "session_key"]},
-)
+# Audit trail (django-pghistory): PostgreSQL triggers on the licensed tables record every change;
+# the models say what is tracked (@pghistory.track). The admin lists events with who and where.
+PGHISTORY_ADMIN_MODEL = "pghistory.MiddlewareEvents"
+PGHISTORY_ADMIN_LIST_DISPLAY = [
+    "pgh_created_at",
+    "pgh_label",
+    "pgh_obj_model",
+    "pgh_obj_id",
+    "pgh_diff",
+    "user",
+    "url",
+]
 
 LOGGING = {
     "version": 1,

@@ -1,32 +1,38 @@
-"""Attribute audit-trail records (django-auditlog) to the user a service acts for."""
+"""Who a change was made for, as the audit trail records it.
 
+The trail itself is written by PostgreSQL: django-pghistory installs triggers on every licensed
+table (``@pghistory.track`` on the models), so no write, not even a hand-written statement, can
+skip it. Each change carries its context: the acting user, and in a request also its URL and the
+client's address (iwp_licensing.middleware). Services name the user they act for with
+``acting_as``; hand-written statements (seats/sql.py) carry the same context in themselves.
+"""
+
+from __future__ import annotations
+
+import json
 from contextlib import contextmanager
 
-from auditlog.context import auditlog_value, set_actor
+import pghistory
+from pghistory import config as pghistory_config
 
 
 @contextmanager
 def acting_as(user):
-    """Records written inside this block name ``user`` as their actor.
+    """Changes made inside this block are recorded as made by ``user``.
 
-    Without a user (a command, a Celery task) the surrounding actor, if any, is kept; in a
-    request that is the logged-in user, set by AuditlogMiddleware. auditlog's own set_actor
-    leaves its context variable set when it exits, so a later task or request in the same
-    thread would be attributed to this user; the token put down here restores what was there.
+    Without a user (a command, a Celery task) the surrounding context, if any, is kept: in a
+    request that is the logged-in user. The context ends with the outermost block, so a later
+    task in the same thread is never attributed to this user.
     """
-    if user is None or not getattr(user, "is_authenticated", False):
-        yield
-        return
-    try:
-        outer = auditlog_value.get()
-    except LookupError:
-        outer = {}
-    token = auditlog_value.set({})
-    try:
-        # The request's address stays on the records (set_actor alone would drop it).
-        with set_actor(
-            user, remote_addr=outer.get("remote_addr"), remote_port=outer.get("remote_port")
-        ):
-            yield
-    finally:
-        auditlog_value.reset(token)
+    metadata = {"user": user.pk} if getattr(user, "is_authenticated", False) else {}
+    with pghistory.context(**metadata) as context:
+        yield context
+
+
+def context_params(context) -> dict:
+    """The audit context as parameters of a hand-written statement (seats/sql.py sets them with
+    ``set_config``, as pghistory does before each ORM statement)."""
+    return {
+        "pgh_context_id": str(context.id),
+        "pgh_context_metadata": json.dumps(context.metadata, cls=pghistory_config.json_encoder()),
+    }

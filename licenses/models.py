@@ -1,8 +1,10 @@
 """The license itself: the files installed per server and their entitlements."""
 
+import pghistory
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
 
@@ -26,12 +28,22 @@ class Method(models.TextChoices):
     CONCURRENT = "concurrent", _("Concurrent")
 
 
+def license_label(license_type: str, method: str = "") -> str:
+    """How a license (and its method) is named on every page, message and mail:
+    "Agent access (IWP_Agent) Concurrent"."""
+    label = str(LicenseType(license_type).label)
+    return f"{label} {Method(method).label}" if method else label
+
+
 class LicenseFileQuerySet(models.QuerySet):
     def installed(self):
         """The license file currently in force on each server (one per server at most)."""
         return self.filter(replaced_at__isnull=True)
 
 
+@pghistory.track(
+    pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), exclude=["content"]
+)
 class LicenseFile(models.Model):
     """A signed license file installed for one server. Replaced files are kept as history."""
 
@@ -88,6 +100,11 @@ class EntitlementQuerySet(models.QuerySet):
         return self.installed().filter(starts_on__lte=day, expires_on__gte=day)
 
 
+# The history keeps what the file said; capacity is computed from it (and a generated column
+# cannot be copied into the history table).
+@pghistory.track(
+    pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), exclude=["capacity"]
+)
 class Entitlement(models.Model):
     """One line of a license file: a license type, its method, quantity and validity (inclusive dates)."""
 
@@ -114,6 +131,13 @@ class Entitlement(models.Model):
     starts_on = models.DateField(_("valid from"))
     expires_on = models.DateField(
         _("expires on"), help_text=_("Last day the entitlement is valid.")
+    )
+    # Seats enforcement allows: the quantity plus its overage allowance, rounded down. Computed by
+    # PostgreSQL in bigint, so the ORM and the seat statements (seats/sql.py) read one definition.
+    capacity = models.GeneratedField(
+        expression=Cast("quantity", models.BigIntegerField()) * (100 + F("overage_percent")) / 100,
+        output_field=models.BigIntegerField(_("capacity"), null=True),
+        db_persist=True,
     )
 
     objects = EntitlementQuerySet.as_manager()
@@ -166,10 +190,3 @@ class Entitlement(models.Model):
     @property
     def is_counted(self):
         return self.quantity is not None
-
-    @property
-    def capacity(self):
-        """Seats enforcement allows: the quantity plus its overage allowance, rounded down."""
-        if self.quantity is None:
-            return None
-        return self.quantity * (100 + self.overage_percent) // 100

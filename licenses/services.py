@@ -16,6 +16,7 @@ from .keys import trusted_public_keys
 from .licensefile import LicenseFileError, verify
 from .models import Entitlement, LicenseFile, LicenseType
 from .selectors import entitlement_valid, server_is_marquee_only
+from .signals import license_installed
 
 
 def license_file_import(
@@ -85,6 +86,7 @@ def license_file_import(
                     starts_on=spec.starts_on,
                     expires_on=spec.expires_on,
                 )
+            license_installed.send(sender=LicenseFile, server_id=server.pk)
     except IntegrityError:
         # A concurrent import of the same serial won the race.
         raise duplicate from None

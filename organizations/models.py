@@ -1,10 +1,12 @@
 """The tenancy tree: Server -> Organization -> Membership(User) and Station."""
 
+import pghistory
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Server(models.Model):
     """One contact-center (CIC) server, identified by the server id its license file names."""
 
@@ -31,6 +33,7 @@ class OrganizationQuerySet(models.QuerySet):
         return self.filter(is_active=True)
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Organization(models.Model):
     """A tenant on one server. Its data is kept apart from every other organization."""
 
@@ -59,6 +62,12 @@ class Organization(models.Model):
         return self.name
 
 
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+    exclude=["password", "last_login"],
+)
 class User(AbstractUser):
     """A person who logs in. Every license a user holds is of one method: Assigned or Concurrent."""
 
@@ -89,6 +98,7 @@ class User(AbstractUser):
         return self.username
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Membership(models.Model):
     """A user's role in one organization. A user may hold different roles in different organizations."""
 
@@ -126,6 +136,7 @@ class Membership(models.Model):
         return f"{self.user} — {self.get_role_display()} of {self.organization}"
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Station(models.Model):
     """A named workstation of an organization. Stations hold only Assignable seats."""
 

@@ -1,5 +1,6 @@
 """Scheduled seat-usage reports and their runs; the portal's feature permissions live on ScheduledReport.Meta."""
 
+import pghistory
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -17,6 +18,7 @@ FEATURE_PERMISSIONS = [
 ]
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class ScheduledReport(models.Model):
     """A seat-usage report of one organization, e-mailed as CSV daily, weekly or monthly by Celery beat."""
 

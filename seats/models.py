@@ -1,5 +1,6 @@
 """What is used: seat pools, assignments (Assignable), leases (Concurrent), denials and daily usage."""
 
+import pghistory
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -23,20 +24,48 @@ class SeatQuerySet(models.QuerySet):
         return self.filter(released_at__isnull=True)
 
 
-class SeatAssignment(models.Model):
-    """An Assignable seat given to a user or a station; held until released, logged in or not."""
+class Seat(models.Model):
+    """What every seat records: the server and access license it counts against, and when, by whom
+    and why it was released (empty while it is held)."""
 
     server = models.ForeignKey(
         "organizations.Server", on_delete=models.PROTECT, related_name="+", verbose_name=_("server")
     )
+    license_type = models.CharField(
+        _("license"), max_length=30, choices=[(t.value, t.label) for t in ACCESS_TYPES]
+    )
+    released_at = models.DateTimeField(_("released"), null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("released by"),
+    )
+    release_reason = models.CharField(
+        _("release reason"), max_length=20, choices=ReleaseReason.choices, blank=True
+    )
+
+    objects = SeatQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_held(self) -> bool:
+        return self.released_at is None
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class SeatAssignment(Seat):
+    """An Assignable seat given to a user or a station; held until released, logged in or not."""
+
     organization = models.ForeignKey(
         "organizations.Organization",
         on_delete=models.PROTECT,
         related_name="seat_assignments",
         verbose_name=_("organization"),
-    )
-    license_type = models.CharField(
-        _("license"), max_length=30, choices=[(t.value, t.label) for t in ACCESS_TYPES]
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -63,20 +92,6 @@ class SeatAssignment(models.Model):
         related_name="+",
         verbose_name=_("assigned by"),
     )
-    released_at = models.DateTimeField(_("released"), null=True, blank=True)
-    released_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("released by"),
-    )
-    release_reason = models.CharField(
-        _("release reason"), max_length=20, choices=ReleaseReason.choices, blank=True
-    )
-
-    objects = SeatQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("seat assignment (Assignable)")
@@ -114,20 +129,20 @@ class SeatAssignment(models.Model):
         return f"{self.get_license_type_display()} → {self.user or self.station}"
 
 
-class SeatLease(models.Model):
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+    exclude=["last_seen_at", "session_key"],
+)
+class SeatLease(Seat):
     """A Concurrent seat held by a logged-in user; released at logout, when idle, or by an administrator."""
 
-    server = models.ForeignKey(
-        "organizations.Server", on_delete=models.PROTECT, related_name="+", verbose_name=_("server")
-    )
     organization = models.ForeignKey(
         "organizations.Organization",
         on_delete=models.PROTECT,
         related_name="seat_leases",
         verbose_name=_("organization"),
-    )
-    license_type = models.CharField(
-        _("license"), max_length=30, choices=[(t.value, t.label) for t in ACCESS_TYPES]
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -138,20 +153,6 @@ class SeatLease(models.Model):
     session_key = models.CharField(_("session"), max_length=40, blank=True)
     acquired_at = models.DateTimeField(_("since"), auto_now_add=True)
     last_seen_at = models.DateTimeField(_("last seen"))
-    released_at = models.DateTimeField(_("released"), null=True, blank=True)
-    released_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("released by"),
-    )
-    release_reason = models.CharField(
-        _("release reason"), max_length=20, choices=ReleaseReason.choices, blank=True
-    )
-
-    objects = SeatQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("seat lease (Concurrent)")

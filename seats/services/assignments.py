@@ -1,7 +1,7 @@
 """Assignable seats: given to a user or a station by an administrator, held until released.
 
 Every assignment takes its seats from the server's pool with one conditional UPDATE
-(seats/services/pools.py), in the transaction that inserts the SeatAssignment rows: a selection
+(seats/sql.py), in the transaction that inserts the SeatAssignment rows: a selection
 that does not fit is refused whole, saying how many seats are missing.
 """
 
@@ -11,7 +11,6 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from auditlog.models import LogEntry
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -20,18 +19,17 @@ from licenses.exceptions import LicenseLimitReached
 from licenses.models import LicenseType, Method
 from organizations.models import Server, Station, User
 
+from .. import sql
 from ..models import ReleaseReason, SeatAssignment
 from ..rules import seat_requirements
 from .leases import lease_release
 from .pools import (
-    audit_bulk,
-    capacity,
-    current_actor,
-    daily_usage_raise_peak,
+    daily_peak_raise,
     organization_in_use,
     pool_take,
     refusal,
-    release_rows,
+    released_summary,
+    seats_release,
 )
 
 ASSIGNABLE = Method.ASSIGNABLE.value
@@ -58,35 +56,34 @@ def _take(*, wanted: dict[tuple[int, str], int], day: date) -> dict[tuple[int, s
     """Take ``wanted`` seats per (server id, license) from the pools, in one order; all or nothing.
 
     Raises LicenseLimitReached listing every pool that is short, with the seats missing.
+    Returns the seats in use per pool after the take.
     """
     in_use_after = {}
     short = []
     for (server_id, license_type), n in sorted(wanted.items()):
-        cap = capacity(server_id=server_id, license_type=license_type, method=ASSIGNABLE, day=day)
-        taken, in_use = pool_take(
-            server_id=server_id, license_type=license_type, method=ASSIGNABLE, seats=n, capacity=cap
+        taken, in_use, capacity = pool_take(
+            server_id=server_id, license_type=license_type, seats=n, day=day
         )
         if taken:
             in_use_after[(server_id, license_type)] = in_use
         else:
-            short.append((server_id, license_type, n, in_use, cap))
+            short.append((server_id, license_type, n, in_use, capacity))
     if short:
         servers = Server.objects.in_bulk([s[0] for s in short])
         errors = [
             refusal(
-                server=servers[sid],
+                server_name=servers[sid].server_id,
                 license_type=lt,
                 method=ASSIGNABLE,
                 in_use=in_use,
-                capacity=cap,
+                capacity=capacity,
                 wanted=n,
             )
-            for sid, lt, n, in_use, cap in short
+            for sid, lt, n, in_use, capacity in short
         ]
         first = errors[0]
-        message = " ".join(e.message for e in errors) + " Nothing was assigned."
         raise LicenseLimitReached(
-            message,
+            " ".join(e.message for e in errors) + " Nothing was assigned.",
             server_id=first.server_id,
             license_type=first.license_type,
             method=ASSIGNABLE,
@@ -109,7 +106,7 @@ def _count_peaks(assignments: list[SeatAssignment], in_use_after: dict, day: dat
             method=ASSIGNABLE,
             server_in_use=in_use_after[(server_id, license_type)],
             organization_in_use=organization_in_use(
-                method=ASSIGNABLE, license_type=license_type, organization_ids=orgs
+                model=SeatAssignment, license_type=license_type, organization_ids=orgs
             ),
         )
         for (server_id, license_type), orgs in sorted(orgs_by_pool.items())
@@ -119,23 +116,7 @@ def _count_peaks(assignments: list[SeatAssignment], in_use_after: dict, day: dat
 def _write_peaks(peaks: list[dict]) -> None:
     """After the commit (GREATEST commutes): the usage rows are never locked while a pool row is."""
     for peak in peaks:
-        daily_usage_raise_peak(**peak)
-
-
-def _audit_created(assignments: list[SeatAssignment], acting_user) -> None:
-    audit_bulk(
-        assignments,
-        action=LogEntry.Action.CREATE,
-        acting_user=acting_user,
-        changes_of=lambda a: {
-            "license_type": (None, a.license_type),
-            "user": (None, a.user_id),
-            "station": (None, a.station_id),
-            "server": (None, a.server_id),
-            "organization": (None, a.organization_id),
-            "assigned_by": (None, a.assigned_by_id),
-        },
-    )
+        daily_peak_raise(**peak)
 
 
 def seat_assign_bulk(*, users, acting_user=None, day: date | None = None) -> AssignResult:
@@ -151,7 +132,7 @@ def seat_assign_bulk(*, users, acting_user=None, day: date | None = None) -> Ass
     result = AssignResult()
     by_id = {u.pk: u for u in users}
     with transaction.atomic(), acting_as(acting_user):
-        actor = current_actor(acting_user)
+        actor = acting_user
         requirements = seat_requirements(
             user_ids=[u.pk for u in users if u.license_method == User.LicenseMethod.ASSIGNED]
         )
@@ -178,11 +159,7 @@ def seat_assign_bulk(*, users, acting_user=None, day: date | None = None) -> Ass
         creating = {r.user_id for r in to_create}
         result.already = [by_id[uid] for uid in requirements if uid not in creating]
         if wrong:
-            release_rows(
-                SeatAssignment.objects.filter(pk__in=wrong),
-                reason=ReleaseReason.ROLE_CHANGE,
-                acting_user=actor,
-            )
+            _release(wrong, reason=ReleaseReason.ROLE_CHANGE, acting_user=actor)
         if not to_create:
             return result
         wanted = Counter((req.server_id, req.license_type) for req in to_create)
@@ -207,7 +184,6 @@ def seat_assign_bulk(*, users, acting_user=None, day: date | None = None) -> Ass
                 license_type="",
                 method=ASSIGNABLE,
             ) from None
-        _audit_created(created, actor)
         peaks = _count_peaks(created, in_use_after, day)
         result.assigned = created
     _write_peaks(peaks)
@@ -241,7 +217,7 @@ def seat_assign(
         .get()
     )
     with transaction.atomic(), acting_as(acting_user):
-        actor = current_actor(acting_user)
+        actor = acting_user
         existing = (
             SeatAssignment.objects.active()
             .filter(station=station, license_type=license_type)
@@ -285,7 +261,7 @@ def seat_release(
     if assignments is None and user is None and station is None:
         raise ValueError("seat_release needs assignments, a user or a station")
     with transaction.atomic(), acting_as(acting_user):
-        return release_rows(qs, reason=reason, acting_user=acting_user)
+        return _release(qs.values_list("pk", flat=True), reason=reason, acting_user=acting_user)
 
 
 def user_seats_release(*, user: User, acting_user=None) -> list:
@@ -301,11 +277,23 @@ def user_seats_release(*, user: User, acting_user=None) -> list:
 def seat_release_bulk(*, users, acting_user=None) -> list[SeatAssignment]:
     """Release every Assignable seat of the selected users (one UPDATE)."""
     with transaction.atomic(), acting_as(acting_user):
-        return release_rows(
-            SeatAssignment.objects.active().filter(user__in=list(users)),
+        return _release(
+            SeatAssignment.objects.active()
+            .filter(user__in=list(users))
+            .values_list("pk", flat=True),
             reason=ReleaseReason.UNASSIGNED,
             acting_user=acting_user,
         )
+
+
+def _release(ids, *, reason: str, acting_user: User | None) -> list[SeatAssignment]:
+    return seats_release(
+        SeatAssignment,
+        where=sql.RELEASE_BY_IDS,
+        params={"ids": list(ids)},
+        reason=reason,
+        acting_user=acting_user,
+    )
 
 
 def user_change_method(*, user: User, method: str, acting_user=None) -> str:
@@ -334,11 +322,7 @@ def user_change_method(*, user: User, method: str, acting_user=None) -> str:
     user.license_method = method
     label = locked.get_license_method_display()
     n = len(released)
-    servers = Server.objects.in_bulk({s.server_id for s in released})
-    detail = ", ".join(
-        f"{s.get_license_type_display()} on server {servers[s.server_id].server_id}"
-        for s in released
-    )
+    detail = released_summary(released)
     return (
         f"{locked.get_username()} is now {article} {label} user; "
         f"{n} {kind} seat{'s' if n != 1 else ''} released"

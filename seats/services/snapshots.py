@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
@@ -117,23 +117,12 @@ def usage_snapshot_take(*, day: date) -> int:
     with transaction.atomic():
         # Seats released since an earlier snapshot today leave no row behind: start the day's counts from zero.
         DailySeatUsage.objects.filter(day=day).update(in_use=0, denials=0)
-        if connection.vendor == "postgresql":
-            DailySeatUsage.objects.bulk_create(
-                rows.values(),
-                batch_size=5000,
-                update_conflicts=True,
-                unique_fields=_KEY_FIELDS,
-                update_fields=["licensed", "in_use", "denials"],
-            )
-        else:  # SQLite (the embedded demo) has no NULLS NOT DISTINCT unique index to upsert against
-            for r in rows.values():
-                DailySeatUsage.objects.update_or_create(
-                    day=day,
-                    server_id=r.server_id,
-                    organization_id=r.organization_id,
-                    license_type=r.license_type,
-                    method=r.method,
-                    defaults={"licensed": r.licensed, "in_use": r.in_use, "denials": r.denials},
-                )
+        DailySeatUsage.objects.bulk_create(
+            rows.values(),
+            batch_size=5000,
+            update_conflicts=True,
+            unique_fields=_KEY_FIELDS,
+            update_fields=["licensed", "in_use", "denials"],
+        )
         DailySeatUsage.objects.filter(day=day, peak__lt=F("in_use")).update(peak=F("in_use"))
     return len(rows)

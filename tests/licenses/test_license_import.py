@@ -11,6 +11,7 @@ from licenses.models import Entitlement, LicenseFile
 from licenses.services import license_file_import
 from organizations.models import Server
 from tests.factories import license_text
+from tests.history import history
 
 pytestmark = pytest.mark.django_db
 
@@ -197,15 +198,12 @@ def test_rotated_keys_both_verify(settings, vendor_key):
 
 
 def test_import_is_recorded_in_the_audit_trail_with_the_actor(vendor_key):
-    from auditlog.models import LogEntry
-
     from tests.factories import UserFactory
 
     admin = UserFactory(username="root-admin", is_staff=True, is_superuser=True)
     lf = license_file_import(
         text=license_text(vendor_key, server_id="CIC-A", entitlements=FULL), acting_user=admin
     )
-    entry = LogEntry.objects.get_for_object(lf).get()
-    assert entry.actor == admin
-    assert entry.action == LogEntry.Action.CREATE
-    assert entry.changes_dict["serial"][1] == lf.serial
+    [entry] = history(lf)
+    assert (entry.label, entry.actor) == ("insert", "root-admin")
+    assert history(lf.entitlements.get(license_type="server"))[0].actor == "root-admin"

@@ -45,7 +45,7 @@ def test_login_and_logout_work_with_and_without_prepared_statements(
     log_in_and_out_twice(organization, server)
     statements = prepared_statements()
     takes = [s for s in statements if "UPDATE seats_seatpool p SET in_use = p.in_use + 1" in s]
-    releases = [s for s in statements if "release_reason = $2" in s]
+    releases = [s for s in statements if "UPDATE seats_seatlease SET released_at" in s]
     if prepared:
         assert len(takes) == 1 and len(releases) == 1, statements  # prepared once, executed twice
     else:

@@ -1,12 +1,12 @@
 """Concurrent seats: taken at login, released at logout, when idle, when superseded or by an administrator.
 
 A login takes one seat per server the user has memberships on, through one conditional UPDATE of
-the server's pool row (seats/services/pools.py): PostgreSQL decides who gets the last seat. The
-partial unique constraint ``seatlease_one_active_per_user_and_server`` keeps a user at one seat per
+the server's pool row (seats/sql.py): PostgreSQL decides who gets the last seat. The partial
+unique constraint ``seatlease_one_active_per_user_and_server`` keeps a user at one seat per
 server; a second login supersedes the first (the earlier session is signed out) unless
 ``IWP_ALLOW_PARALLEL_SESSIONS`` lets both sessions share the seat.
 
-- ``acquire``: login (the one-statement take, and the long way under the user's row lock).
+- ``acquire``: login, and the refusals it records.
 - ``release``: logout, idle sweep, administrator release; session touch.
 - ``assigned``: an Assigned user's login check (their seat or their station's).
 """

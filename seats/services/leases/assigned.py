@@ -5,12 +5,11 @@ from __future__ import annotations
 from django.db.models import Q
 
 from licenses.exceptions import LicenseMissing
-from licenses.models import Method
+from licenses.models import Method, license_label
 from organizations.models import Server, Station, User
 
 from ...models import SeatAssignment
 from ...rules import user_seat_requirements
-from ..pools import license_label
 
 
 class NoSeatAssigned(LicenseMissing):

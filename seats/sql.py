@@ -1,0 +1,221 @@
+"""The statements of the seat hot paths, in one place: a login's take, every release, a pool's take.
+
+Each is one PostgreSQL statement, so a pool row is locked only while PostgreSQL runs it, and each
+reads the definitions the ORM reads: an entitlement's ``capacity`` is the generated column of
+licenses.Entitlement, and "the entitlement in force on a day" is compiled from
+``EntitlementQuerySet.valid_on``. The services around them (seats/services/) read as the rules.
+
+Statements that write a tracked table carry their audit context (licenses/audit.py) in a first
+CTE, as pghistory's ``set_config`` calls that its triggers read: they run prepared, and a
+prepared statement cannot take the separate statement pghistory puts before an ORM query.
+
+Prepared: planning these statements cost PostgreSQL more than running them, so they are prepared
+once per connection. Behind a pooler that cannot keep prepared statements (PgBouncer in
+transaction mode before 1.21, or without ``max_prepared_statements``) set
+``IWP_PREPARED_STATEMENTS=0``. Parameters are bound by PostgreSQL, so a NULL it cannot type from
+its context needs a cast (``%(actor)s::bigint``).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from django.conf import settings
+from django.db import connection
+from django.db.backends.postgresql.base import ServerBindingCursor
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
+from django.db.models.expressions import RawSQL
+
+from licenses.models import Entitlement
+
+_CONTEXT = """ctx AS (
+  SELECT set_config('pghistory.context_id', %(pgh_context_id)s, true),
+         set_config('pghistory.context_metadata', %(pgh_context_metadata)s, true)
+)"""
+
+
+@cache
+def capacity_sql() -> str:
+    """The capacity of pool ``p`` on ``%(day)s``: its entitlement in force, or 0 without one."""
+
+    def raw(sql):
+        return RawSQL(sql, ())
+
+    in_force = (
+        Entitlement.objects.valid_on(raw("%(day)s::date"))
+        .filter(
+            license_file__server_id=raw("p.server_id"),
+            license_type=raw("p.license_type"),
+            method=raw("p.method"),
+        )
+        .values("capacity")
+    )
+    sql, params = in_force.query.sql_with_params()
+    assert not params, params
+    return f"COALESCE(({sql} LIMIT 1), 0)"
+
+
+def _pool(method: str) -> str:
+    return f"p.server_id = %(server)s AND p.license_type = %(license)s AND p.method = '{method}'"
+
+
+@cache
+def lease_take_sql() -> str:
+    """Take one Concurrent seat if the pool has room, and insert the lease holding it.
+
+    Returns one row: the lease id (NULL when refused), the pool's seats in use after the take,
+    the organization's Concurrent seats of this license after it, and for a refusal's message:
+    the pool's seats in use, its capacity and the server's name.
+    """
+    return f"""
+WITH {_CONTEXT},
+take AS (
+  UPDATE seats_seatpool p SET in_use = p.in_use + 1
+  WHERE {_pool("concurrent")} AND p.in_use + 1 <= {capacity_sql()}
+    AND (SELECT true FROM ctx)
+  RETURNING p.in_use
+), lease AS (
+  INSERT INTO seats_seatlease (server_id, organization_id, license_type, user_id, session_key,
+                               acquired_at, last_seen_at, release_reason)
+  SELECT %(server)s, %(organization)s, %(license)s, %(user)s, %(session)s, %(now)s, %(now)s, ''
+  FROM take
+  RETURNING id
+)
+SELECT (SELECT id FROM lease), (SELECT in_use FROM take),
+  (SELECT count(*) + 1 FROM seats_seatlease l
+   WHERE l.server_id = %(server)s AND l.license_type = %(license)s AND l.released_at IS NULL
+     AND l.organization_id = %(organization)s),
+  p.in_use, {capacity_sql()}, s.server_id
+FROM seats_seatpool p JOIN organizations_server s ON s.id = p.server_id
+WHERE {_pool("concurrent")}
+"""
+
+
+@cache
+def pool_take_sql() -> str:
+    """Take ``%(seats)s`` seats of an Assignable pool if they all fit.
+
+    Returns the pool's seats in use (after the take, or as they stand when refused), its capacity
+    and whether the seats were taken.
+    """
+    return f"""
+WITH take AS (
+  UPDATE seats_seatpool p SET in_use = p.in_use + %(seats)s
+  WHERE {_pool("assignable")} AND p.in_use + %(seats)s <= {capacity_sql()}
+  RETURNING p.in_use
+)
+SELECT COALESCE((SELECT in_use FROM take), p.in_use), {capacity_sql()},
+       EXISTS (SELECT 1 FROM take)
+FROM seats_seatpool p WHERE {_pool("assignable")}
+"""
+
+
+# Which seats a release names (each is also limited to the seats still held).
+RELEASE_BY_IDS = "id = ANY(%(ids)s)"
+RELEASE_BY_USER = "user_id = %(user)s"
+RELEASE_BY_SESSION = "session_key = %(session)s"  # a logout
+RELEASE_BY_SESSIONS = "session_key = ANY(%(sessions)s)"
+RELEASE_IDLE = "last_seen_at < %(cutoff)s"
+RELEASE_IDLE_IN_POOL = "server_id = %(server)s AND license_type = %(license)s AND " + RELEASE_IDLE
+
+
+@cache
+def release_sql(table: str, method: str, where: str) -> str:
+    """Release the seats of ``table`` that ``where`` names and that are still held, each exactly
+    once (a racing release of the same seat finds it released and changes nothing), and give them
+    back to their pools unless ``%(give_back)s`` is false (a seat passed on to a newer session).
+
+    Returns the released rows: id, server, organization, license, user, and the session
+    (leases) or station (assignments).
+    """
+    holder = "session_key" if table == "seats_seatlease" else "station_id"
+    return f"""
+WITH {_CONTEXT},
+rel AS (
+  UPDATE {table} SET released_at = %(now)s, release_reason = %(reason)s,
+                     released_by_id = %(actor)s::bigint
+  WHERE {where} AND released_at IS NULL AND (SELECT true FROM ctx)
+  RETURNING id, server_id, organization_id, license_type, user_id, {holder}
+), back AS (
+  UPDATE seats_seatpool p SET in_use = p.in_use - c.n
+  FROM (SELECT server_id, license_type, count(*) AS n FROM rel GROUP BY server_id, license_type) c
+  WHERE %(give_back)s AND p.server_id = c.server_id AND p.license_type = c.license_type
+    AND p.method = '{method}'
+)
+SELECT * FROM rel ORDER BY id
+"""
+
+
+LEASES_HELD_SQL = """
+SELECT id, server_id, organization_id, license_type, session_key FROM seats_seatlease
+WHERE user_id = %(user)s AND released_at IS NULL
+"""
+
+# Per user and server, the memberships that decide the license a user needs (seats/rules.py).
+# ``%(lock)s``: lock the users' rows, so two logins of one user take turns.
+MEMBERSHIPS_SQL = """
+SELECT m.user_id, o.server_id, o.id, m.role
+FROM organizations_membership m
+JOIN organizations_organization o ON o.id = m.organization_id
+WHERE m.user_id = ANY(%(users)s) AND o.is_active
+ORDER BY m.user_id, o.server_id, o.name, o.id
+"""
+MEMBERSHIPS_LOCKED_SQL = (
+    MEMBERSHIPS_SQL.replace(
+        "JOIN organizations_organization o",
+        "JOIN organizations_user u ON u.id = m.user_id\nJOIN organizations_organization o",
+    )
+    + "FOR NO KEY UPDATE OF u\n"
+)
+
+
+def execute(statement: str, params: dict) -> list[tuple]:
+    """Run one hot statement and return its rows."""
+    with _cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+class _PreparedCursor(ServerBindingCursor):
+    """Server-side binding, and always prepared (Django leaves psycopg's prepare threshold off)."""
+
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        return super().execute(query, params, prepare=True, binary=binary)
+
+
+class _Wrapper(CursorWrapper):
+    """Django's cursor wrapper (its database errors, its query log) without its execute wrappers:
+    pghistory's would put a second statement in front of a prepared one. These statements set
+    their audit context themselves."""
+
+    def execute(self, sql, params=None):
+        return self._execute(sql, params)
+
+
+class _DebugWrapper(CursorDebugWrapper):
+    """Logs a prepared statement with its values, as Django's debug cursor logs others (so they
+    count in ``assertNumQueries``); psycopg keeps no text of a prepared statement to read back."""
+
+    def execute(self, sql, params=None):
+        with self.debug_sql(self.db.ops.compose_sql(sql, params) if params else sql, params):
+            return self._execute(sql, params)
+
+
+# A prepare threshold no statement reaches turns psycopg's preparing back on for the statements
+# that ask (these) and no others.
+_ONLY_WHEN_ASKED = 2**31 - 1
+
+
+def _cursor():
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    with connection.wrap_database_errors:
+        if settings.IWP_PREPARED_STATEMENTS:
+            if connection.connection.prepare_threshold is None:
+                connection.connection.prepare_threshold = _ONLY_WHEN_ASKED
+            raw = _PreparedCursor(connection.connection)
+        else:
+            raw = connection.connection.cursor()
+    wrapper = _DebugWrapper if connection.queries_logged else _Wrapper
+    return wrapper(raw, connection)
