@@ -3,9 +3,10 @@
 K Concurrent seats, N worker processes (separate connections) logging in and out for a fixed
 time. The service path calls lease_acquire / lease_release (as SeatLoginView and SeatLogoutView
 do); the raw path runs one conditional ``UPDATE seats_seatpool ... WHERE in_use < K`` plus the
-INSERT of the lease (and the release UPDATEs) on the same tables; the raw+audit path adds the rows
-the product requires of every check-out (an audit record at take and at release, a denial row
-when refused), so its ratio is the cost of the service layer itself. A sampler process counts the
+INSERT of the lease (and the release UPDATEs) on the same tables, with the audit trail's triggers
+off (``session_replication_role = replica``); the raw+audit path keeps the triggers on (an audit
+record at take and at release, as for every writer) and adds a denial row when refused: the same
+database work as the service, so its ratio is the cost of the service layer itself. A sampler process counts the
 active seats from its own connection throughout; the most ever held must be <= K.
 
 Usage (PostgreSQL; the database is created and migrated if needed, and its seat data reset):
@@ -66,7 +67,6 @@ def setup(seats: int, workers: int):
         )
         Membership.objects.get_or_create(user=user, organization=org)
         users.append(user.pk)
-    SeatPool.objects.get_or_create(server=server, license_type="agent", method="concurrent")
     vacuum()
     return server.pk, org.pk, users
 
@@ -82,7 +82,8 @@ def vacuum():
             "seats_seatpool",
             "seats_dailyseatusage",
             "seats_seatdenial",
-            "auditlog_logentry",
+            "seats_seatleaseevent",
+            "pghistory_context",
         ):
             cur.execute(f"VACUUM ANALYZE {table}")
     connection.close()
@@ -113,10 +114,6 @@ def service_worker(user_id, seconds, start, out):
     out.put((lat, denied))
 
 
-AUDIT_SQL = (
-    "INSERT INTO auditlog_logentry (content_type_id, object_pk, object_id, object_repr, action, changes, changes_text, "
-    "actor_id, timestamp) VALUES (%s, %s, %s, 'Agent access (IWP_Agent) → bench', %s, %s::jsonb, '', %s, now())"
-)
 DENIAL_SQL = (
     "INSERT INTO seats_seatdenial (server_id, organization_id, license_type, method, user_id, message, created_at) "
     "VALUES (%s, %s, 'agent', 'concurrent', %s, 'no seat', now())"
@@ -124,17 +121,14 @@ DENIAL_SQL = (
 
 
 def raw_worker(user_id, seconds, start, out, server_id, org_id, seats, audited=False):
-    """The minimal SQL; ``audited`` also writes the rows the product requires of every check-out:
-    an audit record when the seat is taken and when it is released, a denial when refused."""
-    from django.contrib.contenttypes.models import ContentType
+    """The minimal SQL; ``audited`` keeps the audit trail's triggers on (a record when the seat is
+    taken and when it is released) and writes a denial when refused."""
     from django.db import connection
-
-    from seats.models import SeatLease
-
-    ct = ContentType.objects.get_for_model(SeatLease).pk
 
     lat, denied = [], 0
     with connection.cursor() as cur:
+        if not audited:  # the audit trail's triggers off for this connection
+            cur.execute("SET session_replication_role = replica")
         start.wait()
         end = time.perf_counter() + seconds
         while time.perf_counter() < end:
@@ -157,10 +151,6 @@ def raw_worker(user_id, seconds, start, out, server_id, org_id, seats, audited=F
                 [server_id, org_id, user_id],
             )
             lease_id = cur.fetchone()[0]
-            if audited:
-                cur.execute(
-                    AUDIT_SQL, [ct, str(lease_id), lease_id, 0, '{"user": ["None", "x"]}', user_id]
-                )
             cur.execute("COMMIT")
             lat.append(time.perf_counter() - t0)
             cur.execute("BEGIN")
@@ -173,18 +163,6 @@ def raw_worker(user_id, seconds, start, out, server_id, org_id, seats, audited=F
                     "UPDATE seats_seatpool SET in_use = in_use - 1 WHERE server_id = %s AND license_type = 'agent' AND method = 'concurrent'",
                     [server_id],
                 )
-                if audited:
-                    cur.execute(
-                        AUDIT_SQL,
-                        [
-                            ct,
-                            str(lease_id),
-                            lease_id,
-                            1,
-                            '{"release_reason": ["", "logout"]}',
-                            user_id,
-                        ],
-                    )
             cur.execute("COMMIT")
     connection.close()
     out.put((lat, denied))
@@ -283,7 +261,7 @@ def main():
         )
     for base in ("raw", "raw+audit"):
         ratio = rows["service"]["rate"] / rows[base]["rate"] if rows[base]["rate"] else 0
-        print(f"service / {base} throughput: {ratio:.2f} (target >= 0.50)")
+        print(f"service / {base} throughput: {ratio:.2f} (target >= 0.70)")
     print(f"over-allocated seats: {max(0, max(r['most'] for r in rows.values()) - args.seats)}")
 
 

@@ -9,6 +9,7 @@ from email.utils import getaddresses
 from pathlib import Path
 
 import environ
+import pghistory
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -210,6 +211,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 # Audit trail (django-pghistory): PostgreSQL triggers on the licensed tables record every change;
 # the models say what is tracked (@pghistory.track). The admin lists events with who and where.
 PGHISTORY_ADMIN_MODEL = "pghistory.MiddlewareEvents"
+# The context (who, URL, address) is stored in each event row: no second row per change, which
+# matters on the login and logout paths.
+PGHISTORY_CONTEXT_FIELD = pghistory.ContextJSONField()
 PGHISTORY_ADMIN_LIST_DISPLAY = [
     "pgh_created_at",
     "pgh_label",

@@ -61,18 +61,23 @@ def _pool(method: str) -> str:
 
 @cache
 def lease_take_sql() -> str:
-    """Take one Concurrent seat if the pool has room, and insert the lease holding it.
+    """Take one Concurrent seat if the pool has room and the user holds none on the server, and
+    insert the lease holding it.
 
-    Returns one row: the lease id (NULL when refused), the pool's seats in use after the take,
-    the organization's Concurrent seats of this license after it, and for a refusal's message:
-    the pool's seats in use, its capacity and the server's name.
+    Returns one row: the lease id (NULL when none was taken), the pool's seats in use after the
+    take, the organization's Concurrent seats of this license after it; and for when none was
+    taken: the pool's seats in use, its capacity, the server's name, whether the user holds a
+    seat on the server, and whether a seat of the pool is held by a session idle since before
+    ``%(cutoff)s``.
     """
+    held = """EXISTS (SELECT 1 FROM seats_seatlease l
+    WHERE l.server_id = %(server)s AND l.user_id = %(user)s AND l.released_at IS NULL)"""
     return f"""
 WITH {_CONTEXT},
 take AS (
   UPDATE seats_seatpool p SET in_use = p.in_use + 1
   WHERE {_pool("concurrent")} AND p.in_use + 1 <= {capacity_sql()}
-    AND (SELECT true FROM ctx)
+    AND NOT {held} AND (SELECT true FROM ctx)
   RETURNING p.in_use
 ), lease AS (
   INSERT INTO seats_seatlease (server_id, organization_id, license_type, user_id, session_key,
@@ -85,7 +90,10 @@ SELECT (SELECT id FROM lease), (SELECT in_use FROM take),
   (SELECT count(*) + 1 FROM seats_seatlease l
    WHERE l.server_id = %(server)s AND l.license_type = %(license)s AND l.released_at IS NULL
      AND l.organization_id = %(organization)s),
-  p.in_use, {capacity_sql()}, s.server_id
+  p.in_use, {capacity_sql()}, s.server_id, {held},
+  EXISTS (SELECT 1 FROM seats_seatlease l
+    WHERE l.server_id = %(server)s AND l.license_type = %(license)s AND l.released_at IS NULL
+      AND l.last_seen_at < %(cutoff)s)
 FROM seats_seatpool p JOIN organizations_server s ON s.id = p.server_id
 WHERE {_pool("concurrent")}
 """

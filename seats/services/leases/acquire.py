@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from licenses.audit import acting_as, context_params
@@ -19,7 +19,7 @@ from ...models import ReleaseReason, SeatDenial, SeatLease
 from ...rules import SeatRequirement, user_seat_requirements
 from ..pools import daily_peak_raise, refusal
 from ..pools import pool_in_use as pool_in_use_now
-from .release import lease_release, lease_release_idle
+from .release import idle_cutoff, lease_release, lease_release_idle
 
 CONCURRENT = Method.CONCURRENT.value
 
@@ -31,6 +31,21 @@ class _Taken:
     lease: SeatLease
     pool_in_use: int | None = None  # None: no seat was taken from the pool (one was passed on)
     organization_in_use: int = 0
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """What one take statement found: the seat taken, or the refusal, and what the rules need."""
+
+    taken: _Taken | None
+    refusal: LicenseLimitReached | None
+    user_holds: bool  # the user holds a seat on this server already (another session)
+    idle_held: bool  # seats of this pool are held by sessions idle past the limit
+
+    @property
+    def only_refusal(self) -> bool:
+        """Full, and none of the rules can find a seat: none to pass on, none idle to reclaim."""
+        return self.refusal is not None and not (self.user_holds or self.idle_held)
 
 
 def lease_acquire(
@@ -51,6 +66,23 @@ def lease_acquire(
         return []
     now = now or timezone.now()
     day = day or timezone.localdate()
+    requirements = user_seat_requirements(user=user)
+    if len(requirements) == 1:
+        # The usual login (one server, no seat of the user's there) is one statement that is its
+        # own transaction, so the pool row is locked only while PostgreSQL runs it: it takes the
+        # seat, or refuses when the rules below could find none either.
+        with acting_as(acting_user or user) as context:
+            try:
+                attempt = _take(
+                    requirements[0], session_key=session_key, context=context, now=now, day=day
+                )
+            except IntegrityError:  # the user's other login took a seat there at this moment
+                attempt = None
+        if attempt is not None and attempt.taken is not None:
+            return _with_peaks([attempt.taken], day=day)
+        if attempt is not None and attempt.only_refusal:
+            denial_record(user=user, requirement=requirements[0], message=attempt.refusal.message)
+            raise attempt.refusal
     requirement = None
     try:
         with transaction.atomic(durable=True), acting_as(acting_user or user) as context:
@@ -73,17 +105,7 @@ def lease_acquire(
     except LicenseLimitReached as refused:
         denial_record(user=user, requirement=requirement, message=refused.message)
         raise
-    for t in taken:
-        if t.pool_in_use is not None:
-            daily_peak_raise(
-                day=day,
-                server_id=t.lease.server_id,
-                license_type=t.lease.license_type,
-                method=CONCURRENT,
-                server_in_use=t.pool_in_use,
-                organization_in_use={t.lease.organization_id: t.organization_in_use},
-            )
-    return [t.lease for t in taken]
+    return _with_peaks(taken, day=day)
 
 
 def _seat_on_server(
@@ -110,21 +132,36 @@ def _seat_on_server(
             return _Taken(_lease_insert(requirement=requirement, session_key=session_key, now=now))
     elif held is not None:  # the user's role changed: the seat held is of the other license
         lease_release(leases=[held], reason=ReleaseReason.ROLE_CHANGE, acting_user=user, now=now)
-    taken, full = _take(requirement, session_key=session_key, context=context, now=now, day=day)
-    if taken is None and lease_release_idle(
+    attempt = _take(requirement, session_key=session_key, context=context, now=now, day=day)
+    if attempt.taken is None and lease_release_idle(
         now=now, pool=(requirement.server_id, requirement.license_type)
     ):  # full, but sessions idle past the limit hold seats: reclaim them
-        taken, full = _take(requirement, session_key=session_key, context=context, now=now, day=day)
-    if taken is None:
-        raise full
-    return taken
+        attempt = _take(requirement, session_key=session_key, context=context, now=now, day=day)
+    if attempt.taken is None:
+        raise attempt.refusal
+    return attempt.taken
+
+
+def _with_peaks(taken: list[_Taken], *, day: date) -> list[SeatLease]:
+    """After the commit: raise the day's high-water marks of the pools seats were taken from."""
+    for t in taken:
+        if t.pool_in_use is not None:
+            daily_peak_raise(
+                day=day,
+                server_id=t.lease.server_id,
+                license_type=t.lease.license_type,
+                method=CONCURRENT,
+                server_in_use=t.pool_in_use,
+                organization_in_use={t.lease.organization_id: t.organization_in_use},
+            )
+    return [t.lease for t in taken]
 
 
 def _take(
     requirement: SeatRequirement, *, session_key: str, context, now: datetime, day: date
-) -> tuple[_Taken | None, LicenseLimitReached | None]:
-    """One statement: a seat from the pool if it has room, and the lease that holds it; or the
-    refusal when it has none."""
+) -> _Attempt:
+    """One statement: a seat from the pool if it has room and the user holds none on the server,
+    and the lease that holds it; otherwise the refusal, and whether a rule could still find one."""
     rows = sql.execute(
         sql.lease_take_sql(),
         {
@@ -135,16 +172,26 @@ def _take(
             "session": session_key,
             "now": now,
             "day": day,
+            "cutoff": idle_cutoff(now),
             **context_params(context),
         },
     )
     if not rows:  # no license was ever installed on the server: it has no pools
-        pool_in_use, capacity = 0, 0
+        pool_in_use, capacity, user_holds, idle_held = 0, 0, False, False
         server_name = Server.objects.values_list("server_id", flat=True).get(
             pk=requirement.server_id
         )
     else:
-        lease_id, in_use_after, organization_after, pool_in_use, capacity, server_name = rows[0]
+        (
+            lease_id,
+            in_use_after,
+            organization_after,
+            pool_in_use,
+            capacity,
+            server_name,
+            user_holds,
+            idle_held,
+        ) = rows[0]
         if lease_id is not None:
             lease = SeatLease(
                 pk=lease_id,
@@ -156,15 +203,15 @@ def _take(
                 acquired_at=now,
                 last_seen_at=now,
             )
-            return _Taken(lease, in_use_after, organization_after), None
-    if pool_in_use + 1 <= capacity:
+            return _Attempt(_Taken(lease, in_use_after, organization_after), None, False, False)
+    if pool_in_use + 1 <= capacity and not user_holds:
         # The UPDATE decided on a racer's commit that the count read beside it predates.
         pool_in_use = pool_in_use_now(
             server_id=requirement.server_id,
             license_type=requirement.license_type,
             method=CONCURRENT,
         )
-    return None, refusal(
+    refused = refusal(
         server_name=server_name,
         license_type=requirement.license_type,
         method=CONCURRENT,
@@ -172,6 +219,7 @@ def _take(
         capacity=capacity,
         advice="Try again when someone logs out.",
     )
+    return _Attempt(None, refused, user_holds, idle_held)
 
 
 def _lease_insert(*, requirement: SeatRequirement, session_key: str, now: datetime) -> SeatLease:
