@@ -1,7 +1,8 @@
 """Settings, read from the environment (django-environ). Every variable is listed in README.md.
 
-Without DATABASE_URL and REDIS_URL the project runs on embedded defaults (SQLite and a
-filesystem Celery broker) so that a machine with only Python can start the demo.
+DATABASE_URL is required (PostgreSQL; `make demo` and `make test` start an embedded one without
+it). Without REDIS_URL a filesystem Celery broker is used, so that a machine with only Python can
+start the demo.
 Production values are never defaults: with DEBUG off, SECRET_KEY must be set.
 """
 
