@@ -13,7 +13,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 IWP_SCREENSHOTS_DIR ?= $(CURDIR)/test-results/screenshots
 
-.PHONY: install demo demo-processes test browser screenshots lint clean
+.PHONY: install demo test browser screenshots lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,14 +31,10 @@ browser:
 
 # Start the product with demo data: an embedded PostgreSQL under var/postgres and a filesystem
 # broker under var/ unless DATABASE_URL / REDIS_URL are set. The server stops when the demo does.
+# One command under devdb, honcho last and exec'd: a stop signal reaches each process once.
 demo: install
-	$(DEVDB) var/postgres -- $(MAKE) --no-print-directory demo-processes
-
-# What `make demo` runs once DATABASE_URL is set.
-demo-processes:
-	DEBUG=1 $(BIN)/python manage.py migrate --no-input
-	DEBUG=1 $(BIN)/python manage.py seed_demo
-	PATH="$(CURDIR)/$(BIN):$$PATH" DEBUG=1 $(BIN)/honcho -f Procfile.demo start
+	PATH="$(CURDIR)/$(BIN):$$PATH" DEBUG=1 $(DEVDB) var/postgres -- sh -c 'python manage.py migrate --no-input \
+	  && python manage.py seed_demo && exec honcho -f Procfile.demo start'
 
 test: install browser
 	IWP_SCREENSHOTS_DIR=$(IWP_SCREENSHOTS_DIR) DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DEBUG=0 SECRET_KEY=test-only-secret-key \
