@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Runs a command against DATABASE_URL, or an embedded PostgreSQL when it is unset (iwp_licensing/devdb.py).
+DEVDB := $(BIN)/python -m iwp_licensing.devdb
 
-# Tests run against real PostgreSQL and Redis (127.0.0.1 unless told otherwise).
+# Tests run against real PostgreSQL and Redis (127.0.0.1 unless told otherwise); when nothing
+# answers there, against an embedded PostgreSQL under var/test-postgres and without Redis.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/iwp_licensing
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
@@ -26,15 +29,16 @@ browser:
 	  { echo "Installing Debian's chromium for the browser tests"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
-# Start the product with demo data: SQLite and a filesystem broker unless DATABASE_URL / REDIS_URL are set.
+# Start the product with demo data: an embedded PostgreSQL under var/postgres and a filesystem
+# broker under var/ unless DATABASE_URL / REDIS_URL are set. The server stops when the demo does.
+# One command under devdb, honcho last and exec'd: a stop signal reaches each process once.
 demo: install
-	DEBUG=1 $(BIN)/python manage.py migrate --no-input
-	DEBUG=1 $(BIN)/python manage.py seed_demo
-	PATH="$(CURDIR)/$(BIN):$$PATH" DEBUG=1 $(BIN)/honcho -f Procfile.demo start
+	PATH="$(CURDIR)/$(BIN):$$PATH" DEBUG=1 $(DEVDB) var/postgres -- sh -c 'python manage.py migrate --no-input \
+	  && python manage.py seed_demo && exec honcho -f Procfile.demo start'
 
 test: install browser
 	IWP_SCREENSHOTS_DIR=$(IWP_SCREENSHOTS_DIR) DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DEBUG=0 SECRET_KEY=test-only-secret-key \
-	  IWP_TRUST_DEMO_KEY=0 SECURE_SSL_REDIRECT=0 $(BIN)/pytest $(PYTEST_ARGS)
+	  IWP_TRUST_DEMO_KEY=0 SECURE_SSL_REDIRECT=0 $(DEVDB) --fallback var/test-postgres -- $(BIN)/pytest $(PYTEST_ARGS)
 
 # Refresh the README's screenshots from the browser tests.
 screenshots: install browser
@@ -44,7 +48,8 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+	DEBUG=1 DATABASE_URL=$(TEST_DATABASE_URL) $(DEVDB) --fallback var/test-postgres -- \
+	  $(BIN)/python manage.py makemigrations --check --dry-run
 
 clean:
-	rm -rf $(VENV) db.sqlite3 var staticfiles
+	rm -rf $(VENV) var staticfiles

@@ -1,7 +1,8 @@
 """Settings, read from the environment (django-environ). Every variable is listed in README.md.
 
-Without DATABASE_URL and REDIS_URL the project runs on embedded defaults (SQLite and a
-filesystem Celery broker) so that a machine with only Python can start the demo.
+DATABASE_URL is required (PostgreSQL; `make demo` and `make test` start an embedded one without
+it). Without REDIS_URL a filesystem Celery broker is used, so that a machine with only Python can
+start the demo.
 Production values are never defaults: with DEBUG off, SECRET_KEY must be set.
 """
 
@@ -89,16 +90,16 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if not env("DATABASE_URL", default=""):
+    raise ImproperlyConfigured(
+        "DATABASE_URL is not set. Set it to a PostgreSQL URL such as "
+        "postgres://user:password@host:5432/name, or run `make demo` / `make test`, "
+        "which start an embedded PostgreSQL under var/ when it is not set."
+    )
+DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-
-# SQLite (the embedded demo default) cannot enforce DailySeatUsage's NULLS NOT DISTINCT uniqueness.
-SILENCED_SYSTEM_CHECKS = (
-    ["models.W047"] if DATABASES["default"]["ENGINE"].endswith("sqlite3") else []
-)
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "organizations.User"

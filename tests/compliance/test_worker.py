@@ -1,4 +1,5 @@
-"""The audit through the real broker (Redis) and a real Celery worker process."""
+"""The audit through the real broker (Redis, or without REDIS_URL the filesystem one) and a real
+Celery worker process."""
 
 import json
 import os
@@ -41,7 +42,7 @@ def celery_worker(smtp_server, tmp_path):
     env = {
         **os.environ,
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        "REDIS_URL": settings.CELERY_BROKER_URL,
+        "REDIS_URL": settings.REDIS_URL,  # empty: the filesystem broker under var/, as here
         "EMAIL_URL": f"smtp://127.0.0.1:{smtp_server.port}",
         "ADMINS": "licensing-admin@example.com",
         "CONN_MAX_AGE": "0",
