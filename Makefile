@@ -48,7 +48,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	DEBUG=1 DATABASE_URL=$(TEST_DATABASE_URL) $(DEVDB) --fallback var/test-postgres -- \
+	DEBUG=1 DATABASE_URL=$(dir $(TEST_DATABASE_URL))postgres $(DEVDB) --fallback var/test-postgres -- \
 	  $(BIN)/python manage.py makemigrations --check --dry-run
 
 clean:
