@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.db.models import Max
 
-from licenses.models import COUNTED_TYPES, Entitlement, LicenseType, Method
+from licenses.models import COUNTED_TYPES, Entitlement, LicenseType, Method, is_exceeded
 from organizations.models import Server
 from seats.models import DailySeatUsage
 from seats.selectors import usage_by_server
@@ -47,7 +47,7 @@ class Finding:
 
     @property
     def exceeded(self) -> bool:
-        return self.found > self.licensed
+        return is_exceeded(licensed=self.licensed, in_use=self.found)
 
     @property
     def message(self) -> str:

@@ -35,6 +35,12 @@ def license_label(license_type: str, method: str = "") -> str:
     return f"{label} {Method(method).label}" if method else label
 
 
+def is_exceeded(*, licensed: int | None, in_use: int | None) -> bool:
+    """A counted license is exceeded when more are in use than it licenses. (Its overage allowance
+    only lets enforcement go further; the audit and every page report use beyond the count.)"""
+    return licensed is not None and (in_use or 0) > licensed
+
+
 class LicenseFileQuerySet(models.QuerySet):
     def installed(self):
         """The license file currently in force on each server (one per server at most)."""

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from organizations.models import Server
 
-from .models import Entitlement, LicenseFile, LicenseType
+from .models import Entitlement, LicenseFile, LicenseType, is_exceeded, license_label
 
 
 def today() -> date:
@@ -58,8 +58,7 @@ class EntitlementStatus:
 
     @property
     def label(self) -> str:
-        e = self.entitlement
-        return e.get_license_type_display() + (f" — {e.get_method_display()}" if e.method else "")
+        return license_label(self.entitlement.license_type, self.entitlement.method)
 
     @property
     def in_force(self) -> bool:
@@ -84,7 +83,7 @@ class EntitlementStatus:
 
     @property
     def exceeded(self) -> bool:
-        return self.licensed is not None and (self.in_use or 0) > self.licensed
+        return is_exceeded(licensed=self.licensed, in_use=self.in_use)
 
 
 @dataclass

@@ -10,19 +10,15 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sub
 from django.utils import timezone
 
 from compliance.models import ComplianceEvent
-from licenses.models import ACCESS_TYPES, LicenseType, Method
+from licenses.models import ACCESS_TYPES, LicenseType, Method, is_exceeded, license_label
 from licenses.selectors import EntitlementStatus, today
 from organizations.models import Membership, Organization, Station, User
 from seats.models import DailySeatUsage, SeatAssignment, SeatDenial, SeatLease
-from seats.selectors import license_status_with_usage
+from seats.rules import members_license
+from seats.selectors import license_status_with_usage, seats_in_use
 
 ACCESS_METHODS = (Method.ASSIGNABLE.value, Method.CONCURRENT.value)
 HISTORY_RANGES = (30, 90, 365)
-
-
-def label_for(license_type: str, method: str = "") -> str:
-    label = str(LicenseType(license_type).label)
-    return f"{label} — {Method(method).label}" if method else label
 
 
 @dataclass
@@ -41,7 +37,7 @@ class UsageRow:
 
     @property
     def label(self) -> str:
-        return label_for(self.license_type, self.method)
+        return license_label(self.license_type, self.method)
 
     @property
     def licensed(self) -> int:
@@ -57,7 +53,7 @@ class UsageRow:
 
     @property
     def exceeded(self) -> bool:
-        return self.server_in_use > self.licensed
+        return is_exceeded(licensed=self.licensed, in_use=self.server_in_use)
 
     @property
     def state(self) -> str:
@@ -130,44 +126,15 @@ def seat_usage(
     }  # 4 queries
 
     in_use: dict[tuple, int] = defaultdict(int)
-    for qs, method in (
-        (SeatAssignment.objects, Method.ASSIGNABLE),
-        (SeatLease.objects, Method.CONCURRENT),
-    ):
-        rows = (
-            qs.active()
-            .filter(organization_id__in=org_ids)
-            .values("organization_id", "license_type")
-        )
-        for r in rows.annotate(n=Count("id")).order_by():
-            in_use[(r["organization_id"], r["license_type"], method.value)] = r["n"]
+    for (_, org_id, license_type, method), n in seats_in_use(organization_ids=org_ids).items():
+        in_use[(org_id, license_type, method)] += n
 
-    # Concurrent users configured per organization and the access license they need
-    # (Supervisor when any of their memberships is supervisor or organization admin).
+    # Concurrent users configured per organization, by the access license they need.
     configured: dict[tuple, int] = defaultdict(int)
-    # The rule of seats/rules.py, as SQL: a supervisor membership on the same server, in an active organization.
-    needs_supervisor = Exists(
-        Membership.objects.filter(
-            user_id=OuterRef("user_id"),
-            role__in=Membership.SUPERVISOR_ROLES,
-            organization__server_id=OuterRef("organization__server_id"),
-            organization__is_active=True,
-        )
-    )
-    rows = (
-        Membership.objects.filter(
-            organization_id__in=org_ids,
-            user__license_method=User.LicenseMethod.CONCURRENT,
-            user__is_active=True,
-        )
-        .annotate(sup=needs_supervisor)
-        .values("organization_id", "sup")
-        .annotate(n=Count("user_id"))
-        .order_by()
-    )
-    for r in rows:
-        lt = LicenseType.SUPERVISOR.value if r["sup"] else LicenseType.AGENT.value
-        configured[(r["organization_id"], lt, Method.CONCURRENT.value)] = r["n"]
+    for org_id, _, license_type in members_license(
+        organization_ids=org_ids, license_method=User.LicenseMethod.CONCURRENT
+    ):
+        configured[(org_id, license_type, Method.CONCURRENT.value)] += 1
 
     peaks = {
         (r.organization_id, r.license_type, r.method): r.peak
@@ -377,7 +344,7 @@ class Series:
 
     @property
     def label(self) -> str:
-        return label_for(self.license_type, self.method)
+        return license_label(self.license_type, self.method)
 
     @property
     def total_denials(self) -> int:

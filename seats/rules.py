@@ -46,11 +46,10 @@ def seat_requirements(
     if not user_ids:
         return {}
     statement = sql.MEMBERSHIPS_LOCKED_SQL if lock else sql.MEMBERSHIPS_SQL
-    grouped: dict[tuple[int, int], list[tuple[int, str]]] = {}
-    for user_id, server_id, organization_id, role in sql.execute(statement, {"users": user_ids}):
-        grouped.setdefault((user_id, server_id), []).append((organization_id, role))
     result: dict[int, list[SeatRequirement]] = {}
-    for (user_id, server_id), memberships in grouped.items():
+    for (user_id, server_id), memberships in _by_user_and_server(
+        sql.execute(statement, {"users": user_ids})
+    ).items():
         license_type = required_license(role for _, role in memberships)
         supervising = [o for o, role in memberships if role in Membership.SUPERVISOR_ROLES]
         counted_for = (supervising or [o for o, _ in memberships])[0]
@@ -58,6 +57,29 @@ def seat_requirements(
             SeatRequirement(user_id, server_id, counted_for, license_type.value)
         )
     return result
+
+
+def members_license(*, organization_ids, license_method: str) -> list[tuple[int, int, str]]:
+    """(organization, user, license the user needs there) for every membership in
+    ``organization_ids`` of an active user of that license method (one query)."""
+    rows = sql.execute(
+        sql.MEMBERSHIPS_OF_MEMBERS_SQL,
+        {"organizations": list(organization_ids), "method": license_method},
+    )
+    wanted = set(organization_ids)
+    return [
+        (organization_id, user_id, required_license(role for _, role in memberships).value)
+        for (user_id, _), memberships in _by_user_and_server(rows).items()
+        for organization_id, _ in memberships
+        if organization_id in wanted
+    ]
+
+
+def _by_user_and_server(rows) -> dict[tuple[int, int], list[tuple[int, str]]]:
+    grouped: dict[tuple[int, int], list[tuple[int, str]]] = {}
+    for user_id, server_id, organization_id, role in rows:
+        grouped.setdefault((user_id, server_id), []).append((organization_id, role))
+    return grouped
 
 
 def user_seat_requirements(*, user: User, lock: bool = False) -> list[SeatRequirement]:

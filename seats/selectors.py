@@ -14,25 +14,40 @@ from organizations.models import Organization, Server
 from .models import SeatAssignment, SeatLease
 
 
-def usage_by_server(*, server_ids=None) -> dict[tuple[int, str, str], int]:
-    """Seats in use now, keyed (server pk, license type, method); three GROUP BY queries in all.
+def seats_in_use(
+    *, server_ids=None, organization_ids=None, method: str | None = None
+) -> dict[tuple[int, int, str, str], int]:
+    """Seats held now, keyed (server pk, organization pk, license type, method): the Assignable
+    seats assigned to users and stations and the Concurrent seats of logged-in users. One GROUP BY
+    per kind of seat; only those of ``server_ids`` / ``organization_ids`` / ``method`` when given."""
+    held: dict[tuple[int, int, str, str], int] = {}
+    for model, kind in ((SeatAssignment, Method.ASSIGNABLE), (SeatLease, Method.CONCURRENT)):
+        if method is not None and kind != method:
+            continue
+        seats = model.objects.active()
+        if server_ids is not None:
+            seats = seats.filter(server_id__in=list(server_ids))
+        if organization_ids is not None:
+            seats = seats.filter(organization_id__in=list(organization_ids))
+        rows = seats.values_list("server_id", "organization_id", "license_type").annotate(
+            n=Count("id")
+        )
+        for server_id, organization_id, license_type, n in rows.order_by():
+            held[(server_id, organization_id, license_type, kind.value)] = n
+    return held
 
-    Organization: active organizations. Access licenses: active Assignable seats (users and
-    stations) and active Concurrent seats.
-    """
+
+def usage_by_server(*, server_ids=None) -> dict[tuple[int, str, str], int]:
+    """In use now per server, keyed (server pk, license type, method): active organizations
+    (the Organization license) and seats held (``seats_in_use``). Three queries in all."""
     usage: dict[tuple[int, str, str], int] = defaultdict(int)
-    orgs = Organization.objects.active()
-    assignments = SeatAssignment.objects.active()
-    leases = SeatLease.objects.active()
+    organizations = Organization.objects.active()
     if server_ids is not None:
-        orgs = orgs.filter(server_id__in=server_ids)
-        assignments = assignments.filter(server_id__in=server_ids)
-        leases = leases.filter(server_id__in=server_ids)
-    for row in orgs.values("server_id").annotate(n=Count("id")).order_by():
-        usage[(row["server_id"], LicenseType.ORGANIZATION.value, "")] = row["n"]
-    for qs, method in ((assignments, Method.ASSIGNABLE.value), (leases, Method.CONCURRENT.value)):
-        for row in qs.values("server_id", "license_type").annotate(n=Count("id")).order_by():
-            usage[(row["server_id"], row["license_type"], method)] = row["n"]
+        organizations = organizations.filter(server_id__in=list(server_ids))
+    for server_id, n in organizations.values_list("server_id").annotate(n=Count("id")).order_by():
+        usage[(server_id, LicenseType.ORGANIZATION.value, "")] = n
+    for (server_id, _, license_type, method), n in seats_in_use(server_ids=server_ids).items():
+        usage[(server_id, license_type, method)] += n
     return usage
 
 

@@ -168,6 +168,15 @@ JOIN organizations_organization o ON o.id = m.organization_id
 WHERE m.user_id = ANY(%(users)s) AND o.is_active
 ORDER BY m.user_id, o.server_id, o.name, o.id
 """
+# The same, for every user who is an active member of ``%(organizations)s`` with that license
+# method: what a page needs to count the seats an organization's users need.
+MEMBERSHIPS_OF_MEMBERS_SQL = MEMBERSHIPS_SQL.replace(
+    "m.user_id = ANY(%(users)s)",
+    """m.user_id IN (SELECT mm.user_id FROM organizations_membership mm
+    JOIN organizations_user u ON u.id = mm.user_id
+    WHERE mm.organization_id = ANY(%(organizations)s) AND u.license_method = %(method)s
+      AND u.is_active)""",
+)
 MEMBERSHIPS_LOCKED_SQL = (
     MEMBERSHIPS_SQL.replace(
         "JOIN organizations_organization o",

@@ -22,10 +22,10 @@ from organizations.models import Server, Station, User
 from .. import sql
 from ..models import ReleaseReason, SeatAssignment
 from ..rules import seat_requirements
+from ..selectors import seats_in_use
 from .leases import lease_release
 from .pools import (
     daily_peak_raise,
-    organization_in_use,
     pool_take,
     refusal,
     released_summary,
@@ -98,6 +98,9 @@ def _count_peaks(assignments: list[SeatAssignment], in_use_after: dict, day: dat
     orgs_by_pool = defaultdict(set)
     for a in assignments:
         orgs_by_pool[(a.server_id, a.license_type)].add(a.organization_id)
+    held = seats_in_use(
+        organization_ids={a.organization_id for a in assignments}, method=ASSIGNABLE
+    )
     return [
         dict(
             day=day,
@@ -105,9 +108,9 @@ def _count_peaks(assignments: list[SeatAssignment], in_use_after: dict, day: dat
             license_type=license_type,
             method=ASSIGNABLE,
             server_in_use=in_use_after[(server_id, license_type)],
-            organization_in_use=organization_in_use(
-                model=SeatAssignment, license_type=license_type, organization_ids=orgs
-            ),
+            organization_in_use={
+                org: held.get((server_id, org, license_type, ASSIGNABLE), 0) for org in orgs
+            },
         )
         for (server_id, license_type), orgs in sorted(orgs_by_pool.items())
     ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Value
+from django.db.models import Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -219,17 +219,3 @@ def daily_peak_raise(
 # Per process: the peaks this process has written (a lower bound of the stored peak, so skipping
 # a lower one is safe).
 _peak_written: dict[tuple, int] = {}
-
-
-def organization_in_use(
-    *, model: type[Seat], license_type: str, organization_ids
-) -> dict[int, int]:
-    """Seats of ``model`` and that license held now per organization (one GROUP BY)."""
-    rows = (
-        model.objects.active()
-        .filter(organization_id__in=list(organization_ids), license_type=license_type)
-        .values("organization_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    return {r["organization_id"]: r["n"] for r in rows}

@@ -9,10 +9,10 @@ from django.db import transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
-from licenses.models import ACCESS_TYPES, COUNTED_TYPES, Entitlement, Method
+from licenses.models import ACCESS_TYPES, COUNTED_TYPES, Entitlement
 from organizations.models import Organization
-from seats.models import DailySeatUsage, SeatAssignment, SeatDenial, SeatLease
-from seats.selectors import usage_by_server
+from seats.models import DailySeatUsage, SeatDenial
+from seats.selectors import seats_in_use, usage_by_server
 
 _KEY_FIELDS = ["day", "server", "organization", "license_type", "method"]
 
@@ -34,19 +34,7 @@ def usage_snapshot_take(*, day: date) -> int:
         licensed[(server_id, license_type, method)] = quantity
 
     server_use = usage_by_server()
-    org_use: dict[tuple[int, int, str, str], int] = defaultdict(int)
-    for qs, method in (
-        (SeatAssignment.objects.active(), Method.ASSIGNABLE.value),
-        (SeatLease.objects.active(), Method.CONCURRENT.value),
-    ):
-        for row in (
-            qs.values("server_id", "organization_id", "license_type")
-            .annotate(n=Count("id"))
-            .order_by()
-        ):
-            org_use[(row["server_id"], row["organization_id"], row["license_type"], method)] = row[
-                "n"
-            ]
+    org_use = seats_in_use()
 
     start = timezone.make_aware(datetime.combine(day, time.min))
     denied: dict[tuple, int] = defaultdict(int)

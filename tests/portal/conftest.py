@@ -4,10 +4,10 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from licenses.models import LicenseType
 from organizations.models import Membership, User
 from portal.models import FEATURE_PERMISSIONS
 from seats.models import SeatAssignment, SeatLease
+from seats.rules import required_license
 from tests.factories import MembershipFactory, OrganizationFactory, StationFactory, UserFactory
 
 ALL_FEATURE_CODENAMES = [codename for codename, _label in FEATURE_PERMISSIONS]
@@ -79,9 +79,7 @@ def make_member():
         kwargs = {"username": username} if username else {}
         user = UserFactory(license_method=method, **kwargs)
         MembershipFactory(user=user, organization=organization, role=role)
-        license_type = (
-            LicenseType.SUPERVISOR if role in Membership.SUPERVISOR_ROLES else LicenseType.AGENT
-        )
+        license_type = required_license([role])
         if seat:
             if method == User.LicenseMethod.CONCURRENT:
                 lease_seat(user=user, organization=organization, license_type=license_type)
