@@ -66,7 +66,25 @@ class AuditRun(models.Model):
         )
 
 
-class ComplianceEvent(models.Model):
+class AuditRecord(models.Model):
+    """What each record of the audit carries: the day it is about, the method of the license, the
+    message it was logged and mailed with, and when it was recorded."""
+
+    day = models.DateField(_("day"))
+    method = models.CharField(
+        _("method"), max_length=20, choices=Method.choices, blank=True, default=""
+    )
+    message = models.CharField(_("message"), max_length=400)
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return self.message
+
+
+class ComplianceEvent(AuditRecord):
     """One exceeded license on one server on one day: the count licensed, the count found, the message."""
 
     server = models.ForeignKey(
@@ -75,16 +93,11 @@ class ComplianceEvent(models.Model):
         related_name="compliance_events",
         verbose_name=_("server"),
     )
-    day = models.DateField(_("day"))
     license_type = models.CharField(
         _("license"), max_length=30, choices=[(t.value, t.label) for t in COUNTED_TYPES]
     )
-    method = models.CharField(
-        _("method"), max_length=20, choices=Method.choices, blank=True, default=""
-    )
     licensed_count = models.PositiveIntegerField(_("licensed"))
     found_count = models.PositiveIntegerField(_("found"))
-    message = models.CharField(_("message"), max_length=400)
     run = models.ForeignKey(
         AuditRun,
         on_delete=models.SET_NULL,
@@ -93,7 +106,6 @@ class ComplianceEvent(models.Model):
         related_name="events",
         verbose_name=_("recorded by run"),
     )
-    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("compliance event")
@@ -115,7 +127,7 @@ class ComplianceEvent(models.Model):
         return self.message
 
 
-class ExpiryWarning(models.Model):
+class ExpiryWarning(AuditRecord):
     """An entitlement expiring within a warning threshold (30, 7, 1 days): one per entitlement and threshold."""
 
     server = models.ForeignKey(
@@ -131,13 +143,9 @@ class ExpiryWarning(models.Model):
         verbose_name=_("entitlement"),
     )
     license_type = models.CharField(_("license"), max_length=30, choices=LicenseType.choices)
-    method = models.CharField(
-        _("method"), max_length=20, choices=Method.choices, blank=True, default=""
-    )
     expires_on = models.DateField(_("expires on"))
     threshold_days = models.PositiveSmallIntegerField(_("threshold (days)"))
     day = models.DateField(_("warned on"))
-    message = models.CharField(_("message"), max_length=400)
     run = models.ForeignKey(
         AuditRun,
         on_delete=models.SET_NULL,
@@ -146,7 +154,6 @@ class ExpiryWarning(models.Model):
         related_name="warnings",
         verbose_name=_("recorded by run"),
     )
-    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("expiry warning")

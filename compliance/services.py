@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from licenses.audit import acting_as
 from notifications.services import outbox_enqueue
+from organizations.models import User
 
 from . import selectors
 from .models import AuditRun, AuditTrigger, ComplianceEvent, ExpiryWarning
@@ -33,13 +34,13 @@ def _digest(parts) -> str:
 
 
 def compliance_audit_run(
-    *, day: date, trigger: str = AuditTrigger.SCHEDULE, acting_user=None
+    *, day: date, trigger: str = AuditTrigger.SCHEDULE, acting_user: User | None = None
 ) -> AuditRun:
     """Audit ``day``: one event per exceeded license (a unique constraint makes reruns record nothing new),
     one expiry warning per entitlement and threshold, and one e-mail per run for what is new, written to
     the outbox in this transaction and sent after commit. Runs a fixed number of queries.
     """
-    with acting_as(acting_user), transaction.atomic():
+    with transaction.atomic(durable=True), acting_as(acting_user):
         _lock_audit()
         run = AuditRun.objects.create(day=day, trigger=trigger)
         findings = selectors.audit_findings(day=day)

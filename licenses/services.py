@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from licenses.audit import acting_as
-from organizations.models import Organization, Server
+from organizations.models import Organization, Server, User
 
 from .exceptions import LicenseLimitReached
 from .keys import trusted_public_keys
@@ -22,7 +22,7 @@ from .signals import license_installed
 def license_file_import(
     *,
     text: str | bytes,
-    acting_user=None,
+    acting_user: User | None = None,
     expected_server_id: str | None = None,
     day: date | None = None,
 ) -> LicenseFile:
@@ -131,7 +131,12 @@ def organization_check_room(*, server: Server, day: date | None = None) -> None:
 
 
 def organization_create(
-    *, server: Server, name: str, is_active: bool = True, acting_user=None, day: date | None = None
+    *,
+    server: Server,
+    name: str,
+    is_active: bool = True,
+    acting_user: User | None = None,
+    day: date | None = None,
 ) -> Organization:
     """Create an organization on ``server``; an active one only if its Organization license has room."""
     with transaction.atomic(), acting_as(acting_user):
@@ -145,7 +150,11 @@ def organization_create(
 
 
 def organization_update(
-    *, organization: Organization, acting_user=None, day: date | None = None, **fields
+    *,
+    organization: Organization,
+    acting_user: User | None = None,
+    day: date | None = None,
+    **fields,
 ) -> Organization:
     """Change an organization's name or active flag; reactivating one needs room in the license."""
     with transaction.atomic(), acting_as(acting_user):

@@ -14,7 +14,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from licenses.models import ACCESS_TYPES, Entitlement
-from organizations.models import Membership, Organization, Server
+from organizations.models import Membership, Organization, Server, User
 from seats.models import DailySeatUsage
 
 from .models import FEATURE_PERMISSIONS, ScheduledReport
@@ -106,7 +106,7 @@ def demo_usage_history(*, server: Server, days: int = 90, seed: int = 7) -> int:
     return len(rows)
 
 
-def demo_portal_data(*, server: Server, acting_user=None) -> None:
+def demo_portal_data(*, server: Server, acting_user: User | None = None) -> None:
     """Everything the portal demo needs on ``server``: history, feature permissions for supervisors, a report."""
     with transaction.atomic():
         demo_usage_history(server=server)

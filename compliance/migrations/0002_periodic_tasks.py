@@ -1,4 +1,5 @@
-"""The periodic tasks of the audit, the idle-seat sweeper and the usage snapshot (django-celery-beat).
+"""The periodic task of the audit (django-celery-beat). (Seats' own tasks, which this migration
+created until they moved, are created by name in seats/migrations/0007_periodic_tasks.py.)
 
 Created once by name: an administrator may change a time in the admin and no migration or
 restart undoes it (rows that exist are left alone). Times are in TIME_ZONE.
@@ -8,13 +9,10 @@ from django.conf import settings
 from django.db import migrations
 
 DAILY_AUDIT = "compliance: daily audit"
-IDLE_SWEEPER = "seats: release idle concurrent seats"
-USAGE_SNAPSHOT = "seats: daily usage snapshot"
 
 
 def create_periodic_tasks(apps, schema_editor):
     CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
     PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
     PeriodicTasks = apps.get_model("django_celery_beat", "PeriodicTasks")
 
@@ -29,25 +27,12 @@ def create_periodic_tasks(apps, schema_editor):
         )
         return schedule
 
-    every_minute, _ = IntervalSchedule.objects.get_or_create(every=1, period="minutes")
     wanted = [
         (
             DAILY_AUDIT,
             "compliance.tasks.run_daily_audit",
             {"crontab": crontab(0, 2)},
             "Audits every day since the last completed audit, then today.",
-        ),
-        (
-            IDLE_SWEEPER,
-            "seats.tasks.release_idle_leases",
-            {"interval": every_minute},
-            "Releases Concurrent seats whose session has been idle longer than IWP_CONCURRENT_IDLE_MINUTES.",
-        ),
-        (
-            USAGE_SNAPSHOT,
-            "compliance.tasks.take_usage_snapshot",
-            {"crontab": crontab(55, 23)},
-            "Records licensed and in-use seats per server and organization for the day.",
         ),
     ]
     created = False

@@ -122,7 +122,9 @@ def _write_peaks(peaks: list[dict]) -> None:
         daily_peak_raise(**peak)
 
 
-def seat_assign_bulk(*, users, acting_user=None, day: date | None = None) -> AssignResult:
+def seat_assign_bulk(
+    *, users, acting_user: User | None = None, day: date | None = None
+) -> AssignResult:
     """Give each Assigned user of ``users`` the Assignable seat they need on each of their servers.
 
     All or nothing: when the selection does not fit, nothing is assigned and LicenseLimitReached
@@ -198,7 +200,7 @@ def seat_assign(
     user: User | None = None,
     station: Station | None = None,
     license_type: str | None = None,
-    acting_user=None,
+    acting_user: User | None = None,
     day: date | None = None,
 ) -> list[SeatAssignment]:
     """Assign an Assignable seat to a user (the license their role needs) or to a station (``license_type``, default Agent).
@@ -248,7 +250,7 @@ def seat_release(
     station: Station | None = None,
     license_type: str | None = None,
     reason: str = ReleaseReason.UNASSIGNED,
-    acting_user=None,
+    acting_user: User | None = None,
 ) -> list[SeatAssignment]:
     """Release Assignable seats (given ones, or all of a user or a station, or only those of ``license_type``)
     exactly once each; returns those released."""
@@ -267,7 +269,7 @@ def seat_release(
         return _release(qs.values_list("pk", flat=True), reason=reason, acting_user=acting_user)
 
 
-def user_seats_release(*, user: User, acting_user=None) -> list:
+def user_seats_release(*, user: User, acting_user: User | None = None) -> list:
     """An administrator frees every seat ``user`` holds: Assignable ones (unassigned) and Concurrent ones
     (released by an administrator, which signs those sessions out), in one transaction."""
     with transaction.atomic():
@@ -277,7 +279,7 @@ def user_seats_release(*, user: User, acting_user=None) -> list:
         )
 
 
-def seat_release_bulk(*, users, acting_user=None) -> list[SeatAssignment]:
+def seat_release_bulk(*, users, acting_user: User | None = None) -> list[SeatAssignment]:
     """Release every Assignable seat of the selected users (one UPDATE)."""
     with transaction.atomic(), acting_as(acting_user):
         return _release(
@@ -299,7 +301,7 @@ def _release(ids, *, reason: str, acting_user: User | None) -> list[SeatAssignme
     )
 
 
-def user_change_method(*, user: User, method: str, acting_user=None) -> str:
+def user_change_method(*, user: User, method: str, acting_user: User | None = None) -> str:
     """Make ``user`` an Assigned or Concurrent user, releasing their seats of the old method in the same transaction.
 
     Returns a sentence saying what changed, e.g. "bob is now an Assigned user; 1 Concurrent seat released."

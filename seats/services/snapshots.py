@@ -102,7 +102,7 @@ def usage_snapshot_take(*, day: date) -> int:
             0,
         )
 
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         # Seats released since an earlier snapshot today leave no row behind: start the day's counts from zero.
         DailySeatUsage.objects.filter(day=day).update(in_use=0, denials=0)
         DailySeatUsage.objects.bulk_create(

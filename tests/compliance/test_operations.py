@@ -64,7 +64,7 @@ def test_beat_entries_exist_by_name_at_their_times(settings):
     assert sweeper.task == "seats.tasks.release_idle_leases"
     assert (sweeper.interval.every, sweeper.interval.period) == (1, "minutes")
     snapshot = PeriodicTask.objects.get(name="seats: daily usage snapshot")
-    assert snapshot.task == "compliance.tasks.take_usage_snapshot"
+    assert snapshot.task == "seats.tasks.take_usage_snapshot"
     assert (
         PeriodicTask.objects.get(name="notifications: retry undelivered e-mail").task
         == "notifications.tasks.sweep_outbox"

@@ -1,14 +1,14 @@
-"""The daily usage snapshot (seats.services.snapshots), taken by compliance.tasks.take_usage_snapshot."""
+"""The daily usage snapshot (seats.services.snapshots), taken by seats.tasks.take_usage_snapshot."""
 
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from compliance.tasks import take_usage_snapshot
 from licenses.models import LicenseType, Method
 from seats.models import DailySeatUsage, SeatAssignment, SeatDenial
 from seats.services.snapshots import usage_snapshot_take
+from seats.tasks import take_usage_snapshot
 
 from .conftest import hold_assignable, organizations
 
