@@ -1,4 +1,4 @@
-"""Audit records name the user a service acted for, and only inside that service call."""
+"""The audit trail: every change of a licensed table is recorded by PostgreSQL, with the user a service acted for (and only inside that service call)."""
 
 import pytest
 
@@ -26,3 +26,21 @@ def test_a_request_user_is_not_the_actor_of_later_work_in_the_same_thread(client
     assert client.get("/admin/").status_code == 200
     later = organization_create(server=server, name="Nightly job")
     assert [e.actor for e in history(later)] == [None]
+
+
+def test_a_change_made_outside_the_orm_is_in_the_trail_and_a_save_that_changes_nothing_is_not(
+    licensed_server,
+):
+    from django.db import connection
+
+    server = licensed_server(entitlements=["server", "organization=3"])
+    org = organization_create(server=server, name="Fabrikam")
+    org.save()  # nothing changed
+    with connection.cursor() as cursor:  # as psql or a bulk script would
+        cursor.execute(
+            "UPDATE organizations_organization SET name = 'Fabrikam Ltd' WHERE id = %s", [org.pk]
+        )
+    assert [(e.label, e.changes.get("name")) for e in history(org)] == [
+        ("insert", None),
+        ("update", ["Fabrikam", "Fabrikam Ltd"]),
+    ]
