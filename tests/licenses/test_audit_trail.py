@@ -1,4 +1,5 @@
-"""The audit trail: every change of a licensed table is recorded by PostgreSQL, with the user a service acted for (and only inside that service call)."""
+"""The audit trail: PostgreSQL records every change of a licensed table, with the user a service
+acted for (and only inside that service call)."""
 
 import pytest
 
