@@ -353,6 +353,11 @@ def main():
             return cursor.fetchall()
 
     raw()  # warm the cache for both
+    # The first run records the day's events and mail: start from a day nothing recorded yet.
+    from compliance.models import ComplianceEvent, ExpiryWarning
+
+    ComplianceEvent.objects.filter(day=day).delete()
+    ExpiryWarning.objects.all().delete()
     with CaptureQueriesContext(connection) as ctx:
         first_start = time.perf_counter()
         run = compliance_audit_run(day=day)

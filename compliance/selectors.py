@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from django.conf import settings
 from django.db.models import Max
@@ -13,7 +13,7 @@ from organizations.models import Server
 from seats.models import DailySeatUsage
 from seats.selectors import usage_by_server
 
-from .models import AuditRun, ComplianceRecipient
+from .models import AuditRun, ComplianceEvent, ComplianceRecipient, ExpiryWarning
 
 # How the source system names each counted license in its message.
 _SOURCE_NAMES = {
@@ -60,8 +60,36 @@ class Finding:
         )
 
 
-def audit_findings(*, day: date) -> list[Finding]:
-    """Every counted license in force or in use, per server, on ``day``. Six queries.
+def entitlements_in_force(*, day: date) -> list[Entitlement]:
+    """The entitlements in force on ``day``, with their file and server, in server order. One query."""
+    return list(
+        Entitlement.objects.valid_on(day)
+        .select_related("license_file__server")
+        .order_by("license_file__server__server_id", "license_type", "method")
+    )
+
+
+def exceeded_recorded(*, day: date) -> set[tuple[int, str, str]]:
+    """(server pk, license, method) of each license already recorded exceeded on ``day``."""
+    return set(
+        ComplianceEvent.objects.filter(day=day).values_list("server_id", "license_type", "method")
+    )
+
+
+def warnings_recorded(*, entitlements) -> set[tuple[int, int]]:
+    """(entitlement pk, threshold) of each expiry warning already recorded for ``entitlements``."""
+    if not entitlements:
+        return set()
+    return set(
+        ExpiryWarning.objects.filter(entitlement__in=entitlements).values_list(
+            "entitlement_id", "threshold_days"
+        )
+    )
+
+
+def audit_findings(*, day: date, entitlements: list[Entitlement] | None = None) -> list[Finding]:
+    """Every counted license in force or in use, per server, on ``day``. Three queries, and one
+    more unless the entitlements in force (``entitlements_in_force``) are given.
 
     Licensed: the quantity of the entitlement valid on ``day`` (none valid counts as zero; the
     overage allowance only relaxes enforcement, the audit reports anything beyond the quantity).
@@ -70,12 +98,11 @@ def audit_findings(*, day: date) -> list[Finding]:
     """
     licensed: dict[tuple[int, str, str], int] = {}
     servers: dict[int, Server] = {}
-    entitlements = (
-        Entitlement.objects.valid_on(day)
-        .filter(license_type__in=COUNTED_TYPES)
-        .select_related("license_file__server")
-    )
+    if entitlements is None:
+        entitlements = entitlements_in_force(day=day)
     for e in entitlements:
+        if e.license_type not in COUNTED_TYPES:
+            continue
         server = e.license_file.server
         servers[server.pk] = server
         licensed[(server.pk, e.license_type, e.method)] = e.quantity
@@ -107,19 +134,18 @@ def warning_threshold(*, days_left: int, thresholds: list[int] | None = None) ->
     return min(reached) if reached and days_left >= 0 else None
 
 
-def expiring_entitlements(*, day: date) -> list[tuple[Entitlement, int]]:
-    """Entitlements valid on ``day`` that expire within the largest warning threshold, with that threshold. One query."""
+def expiring_entitlements(
+    *, day: date, entitlements: list[Entitlement] | None = None
+) -> list[tuple[Entitlement, int]]:
+    """Entitlements in force on ``day`` that have reached a warning threshold, with the tightest
+    one reached. One query, none when the entitlements in force are given."""
     thresholds = list(settings.IWP_EXPIRY_WARNING_DAYS)
     if not thresholds:
         return []
-    soon = (
-        Entitlement.objects.valid_on(day)
-        .filter(expires_on__lte=day + timedelta(days=max(thresholds)))
-        .select_related("license_file__server")
-        .order_by("license_file__server__server_id", "license_type", "method")
-    )
+    if entitlements is None:
+        entitlements = entitlements_in_force(day=day)
     result = []
-    for e in soon:
+    for e in entitlements:
         threshold = warning_threshold(days_left=(e.expires_on - day).days, thresholds=thresholds)
         if threshold is not None:
             result.append((e, threshold))

@@ -36,65 +36,52 @@ def _digest(parts) -> str:
 def compliance_audit_run(
     *, day: date, trigger: str = AuditTrigger.SCHEDULE, acting_user: User | None = None
 ) -> AuditRun:
-    """Audit ``day``: one event per exceeded license (a unique constraint makes reruns record nothing new),
-    one expiry warning per entitlement and threshold, and one e-mail per run for what is new, written to
-    the outbox in this transaction and sent after commit. Runs a fixed number of queries.
+    """Audit ``day``: one event per exceeded license and one expiry warning per entitlement and
+    threshold, each recorded once however often the day is audited, and one e-mail per run for
+    what is new, written to the outbox in this transaction and sent after commit. Runs of the
+    audit take turns (an advisory lock), so what is new is decided before anything is written.
+    A fixed number of queries, whatever the number of servers, organizations and seats.
     """
     with transaction.atomic(durable=True), acting_as(acting_user):
         _lock_audit()
-        run = AuditRun.objects.create(day=day, trigger=trigger)
-        findings = selectors.audit_findings(day=day)
+        in_force = selectors.entitlements_in_force(day=day)
+        findings = selectors.audit_findings(day=day, entitlements=in_force)
         exceeded = [f for f in findings if f.exceeded]
-        ComplianceEvent.objects.bulk_create(
-            [
-                ComplianceEvent(
-                    server=f.server,
-                    day=day,
-                    license_type=f.license_type,
-                    method=f.method,
-                    licensed_count=f.licensed,
-                    found_count=f.found,
-                    message=f.message,
-                    run=run,
-                )
-                for f in exceeded
-            ],
-            ignore_conflicts=True,
-        )
-        new_events = list(
-            run.events.select_related("server").order_by(
-                "server__server_id", "license_type", "method"
+        recorded = selectors.exceeded_recorded(day=day) if exceeded else set()
+        new_events = [
+            ComplianceEvent(
+                server=f.server,
+                day=day,
+                license_type=f.license_type,
+                method=f.method,
+                licensed_count=f.licensed,
+                found_count=f.found,
+                message=f.message,
             )
-        )
-
-        expiring = selectors.expiring_entitlements(day=day)
-        ExpiryWarning.objects.bulk_create(
-            [
-                ExpiryWarning(
-                    server=e.license_file.server,
-                    entitlement=e,
-                    license_type=e.license_type,
-                    method=e.method,
-                    expires_on=e.expires_on,
-                    threshold_days=threshold,
-                    day=day,
-                    message=_expiry_message(entitlement=e, day=day),
-                    run=run,
-                )
-                for e, threshold in expiring
-            ],
-            ignore_conflicts=True,
-        )
-        new_warnings = list(
-            run.warnings.select_related("server").order_by(
-                "server__server_id", "license_type", "method"
+            for f in exceeded
+            if (f.server.pk, f.license_type, f.method) not in recorded
+        ]
+        expiring = selectors.expiring_entitlements(day=day, entitlements=in_force)
+        warned = selectors.warnings_recorded(entitlements=[e for e, _ in expiring])
+        new_warnings = [
+            ExpiryWarning(
+                server=e.license_file.server,
+                entitlement=e,
+                license_type=e.license_type,
+                method=e.method,
+                expires_on=e.expires_on,
+                threshold_days=threshold,
+                day=day,
+                message=_expiry_message(entitlement=e, day=day),
             )
-        )
-
+            for e, threshold in expiring
+            if (e.pk, threshold) not in warned
+        ]
+        mail = warning_mail = None
         if new_events or new_warnings:
             recipients = selectors.compliance_recipients()
             if recipients and new_events:
-                run.mail = outbox_enqueue(
+                mail = outbox_enqueue(
                     subject=f"[IWP Licensing] {len(new_events)} license(s) exceeded on {day:%Y-%m-%d}",
                     body=_exceeded_body(day=day, events=new_events),
                     to=recipients,
@@ -104,7 +91,7 @@ def compliance_audit_run(
                     ),
                 )
             if recipients and new_warnings:
-                run.warning_mail = outbox_enqueue(
+                warning_mail = outbox_enqueue(
                     subject=f"[IWP Licensing] {len(new_warnings)} license(s) expire soon",
                     body=_warning_body(day=day, warnings=new_warnings),
                     to=recipients,
@@ -115,23 +102,23 @@ def compliance_audit_run(
                 )
             if not recipients:
                 logger.warning("No compliance mail recipients: add one in the admin or set ADMINS")
-
-        run.licenses_checked = len(findings)
-        run.exceeded_found = len(exceeded)
-        run.events_recorded = len(new_events)
-        run.warnings_recorded = len(new_warnings)
-        run.finished_at = timezone.now()
-        run.save(
-            update_fields=[
-                "licenses_checked",
-                "exceeded_found",
-                "events_recorded",
-                "warnings_recorded",
-                "finished_at",
-                "mail",
-                "warning_mail",
-            ]
+        run = AuditRun.objects.create(
+            day=day,
+            trigger=trigger,
+            licenses_checked=len(findings),
+            exceeded_found=len(exceeded),
+            events_recorded=len(new_events),
+            warnings_recorded=len(new_warnings),
+            finished_at=timezone.now(),
+            mail=mail,
+            warning_mail=warning_mail,
         )
+        for record in (*new_events, *new_warnings):
+            record.run = run
+        if new_events:
+            ComplianceEvent.objects.bulk_create(new_events)
+        if new_warnings:
+            ExpiryWarning.objects.bulk_create(new_warnings)
         transaction.on_commit(
             lambda: _log_new(run_id=run.pk, events=new_events, warnings=new_warnings)
         )
