@@ -19,7 +19,8 @@ def seats_in_use(
 ) -> dict[tuple[int, int, str, str], int]:
     """Seats held now, keyed (server pk, organization pk, license type, method): the Assignable
     seats assigned to users and stations and the Concurrent seats of logged-in users. One GROUP BY
-    per kind of seat; only those of ``server_ids`` / ``organization_ids`` / ``method`` when given."""
+    per kind of seat; only those of ``server_ids`` / ``organization_ids`` /
+    ``method`` when given."""
     held: dict[tuple[int, int, str, str], int] = {}
     for model, kind in ((SeatAssignment, Method.ASSIGNABLE), (SeatLease, Method.CONCURRENT)):
         if method is not None and kind != method:
@@ -54,7 +55,8 @@ def usage_by_server(*, server_ids=None) -> dict[tuple[int, str, str], int]:
 def license_status_with_usage(
     *, servers=None, day: date | None = None
 ) -> list[ServerLicenseStatus]:
-    """License status (licenses.selectors.license_status) with the seats and organizations in use now."""
+    """License status (licenses.selectors.license_status) with the seats and
+    organizations in use now."""
     server_list = list(servers if servers is not None else Server.objects.all())
     usage = usage_by_server(server_ids=[s.pk for s in server_list])
     return license_status(servers=server_list, day=day, usage=usage)
