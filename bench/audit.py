@@ -1,7 +1,9 @@
-"""Benchmark: the compliance audit at 1,000 organizations and 1,000,000 users beside a raw SQL GROUP BY.
+"""Benchmark: the compliance audit at 1,000 organizations and 1,000,000 users beside a raw SQL
+GROUP BY.
 
     createdb -h 127.0.0.1 -U postgres iwp_bench_audit
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/iwp_bench_audit DEBUG=1 .venv/bin/python bench/audit.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/iwp_bench_audit DEBUG=1 \
+        .venv/bin/python bench/audit.py
 
 Seeds (once; COPY in batches with a progress bar) 10 servers x 100 organizations x 1,000 users,
 their memberships, Assignable seats (users and a station per organization), Concurrent seats
@@ -124,7 +126,8 @@ def seed(*, orgs_total, users_total, day):
                     starts_on=day - timedelta(days=1),
                     expires_on=day + timedelta(days=365),
                 ),
-                # Organizations and Agent Concurrent exceeded on every server; the rest within their counts.
+                # Organizations and Agent Concurrent exceeded on every server; the rest within
+                # their counts.
                 Entitlement(
                     license_file=lf,
                     license_type="organization",
@@ -183,7 +186,8 @@ def seed(*, orgs_total, users_total, day):
 
     first_user = next_id("organizations_user")
 
-    # User i: org i // users_per_org; every 10th a supervisor; 30% Concurrent, a third of those logged in now.
+    # User i: org i // users_per_org; every 10th a supervisor; 30% Concurrent, a third of those
+    # logged in now.
     def user_rows():
         for i in range(users_total):
             method = "concurrent" if i % 10 in (3, 6, 9) else "assigned"
@@ -373,20 +377,25 @@ def main():
     audit_med, raw_med = statistics.median(audit_times), statistics.median(raw_times)
     print()
     print(
-        f"organizations {sizes[0]:,}  users {sizes[1]:,}  Assignable seats {sizes[2]:,}  Concurrent seats {sizes[3]:,}"
+        f"organizations {sizes[0]:,}  users {sizes[1]:,}  "
+        f"Assignable seats {sizes[2]:,}  Concurrent seats {sizes[3]:,}"
     )
     print(f"{'what':<44} {'queries':>8} {'median ms':>10} {'min ms':>8}")
     print(
-        f"{'audit, first run (records events + mail)':<44} {audit_queries:>8} {first * 1000:>10.1f} {first * 1000:>8.1f}"
+        f"{'audit, first run (records events + mail)':<44} {audit_queries:>8} "
+        f"{first * 1000:>10.1f} {first * 1000:>8.1f}"
     )
     print(
-        f"{'audit, rerun (nothing new)':<44} {rerun_queries:>8} {audit_med * 1000:>10.1f} {min(audit_times) * 1000:>8.1f}"
+        f"{'audit, rerun (nothing new)':<44} {rerun_queries:>8} "
+        f"{audit_med * 1000:>10.1f} {min(audit_times) * 1000:>8.1f}"
     )
     print(
-        f"{'raw SQL GROUP BY, same counts':<44} {1:>8} {raw_med * 1000:>10.1f} {min(raw_times) * 1000:>8.1f}"
+        f"{'raw SQL GROUP BY, same counts':<44} {1:>8} "
+        f"{raw_med * 1000:>10.1f} {min(raw_times) * 1000:>8.1f}"
     )
     print(
-        f"exceeded licenses: {run.exceeded_found}; audit / raw SQL (median): {audit_med / raw_med:.2f}x"
+        f"exceeded licenses: {run.exceeded_found}; "
+        f"audit / raw SQL (median): {audit_med / raw_med:.2f}x"
     )
 
 

@@ -1,4 +1,5 @@
-"""Seat check-out under contention: the service the login view uses, beside the same work in raw SQL.
+"""Seat check-out under contention: the service the login view uses, beside the
+same work in raw SQL.
 
 K Concurrent seats, N worker processes (separate connections) logging in and out for a fixed
 time. The service path calls lease_acquire / lease_release (as SeatLoginView and SeatLogoutView
@@ -6,12 +7,12 @@ do); the raw path runs one conditional ``UPDATE seats_seatpool ... WHERE in_use 
 INSERT of the lease (and the release UPDATEs) on the same tables, with the audit trail's triggers
 off (``session_replication_role = replica``); the raw+audit path keeps the triggers on (an audit
 record at take and at release, as for every writer) and adds a denial row when refused: the same
-database work as the service, so its ratio is the cost of the service layer itself. A sampler process counts the
-active seats from its own connection throughout; the most ever held must be <= K.
+database work as the service, so its ratio is the cost of the service layer itself. A sampler
+process counts the active seats from its own connection throughout; the most ever held must be <= K.
 
 Usage (PostgreSQL; the database is created and migrated if needed, and its seat data reset):
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/iwp_bench .venv/bin/python bench/seat_checkout.py \
-        [--seats 8] [--workers 32] [--seconds 10]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/iwp_bench \
+        .venv/bin/python bench/seat_checkout.py [--seats 8] [--workers 32] [--seconds 10]
 """
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ def setup(seats: int, workers: int):
 
 
 def vacuum():
-    """Start each path on clean tables: the reset above and the previous path leave dead rows and index entries."""
+    """Start each path on clean tables: the reset above and the previous path leave dead rows
+    and index entries."""
     from django.db import connection
 
     connection.close()
@@ -115,7 +117,8 @@ def service_worker(user_id, seconds, start, out):
 
 
 DENIAL_SQL = (
-    "INSERT INTO seats_seatdenial (server_id, organization_id, license_type, method, user_id, message, created_at) "
+    "INSERT INTO seats_seatdenial "
+    "(server_id, organization_id, license_type, method, user_id, message, created_at) "
     "VALUES (%s, %s, 'agent', 'concurrent', %s, 'no seat', now())"
 )
 
@@ -135,7 +138,8 @@ def raw_worker(user_id, seconds, start, out, server_id, org_id, seats, audited=F
             t0 = time.perf_counter()
             cur.execute("BEGIN")
             cur.execute(
-                "UPDATE seats_seatpool SET in_use = in_use + 1 WHERE server_id = %s AND license_type = 'agent' "
+                "UPDATE seats_seatpool SET in_use = in_use + 1 "
+                "WHERE server_id = %s AND license_type = 'agent' "
                 "AND method = 'concurrent' AND in_use < %s RETURNING in_use",
                 [server_id, seats],
             )
@@ -146,8 +150,9 @@ def raw_worker(user_id, seconds, start, out, server_id, org_id, seats, audited=F
                 denied += 1
                 continue
             cur.execute(
-                "INSERT INTO seats_seatlease (server_id, organization_id, license_type, user_id, session_key, acquired_at, "
-                "last_seen_at, release_reason) VALUES (%s, %s, 'agent', %s, '', now(), now(), '') RETURNING id",
+                "INSERT INTO seats_seatlease (server_id, organization_id, license_type, user_id, "
+                "session_key, acquired_at, last_seen_at, release_reason) "
+                "VALUES (%s, %s, 'agent', %s, '', now(), now(), '') RETURNING id",
                 [server_id, org_id, user_id],
             )
             lease_id = cur.fetchone()[0]
@@ -155,12 +160,14 @@ def raw_worker(user_id, seconds, start, out, server_id, org_id, seats, audited=F
             lat.append(time.perf_counter() - t0)
             cur.execute("BEGIN")
             cur.execute(
-                "UPDATE seats_seatlease SET released_at = now(), release_reason = 'logout' WHERE id = %s AND released_at IS NULL",
+                "UPDATE seats_seatlease SET released_at = now(), release_reason = 'logout' "
+                "WHERE id = %s AND released_at IS NULL",
                 [lease_id],
             )
             if cur.rowcount:
                 cur.execute(
-                    "UPDATE seats_seatpool SET in_use = in_use - 1 WHERE server_id = %s AND license_type = 'agent' AND method = 'concurrent'",
+                    "UPDATE seats_seatpool SET in_use = in_use - 1 "
+                    "WHERE server_id = %s AND license_type = 'agent' AND method = 'concurrent'",
                     [server_id],
                 )
             cur.execute("COMMIT")
@@ -227,7 +234,8 @@ def run(kind, users, seconds, server_id, org_id, seats):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    # The summary is the docstring's first paragraph: it wraps over two lines.
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--seats", type=int, default=8)
     parser.add_argument("--workers", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=10)
@@ -249,15 +257,18 @@ def main():
             == 0
         )
     print(
-        f"K={args.seats} seats, N={args.workers} worker processes, {args.seconds:g}s each, PostgreSQL, {os.cpu_count()} cores"
+        f"K={args.seats} seats, N={args.workers} worker processes, {args.seconds:g}s each, "
+        f"PostgreSQL, {os.cpu_count()} cores"
     )
     print(
-        f"{'path':<10}{'check-outs/s':>14}{'p50 ms':>9}{'p95 ms':>9}{'max held':>10}{'<= K':>6}{'denials':>9}{'samples':>9}"
+        f"{'path':<10}{'check-outs/s':>14}{'p50 ms':>9}{'p95 ms':>9}{'max held':>10}{'<= K':>6}"
+        f"{'denials':>9}{'samples':>9}"
     )
     for kind, r in rows.items():
         ok = "yes" if r["most"] <= args.seats else "NO"
         print(
-            f"{kind:<10}{r['rate']:>14.0f}{r['p50']:>9.2f}{r['p95']:>9.2f}{r['most']:>10}{ok:>6}{r['denied']:>9}{r['samples']:>9}"
+            f"{kind:<10}{r['rate']:>14.0f}{r['p50']:>9.2f}{r['p95']:>9.2f}{r['most']:>10}{ok:>6}"
+            f"{r['denied']:>9}{r['samples']:>9}"
         )
     for base in ("raw", "raw+audit"):
         ratio = rows["service"]["rate"] / rows[base]["rate"] if rows[base]["rate"] else 0

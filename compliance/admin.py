@@ -11,7 +11,8 @@ from .models import AuditRun, AuditTrigger, ComplianceEvent, ComplianceRecipient
 
 
 class RunAuditNowMixin:
-    """A "Run the audit now" button on the change list (a POST to ``run-audit/``), shown to staff who can view."""
+    """A "Run the audit now" button on the change list (a POST to ``run-audit/``), shown to
+    staff who can view."""
 
     change_list_template = "admin/compliance/change_list_with_audit.html"
 
@@ -62,7 +63,8 @@ class RunAuditNowMixin:
 
 @admin.register(ComplianceEvent)
 class ComplianceEventAdmin(RunAuditNowMixin, ReadOnlyModelAdmin):
-    """Exceeded licenses as the audit recorded them: read-only, filterable by server, license and day."""
+    """Exceeded licenses as the audit recorded them: read-only, filterable by
+    server, license and day."""
 
     list_display = [
         "day",

@@ -1,4 +1,5 @@
-"""The daily compliance audit: its runs, the licenses it found exceeded, expiry warnings, who is told."""
+"""The daily compliance audit: its runs, the licenses it found exceeded, expiry
+warnings, who is told."""
 
 from django.db import models
 from django.db.models import F, Q
@@ -15,7 +16,8 @@ class AuditTrigger(models.TextChoices):
 
 
 class AuditRun(models.Model):
-    """One run of the audit for one day. A day may be audited several times; events are recorded once."""
+    """One run of the audit for one day. A day may be audited several times; events
+    are recorded once."""
 
     day = models.DateField(_("audited day"), db_index=True)
     trigger = models.CharField(_("trigger"), max_length=20, choices=AuditTrigger.choices)
@@ -85,7 +87,8 @@ class AuditRecord(models.Model):
 
 
 class ComplianceEvent(AuditRecord):
-    """One exceeded license on one server on one day: the count licensed, the count found, the message."""
+    """One exceeded license on one server on one day: the count licensed, the count
+    found, the message."""
 
     server = models.ForeignKey(
         "organizations.Server",
@@ -128,7 +131,8 @@ class ComplianceEvent(AuditRecord):
 
 
 class ExpiryWarning(AuditRecord):
-    """An entitlement expiring within a warning threshold (30, 7, 1 days): one per entitlement and threshold."""
+    """An entitlement expiring within a warning threshold (30, 7, 1 days): one per
+    entitlement and threshold."""
 
     server = models.ForeignKey(
         "organizations.Server",

@@ -1,4 +1,5 @@
-"""Reads for the compliance audit. Each function runs a fixed number of queries, whatever the data size."""
+"""Reads for the compliance audit. Each function runs a fixed number of queries, whatever the
+data size."""
 
 from __future__ import annotations
 
@@ -27,10 +28,14 @@ def exceeded_message(
     *, server_id: str, license_type: str, method: str, licensed: int, found: int
 ) -> str:
     """The source's event text, then the server and method, e.g.
-    ``Total agent users have exceeded the total agent user license count, licenses: [50] agent user: [53] (server CIC-01, Concurrent)``.
+    ``Total agent users have exceeded the total agent user license count, licenses: [50]
+    agent user: [53] (server CIC-01, Concurrent)``.
     """
     plural, singular = _SOURCE_NAMES[LicenseType(license_type)]
-    text = f"Total {plural} have exceeded the total {singular} license count, licenses: [{licensed}] {singular}: [{found}]"
+    text = (
+        f"Total {plural} have exceeded the total {singular} license count, "
+        f"licenses: [{licensed}] {singular}: [{found}]"
+    )
     where = f"server {server_id}" + (f", {Method(method).label}" if method else "")
     return f"{text} ({where})"
 
@@ -61,7 +66,8 @@ class Finding:
 
 
 def entitlements_in_force(*, day: date) -> list[Entitlement]:
-    """The entitlements in force on ``day``, with their file and server, in server order. One query."""
+    """The entitlements in force on ``day``, with their file and server, in server order.
+    One query."""
     return list(
         Entitlement.objects.valid_on(day)
         .select_related("license_file__server")
@@ -153,7 +159,8 @@ def expiring_entitlements(
 
 
 def compliance_recipients() -> list[str]:
-    """Active recipients kept in the admin; with none, the addresses in the ADMINS setting. One query."""
+    """Active recipients kept in the admin; with none, the addresses in the ADMINS setting.
+    One query."""
     emails = list(
         ComplianceRecipient.objects.filter(is_active=True).values_list("email", flat=True)
     )

@@ -1,4 +1,5 @@
-"""The daily compliance audit: record each exceeded license once per day, log it, and mail it through the outbox."""
+"""The daily compliance audit: record each exceeded license once per day, log it, and mail it
+through the outbox."""
 
 from __future__ import annotations
 
@@ -82,7 +83,9 @@ def compliance_audit_run(
             recipients = selectors.compliance_recipients()
             if recipients and new_events:
                 mail = outbox_enqueue(
-                    subject=f"[IWP Licensing] {len(new_events)} license(s) exceeded on {day:%Y-%m-%d}",
+                    subject=(
+                        f"[IWP Licensing] {len(new_events)} license(s) exceeded on {day:%Y-%m-%d}"
+                    ),
                     body=_exceeded_body(day=day, events=new_events),
                     to=recipients,
                     dedupe_key="compliance:exceeded:{}:{}".format(
@@ -152,7 +155,8 @@ def _expiry_message(*, entitlement, day: date) -> str:
     days_left = (entitlement.expires_on - day).days
     when = "today" if days_left == 0 else f"in {days_left} day{'s' if days_left != 1 else ''}"
     return (
-        f"{entitlement} of license file {entitlement.license_file.serial} (server {entitlement.license_file.server.server_id}) "
+        f"{entitlement} of license file {entitlement.license_file.serial} "
+        f"(server {entitlement.license_file.server.server_id}) "
         f"expires {when}: its last valid day is {entitlement.expires_on:%Y-%m-%d}"
     )[:400]
 
@@ -176,7 +180,8 @@ def _exceeded_body(*, day: date, events) -> str:
         items=events,
         found="exceeded",
         closing=(
-            "Each is recorded once as a compliance event (admin: Compliance audit > Compliance events)."
+            "Each is recorded once as a compliance event "
+            "(admin: Compliance audit > Compliance events)."
         ),
     )
 
@@ -186,9 +191,7 @@ def _warning_body(*, day: date, warnings) -> str:
         day=day,
         items=warnings,
         found="about to expire",
-        closing=(
-            "Install a renewed license file before then (admin: Licenses and seats > License files)."
-        ),
+        closing=("Install a renewed license file before then (admin: Licenses > License files)."),
     )
 
 

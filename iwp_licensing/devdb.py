@@ -79,7 +79,8 @@ def _owner_file(datadir: Path) -> Path:
 
 
 def server_start(*, datadir: Path, user: str | None) -> tuple[int, bool]:
-    """Start the server of DATADIR (initializing it if new); return its port and whether we own it."""
+    """Start the server of DATADIR (initializing it if new); return its port and
+    whether we own it."""
     datadir.mkdir(parents=True, exist_ok=True)
     if user:
         ensure_user_exists(user)

@@ -187,7 +187,8 @@ IWP_TRUST_DEMO_KEY = env.bool("IWP_TRUST_DEMO_KEY", default=DEBUG)
 IWP_EXPIRY_WARNING_DAYS = env.list("IWP_EXPIRY_WARNING_DAYS", cast=int, default=[30, 7, 1])
 IWP_CONCURRENT_IDLE_MINUTES = env.int("IWP_CONCURRENT_IDLE_MINUTES", default=30)
 IWP_ALLOW_PARALLEL_SESSIONS = env.bool("IWP_ALLOW_PARALLEL_SESSIONS", default=False)
-# Login and logout statements run as prepared statements (seats/sql.py); 0 behind a pooler that cannot keep them.
+# Login and logout statements run as prepared statements (seats/sql.py); 0 behind a pooler
+# that cannot keep them.
 IWP_PREPARED_STATEMENTS = env.bool("IWP_PREPARED_STATEMENTS", default=True)
 # Outbox (notifications): retry backoff base × 2^(attempt-1) seconds, capped; SMTP timeout.
 IWP_OUTBOX_RETRY_BASE_SECONDS = env.int("IWP_OUTBOX_RETRY_BASE_SECONDS", default=30)

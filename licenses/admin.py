@@ -36,7 +36,8 @@ class LicenseFileInstallForm(forms.Form):
         label=_("For server"),
         required=False,
         help_text=_(
-            "Optional: the server id the file must be issued for; a file for another server is refused."
+            "Optional: the server id the file must be issued for; "
+            "a file for another server is refused."
         ),
     )
 

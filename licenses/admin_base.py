@@ -53,7 +53,8 @@ class AuditedModelAdmin(admin.ModelAdmin):
 
 
 class ReadOnlyModelAdmin(AuditedModelAdmin):
-    """History and records that come from signed files or from the system: viewable, never edited."""
+    """History and records that come from signed files or from the system:
+    viewable, never edited."""
 
     def has_add_permission(self, request, obj=None):
         return False

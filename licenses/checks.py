@@ -1,4 +1,5 @@
-"""System checks: the license keys are usable, and the public demo key is never trusted in production."""
+"""System checks: the license keys are usable, and the public demo key is never
+trusted in production."""
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
@@ -22,7 +23,8 @@ def check_license_keys(app_configs, **kwargs):
     if settings.IWP_TRUST_DEMO_KEY and not settings.DEBUG:
         errors.append(
             Error(
-                "IWP_TRUST_DEMO_KEY is on with DEBUG off: the public demo key can sign licenses here.",
+                "IWP_TRUST_DEMO_KEY is on with DEBUG off: "
+                "the public demo key can sign licenses here.",
                 hint="Unset IWP_TRUST_DEMO_KEY in production.",
                 id="licenses.E001",
             )

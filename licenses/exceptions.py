@@ -1,4 +1,5 @@
-"""Refusals a user or an administrator sees. Each message names the license, the server and the count."""
+"""Refusals a user or an administrator sees. Each message names the license, the
+server and the count."""
 
 
 class LicenseLimitReached(Exception):

@@ -87,7 +87,8 @@ def parse_public_keys(values: list[str]) -> dict[str, Ed25519PublicKey]:
             key = Ed25519PublicKey.from_public_bytes(raw)
         except (binascii.Error, ValueError) as exc:
             raise ValueError(
-                f"IWP_LICENSE_PUBLIC_KEYS: {value!r} is not the base64 of a 32-byte Ed25519 public key"
+                f"IWP_LICENSE_PUBLIC_KEYS: {value!r} "
+                "is not the base64 of a 32-byte Ed25519 public key"
             ) from exc
         keys[key_id_for(key)] = key
     return keys
@@ -130,7 +131,8 @@ _SPEC_RE = re.compile(
 
 
 def parse_entitlement_spec(spec: str) -> EntitlementSpec:
-    """``agent:concurrent=50+10%``, ``organization=5``, ``server``, ``marquee`` ... (issue_license --entitlement)."""
+    """``agent:concurrent=50+10%``, ``organization=5``, ``server``, ``marquee`` ...
+    (issue_license --entitlement)."""
     m = _SPEC_RE.match(spec.strip())
     if not m:
         raise ValueError(
@@ -141,12 +143,14 @@ def parse_entitlement_spec(spec: str) -> EntitlementSpec:
         LicenseType(ltype)
     except ValueError:
         raise ValueError(
-            f"entitlement {spec!r}: unknown license {ltype!r}; one of {', '.join(LicenseType.values)}"
+            f"entitlement {spec!r}: unknown license {ltype!r}; "
+            f"one of {', '.join(LicenseType.values)}"
         ) from None
     if ltype in ACCESS_TYPES:
         if method not in (Method.ASSIGNABLE, Method.CONCURRENT):
             raise ValueError(
-                f"entitlement {spec!r}: {ltype} needs a method, {ltype}:assignable=N or {ltype}:concurrent=N"
+                f"entitlement {spec!r}: {ltype} needs a method, "
+                f"{ltype}:assignable=N or {ltype}:concurrent=N"
             )
     elif method:
         raise ValueError(f"entitlement {spec!r}: {ltype} has no method")
@@ -279,8 +283,8 @@ def verify(
     if not m:
         raise LicenseFileError(
             "malformed",
-            f"The license file is malformed: it must start with '{MAGIC}', a Key-Id line, a Signature line "
-            "and a blank line. Ask the vendor for the file as issued.",
+            f"The license file is malformed: it must start with '{MAGIC}', a Key-Id line, "
+            "a Signature line and a blank line. Ask the vendor for the file as issued.",
         )
     key_id, signature_b64 = m.group(1), m.group(2)
     body = text[m.end() :]
@@ -288,8 +292,9 @@ def verify(
     if key is None:
         raise LicenseFileError(
             "unknown_key",
-            f"The license file is signed with key {key_id}, which is not trusted here. Add the vendor's "
-            "public key to IWP_LICENSE_PUBLIC_KEYS, or ask for a file signed with a trusted key.",
+            f"The license file is signed with key {key_id}, which is not trusted here. "
+            "Add the vendor's public key to IWP_LICENSE_PUBLIC_KEYS, "
+            "or ask for a file signed with a trusted key.",
         )
     try:
         signature = base64.b64decode(signature_b64, validate=True)
@@ -297,8 +302,8 @@ def verify(
     except (binascii.Error, InvalidSignature):
         raise LicenseFileError(
             "bad_signature",
-            f"The license file's signature does not verify with key {key_id}: the file was changed after "
-            "it was signed. Install the file exactly as issued.",
+            f"The license file's signature does not verify with key {key_id}: "
+            "the file was changed after it was signed. Install the file exactly as issued.",
         ) from None
     try:
         data = json.loads(body)

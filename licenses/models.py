@@ -112,7 +112,8 @@ class EntitlementQuerySet(models.QuerySet):
     pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), exclude=["capacity"]
 )
 class Entitlement(models.Model):
-    """One line of a license file: a license type, its method, quantity and validity (inclusive dates)."""
+    """One line of a license file: a license type, its method, quantity and validity
+    (inclusive dates)."""
 
     license_file = models.ForeignKey(
         LicenseFile,
@@ -131,7 +132,8 @@ class Entitlement(models.Model):
         _("overage allowance (%)"),
         default=0,
         help_text=_(
-            "Enforcement refuses beyond quantity × (1 + overage); the audit reports anything beyond quantity."
+            "Enforcement refuses beyond quantity × (1 + overage); "
+            "the audit reports anything beyond quantity."
         ),
     )
     starts_on = models.DateField(_("valid from"))

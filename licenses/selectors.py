@@ -34,7 +34,8 @@ def entitlement_valid(
 
 
 def marquee_only(license_types) -> bool:
-    """Marquee but no Organization license among ``license_types``: the system offers only the wallboard."""
+    """Marquee but no Organization license among ``license_types``: the system offers
+    only the wallboard."""
     return LicenseType.MARQUEE in license_types and LicenseType.ORGANIZATION not in license_types
 
 

@@ -37,18 +37,21 @@ def license_file_import(
         raise LicenseFileError(
             "wrong_server",
             f"License {content.serial} is issued for server {content.server_id}, not for server "
-            f"{expected_server_id}. Install it on {content.server_id}, or ask for a license for {expected_server_id}.",
+            f"{expected_server_id}. Install it on {content.server_id}, "
+            f"or ask for a license for {expected_server_id}.",
         )
     if content.expires_on < day:
         raise LicenseFileError(
             "expired",
-            f"License {content.serial} for server {content.server_id} expired on {content.expires_on:%Y-%m-%d}. "
+            f"License {content.serial} for server {content.server_id} "
+            f"expired on {content.expires_on:%Y-%m-%d}. "
             "Ask the vendor for a renewed license file.",
         )
     if content.starts_on > day:
         raise LicenseFileError(
             "not_yet_valid",
-            f"License {content.serial} for server {content.server_id} is not valid until {content.starts_on:%Y-%m-%d}. "
+            f"License {content.serial} for server {content.server_id} "
+            f"is not valid until {content.starts_on:%Y-%m-%d}. "
             "Install it on or after that day.",
         )
     duplicate = LicenseFileError(
@@ -118,8 +121,9 @@ def organization_check_room(*, server: Server, day: date | None = None) -> None:
         )
     else:
         message = (
-            f"The Organization license of server {server.server_id} is used up: {in_use} of {capacity} "
-            "organizations in use. Deactivate an organization or install a license with more organizations."
+            f"The Organization license of server {server.server_id} is used up: "
+            f"{in_use} of {capacity} organizations in use. "
+            "Deactivate an organization or install a license with more organizations."
         )
     raise LicenseLimitReached(
         message,
@@ -138,7 +142,8 @@ def organization_create(
     acting_user: User | None = None,
     day: date | None = None,
 ) -> Organization:
-    """Create an organization on ``server``; an active one only if its Organization license has room."""
+    """Create an organization on ``server``; an active one only if its Organization
+    license has room."""
     with transaction.atomic(), acting_as(acting_user):
         server = Server.objects.select_for_update().get(pk=server.pk)
         if is_active:

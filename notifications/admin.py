@@ -8,7 +8,8 @@ from .models import OutboxMessage
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(admin.ModelAdmin):
-    """The outbox: what was queued, to whom, and whether it went out. Read-only but for 'send now'."""
+    """The outbox: what was queued, to whom, and whether it went out. Read-only
+    but for 'send now'."""
 
     list_display = [
         "created_at",

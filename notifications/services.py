@@ -39,7 +39,8 @@ def outbox_enqueue(
     attachments: Iterable[tuple[str, bytes | str, str]] = (),
     dedupe_key: str,
 ) -> OutboxMessage:
-    """Queue one e-mail inside the caller's transaction; it is delivered after that transaction commits.
+    """Queue one e-mail inside the caller's transaction; it is delivered after that
+    transaction commits.
 
     An existing ``dedupe_key`` returns the existing row unchanged and queues nothing.
     """
@@ -74,7 +75,8 @@ def _schedule_delivery(message_id: int) -> None:
 
 
 def outbox_deliver(*, message_id: int) -> bool | None:
-    """Send one message if it is not sent yet. True: sent now; None: nothing to do; False: failed (retry later).
+    """Send one message if it is not sent yet. True: sent now; None: nothing to do; False:
+    failed (retry later).
 
     The row is locked (SKIP LOCKED) for the whole send, and marked sent in the same
     transaction, so two workers delivering the same message send it once.
@@ -139,7 +141,10 @@ def _send(message: OutboxMessage) -> None:
         # The same Message-ID on every attempt: a receiving server can drop a duplicate should a
         # send succeed but its commit fail.
         headers={
-            "Message-ID": f"<outbox-{message.pk}-{hashlib.sha256(message.dedupe_key.encode()).hexdigest()[:20]}@iwp-licensing>",
+            "Message-ID": (
+                f"<outbox-{message.pk}-"
+                f"{hashlib.sha256(message.dedupe_key.encode()).hexdigest()[:20]}@iwp-licensing>"
+            ),
             "X-IWP-Dedupe-Key": message.dedupe_key,
         },
         connection=get_connection(fail_silently=False, timeout=settings.IWP_OUTBOX_SMTP_TIMEOUT),

@@ -100,7 +100,8 @@ class User(AbstractUser):
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Membership(models.Model):
-    """A user's role in one organization. A user may hold different roles in different organizations."""
+    """A user's role in one organization. A user may hold different roles in
+    different organizations."""
 
     class Role(models.TextChoices):
         AGENT = "agent", _("Agent")

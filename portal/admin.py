@@ -1,4 +1,5 @@
-"""Scheduled reports in the admin: administrators see every organization's reports and their runs."""
+"""Scheduled reports in the admin: administrators see every organization's
+reports and their runs."""
 
 from django.contrib import admin
 

@@ -38,25 +38,29 @@ def usage_chart_svg(
         return top + plot_h * (1 - value / ymax)
 
     parts = [
-        f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{escape(title)}" '
+        f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
+        f'aria-label="{escape(title)}" '
         f'xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif" font-size="12">',
         f"<title>{escape(title)}</title>",
     ]
     for i in range(6):
         v = ymax * i // 5  # ymax is a multiple of 5: whole-number ticks
         parts.append(
-            f'<line x1="{left}" x2="{width - right}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#e3e7eb"/>'
+            f'<line x1="{left}" x2="{width - right}" y1="{y(v):.1f}" y2="{y(v):.1f}" '
+            'stroke="#e3e7eb"/>'
         )
         parts.append(
             f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end" fill="#5b6875">{v}</text>'
         )
     for day, anchor in ((start, "start"), (start + (end - start) / 2, "middle"), (end, "end")):
         parts.append(
-            f'<text x="{x(day):.1f}" y="{height - 8}" text-anchor="{anchor}" fill="#5b6875">{day:%d %b %Y}</text>'
+            f'<text x="{x(day):.1f}" y="{height - 8}" text-anchor="{anchor}" fill="#5b6875">'
+            f"{day:%d %b %Y}</text>"
         )
     if not points:
         parts.append(
-            f'<text x="{left + plot_w / 2}" y="{top + plot_h / 2}" text-anchor="middle" fill="#5b6875">'
+            f'<text x="{left + plot_w / 2}" y="{top + plot_h / 2}" '
+            'text-anchor="middle" fill="#5b6875">'
             "No usage recorded in this period</text></svg>"
         )
         return mark_safe("".join(parts))
@@ -65,7 +69,8 @@ def usage_chart_svg(
     for day, _licensed, _in_use, _peak, denials in points:
         if denials:
             parts.append(
-                f'<rect class="denials" x="{x(day) - bar_w / 2:.1f}" y="{y(denials):.1f}" width="{bar_w:.1f}" '
+                f'<rect class="denials" x="{x(day) - bar_w / 2:.1f}" y="{y(denials):.1f}" '
+                f'width="{bar_w:.1f}" '
                 f'height="{y(0) - y(denials):.1f}" fill="{COLORS["denials"]}" fill-opacity="0.35"/>'
             )
 
@@ -77,7 +82,8 @@ def usage_chart_svg(
             coords.append(f"{x(p[0]):.1f},{y(p[index]):.1f}")
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
         return (
-            f'<polyline class="{name}" fill="none" stroke="{COLORS[name]}" stroke-width="2"{dash_attr} '
+            f'<polyline class="{name}" fill="none" '
+            f'stroke="{COLORS[name]}" stroke-width="2"{dash_attr} '
             f'points="{" ".join(coords)}"/>'
         )
 
@@ -88,8 +94,10 @@ def usage_chart_svg(
     col_w = max(plot_w / (ndays + 1), 1)
     for day, licensed, in_use, peak, denials in points:
         parts.append(
-            f'<rect x="{x(day) - col_w / 2:.1f}" y="{top}" width="{col_w:.1f}" height="{plot_h}" fill="transparent">'
-            f"<title>{day:%a %d %b %Y}: in use {in_use}, peak {peak}, licensed {licensed}, denials {denials}</title></rect>"
+            f'<rect x="{x(day) - col_w / 2:.1f}" y="{top}" width="{col_w:.1f}" height="{plot_h}" '
+            'fill="transparent">'
+            f"<title>{day:%a %d %b %Y}: in use {in_use}, peak {peak}, "
+            f"licensed {licensed}, denials {denials}</title></rect>"
         )
     parts.append("</svg>")
     return mark_safe("".join(parts))

@@ -1,4 +1,5 @@
-"""Demo data for the portal: 90 days of daily seat usage, the supervisors' feature group, a scheduled report.
+"""Demo data for the portal: 90 days of daily seat usage, the supervisors' feature
+group, a scheduled report.
 
 Called by ``seed_demo`` (and by the browser tests, so the screenshots show what the demo shows).
 """
@@ -24,7 +25,8 @@ SUPERVISOR_GROUP = "Portal supervisors"
 
 
 def supervisors_group() -> Group:
-    """The group holding every portal feature permission (created by a migration; recreated here if flushed)."""
+    """The group holding every portal feature permission (created by a migration; recreated
+    here if flushed)."""
     group, created = Group.objects.get_or_create(name=SUPERVISOR_GROUP)
     if created:
         group.permissions.set(
@@ -39,8 +41,9 @@ def supervisors_group() -> Group:
 def demo_usage_history(*, server: Server, days: int = 90, seed: int = 7) -> int:
     """Plausible daily usage per organization and access license for the ``days`` days before today.
 
-    Weekdays are busy, weekends quiet; now and then a Concurrent pool runs full and logins are denied.
-    Rows for the whole server (organization empty) are the sums. Returns the number of rows written.
+    Weekdays are busy, weekends quiet; now and then a Concurrent pool runs full and logins
+    are denied. Rows for the whole server (organization empty) are the sums. Returns the
+    number of rows written.
     """
     rng = random.Random(seed)
     today = timezone.localdate()
@@ -68,7 +71,8 @@ def demo_usage_history(*, server: Server, days: int = 90, seed: int = 7) -> int:
                 for s in share
             ]
             denials = [0] * len(orgs)
-            # The pool is shared: past its capacity the biggest tenants are refused (Concurrent logins are denied).
+            # The pool is shared: past its capacity the biggest tenants are refused (Concurrent
+            # logins are denied).
             while orgs and sum(peaks) > e.capacity:
                 i = max(range(len(orgs)), key=lambda k: peaks[k])
                 peaks[i] -= 1
@@ -107,7 +111,8 @@ def demo_usage_history(*, server: Server, days: int = 90, seed: int = 7) -> int:
 
 
 def demo_portal_data(*, server: Server, acting_user: User | None = None) -> None:
-    """Everything the portal demo needs on ``server``: history, feature permissions for supervisors, a report."""
+    """Everything the portal demo needs on ``server``: history, feature permissions for
+    supervisors, a report."""
     with transaction.atomic():
         demo_usage_history(server=server)
         group = supervisors_group()

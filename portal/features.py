@@ -1,4 +1,5 @@
-"""Feature gating: one declared table of what each portal feature needs, and the one check that applies it.
+"""Feature gating: one declared table of what each portal feature needs, and the one
+check that applies it.
 
 Every portal view names its feature; ``PortalFeatureMixin`` (portal/scoping.py) calls
 ``feature_refusal`` once per request. A refusal names the license that is missing.
@@ -110,7 +111,8 @@ SUPERVISOR_NAV = (
 
 @dataclass(frozen=True)
 class Refusal:
-    """Why a feature is not offered: the missing license (or permission) and a sentence saying so."""
+    """Why a feature is not offered: the missing license (or permission) and a
+    sentence saying so."""
 
     feature: Feature
     license_type: str | None
@@ -120,7 +122,8 @@ class Refusal:
 
 @dataclass
 class GateContext:
-    """What the gate needs to know about one user on one organization's server: three queries, once."""
+    """What the gate needs to know about one user on one organization's server:
+    three queries, once."""
 
     user: User
     server_id: str
@@ -180,7 +183,8 @@ def feature_refusal(feature: Feature, ctx: GateContext) -> Refusal | None:
             feature,
             LicenseType.SERVER,
             _(
-                "Server %(server)s has no valid Server license, so the portal does not run for its organizations."
+                "Server %(server)s has no valid Server license, "
+                "so the portal does not run for its organizations."
             )
             % {"server": ctx.server_id},
             status=503,
@@ -190,8 +194,8 @@ def feature_refusal(feature: Feature, ctx: GateContext) -> Refusal | None:
             feature,
             LicenseType.ORGANIZATION,
             _(
-                "%(feature)s needs the Organization license: server %(server)s has only a Marquee license, "
-                "so only the wallboard is available."
+                "%(feature)s needs the Organization license: "
+                "server %(server)s has only a Marquee license, so only the wallboard is available."
             )
             % {"feature": rule.label, "server": ctx.server_id},
         )
@@ -212,7 +216,8 @@ def feature_refusal(feature: Feature, ctx: GateContext) -> Refusal | None:
                 feature,
                 license_type,
                 _(
-                    "%(feature)s needs the %(license)s license, and server %(server)s has no valid one."
+                    "%(feature)s needs the %(license)s license, "
+                    "and server %(server)s has no valid one."
                 )
                 % {
                     "feature": rule.label,
@@ -223,7 +228,8 @@ def feature_refusal(feature: Feature, ctx: GateContext) -> Refusal | None:
         if license_type in ACCESS_TYPES and license_type not in ctx.held_seats:
             how = (
                 _(
-                    "a Concurrent user takes one when logging in, and none was taken for this session"
+                    "a Concurrent user takes one when logging in, "
+                    "and none was taken for this session"
                 )
                 if ctx.method == User.LicenseMethod.CONCURRENT
                 else _("an administrator assigns one to you or to your station")
@@ -232,8 +238,8 @@ def feature_refusal(feature: Feature, ctx: GateContext) -> Refusal | None:
                 feature,
                 license_type,
                 _(
-                    "%(feature)s needs the %(license)s license: you hold no %(license)s seat on server "
-                    "%(server)s (%(how)s)."
+                    "%(feature)s needs the %(license)s license: "
+                    "you hold no %(license)s seat on server %(server)s (%(how)s)."
                 )
                 % {
                     "feature": rule.label,
@@ -247,7 +253,8 @@ def feature_refusal(feature: Feature, ctx: GateContext) -> Refusal | None:
             feature,
             None,
             _(
-                "%(feature)s has not been given to you: an administrator grants it with the permission "
+                "%(feature)s has not been given to you: "
+                "an administrator grants it with the permission "
                 "“%(perm)s” (or the group “Portal supervisors”)."
             )
             % {"feature": rule.label, "perm": rule.permission},

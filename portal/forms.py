@@ -28,5 +28,6 @@ class ScheduledReportForm(forms.ModelForm):
             self.add_error(None, exc)
 
     def validate_unique(self):
-        # The service (and the database constraint) decide uniqueness; the organization is not a form field.
+        # The service (and the database constraint) decide uniqueness; the organization
+        # is not a form field.
         pass

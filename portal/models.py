@@ -1,4 +1,5 @@
-"""Scheduled seat-usage reports and their runs; the portal's feature permissions live on ScheduledReport.Meta."""
+"""Scheduled seat-usage reports and their runs; the portal's feature permissions live on
+ScheduledReport.Meta."""
 
 import pghistory
 from django.conf import settings
@@ -6,7 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-# Codename -> label of each supervisor feature's permission (seats/features.py names them "portal.<codename>").
+# Codename -> label of each supervisor feature's permission (seats/features.py names them
+# "portal.<codename>").
 FEATURE_PERMISSIONS = [
     ("view_seat_usage", _("Portal: see seat usage")),
     ("view_seat_holders", _("Portal: see who holds which seat")),
@@ -20,7 +22,8 @@ FEATURE_PERMISSIONS = [
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class ScheduledReport(models.Model):
-    """A seat-usage report of one organization, e-mailed as CSV daily, weekly or monthly by Celery beat."""
+    """A seat-usage report of one organization, e-mailed as CSV daily, weekly or
+    monthly by Celery beat."""
 
     class Frequency(models.TextChoices):
         DAILY = "daily", _("Daily")

@@ -39,7 +39,8 @@ NAV_URLS = {
 
 
 def portal_memberships(user, *, audience: Audience = Audience.MEMBER):
-    """The memberships through which ``user`` reaches organizations in the portal (active organizations only)."""
+    """The memberships through which ``user`` reaches organizations in the portal (active
+    organizations only)."""
     qs = Membership.objects.filter(user=user, organization__is_active=True).select_related(
         "organization__server"
     )
@@ -49,7 +50,8 @@ def portal_memberships(user, *, audience: Audience = Audience.MEMBER):
 
 
 class GateCache:
-    """Gate contexts per server for one request: the licenses and seats are per server, the role per organization."""
+    """Gate contexts per server for one request: the licenses and seats are per server, the role
+    per organization."""
 
     def __init__(self, request):
         self.request = request
@@ -68,7 +70,8 @@ class GateCache:
 
 
 def render_refusal(request, refusals: list[Refusal], **context):
-    """The page a refused feature shows: which license (or permission) is missing, 503 when the server is unlicensed."""
+    """The page a refused feature shows: which license (or permission) is missing, 503 when the
+    server is unlicensed."""
     status = 503 if any(r.status == 503 for r in refusals) else 403
     return render(request, "portal/refused.html", {"refusals": refusals, **context}, status=status)
 
@@ -86,7 +89,8 @@ def nav_links(organization, ctx: GateContext, current: Feature | None = None) ->
 
 
 class PortalFeatureMixin(LoginRequiredMixin):
-    """Every organization-scoped portal view: resolve ``org_id`` through the user's memberships, then gate ``feature``."""
+    """Every organization-scoped portal view: resolve ``org_id`` through the user's memberships,
+    then gate ``feature``."""
 
     feature: Feature
 

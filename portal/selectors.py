@@ -1,4 +1,5 @@
-"""Reads for the portal. Each function runs a fixed number of queries, whatever the organization's size."""
+"""Reads for the portal. Each function runs a fixed number of queries, whatever the
+organization's size."""
 
 from __future__ import annotations
 
@@ -116,8 +117,9 @@ class OrganizationUsage:
 def seat_usage(
     *, organizations: list[Organization], day: date | None = None
 ) -> list[OrganizationUsage]:
-    """For each organization, each access license and method: licensed, configured, in use, available,
-    today's peak and denials. Eleven queries in all, for any number of organizations and users."""
+    """For each organization, each access license and method: licensed, configured, in use,
+    available, today's peak and denials. Eleven queries in all, for any number of
+    organizations and users."""
     day = day or today()
     org_ids = [o.pk for o in organizations]
     servers = {o.server_id: o.server for o in organizations}
@@ -204,7 +206,8 @@ HOLDER_FILTERS = {
 
 
 def seat_holders(*, organization: Organization, search: str = "", show: str = "all") -> QuerySet:
-    """The organization's members, each with their Assignable seat and their Concurrent seat on its server."""
+    """The organization's members, each with their Assignable seat and their Concurrent
+    seat on its server."""
     assignments = SeatAssignment.objects.active().filter(
         user_id=OuterRef("user_id"), server_id=organization.server_id
     )
@@ -240,7 +243,8 @@ def seat_holders(*, organization: Organization, search: str = "", show: str = "a
 
 
 def station_holders(*, organization: Organization, search: str = "") -> QuerySet:
-    """The organization's stations with their active Assignable seats (one query per page for the seats)."""
+    """The organization's stations with their active Assignable seats (one query per
+    page for the seats)."""
     qs = (
         Station.objects.filter(organization=organization)
         .prefetch_related(
@@ -271,12 +275,14 @@ def concurrent_sessions(*, organization: Organization, search: str = "") -> Quer
 
 
 def csv_safe(value: str) -> str:
-    """A name typed by someone (user, station) must not become a spreadsheet formula when the CSV is opened."""
+    """A name typed by someone (user, station) must not become a spreadsheet formula when
+    the CSV is opened."""
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def seat_list(*, organization: Organization):
-    """Every seat the organization holds now, as CSV rows (header first); streamed with server-side cursors."""
+    """Every seat the organization holds now, as CSV rows (header first); streamed with
+    server-side cursors."""
     yield ["holder type", "holder", "e-mail", "license", "method", "since", "last seen"]
     for a in (
         SeatAssignment.objects.active()
@@ -356,7 +362,8 @@ class Series:
 
 
 def history_period(*, days: int, end: date | None = None) -> tuple[date, date]:
-    """The last ``days`` complete days: today is still running, its row is final only after the nightly snapshot."""
+    """The last ``days`` complete days: today is still running, its row is final only after the
+    nightly snapshot."""
     end = end or today() - timedelta(days=1)
     return end - timedelta(days=days - 1), end
 
@@ -364,7 +371,8 @@ def history_period(*, days: int, end: date | None = None) -> tuple[date, date]:
 def usage_history(
     *, organization: Organization, days: int, end: date | None = None
 ) -> tuple[date, date, list[Series]]:
-    """Daily licensed / in use / peak / denials per license and method over ``history_period``. One query."""
+    """Daily licensed / in use / peak / denials per license and method over
+    ``history_period``. One query."""
     start, end = history_period(days=days, end=end)
     series: dict[tuple, list] = defaultdict(list)
     for day, lt, method, licensed, in_use, peak, denials in usage_history_rows(
@@ -389,7 +397,8 @@ def usage_history(
 
 
 def compliance_events(*, organization: Organization) -> QuerySet:
-    """The compliance events of the organization's server about the counted licenses (they are server-wide)."""
+    """The compliance events of the organization's server about the counted licenses (they
+    are server-wide)."""
     return ComplianceEvent.objects.filter(server_id=organization.server_id).order_by(
         "-day", "license_type"
     )
@@ -410,7 +419,8 @@ class OwnLicense:
 def own_licenses(
     *, user: User, organizations: list[Organization], station_id: int | None = None
 ) -> list[OwnLicense]:
-    """Per organization: the user's method, their seat (or their station's) and since when. Three queries."""
+    """Per organization: the user's method, their seat (or their station's) and since
+    when. Three queries."""
     server_ids = {o.server_id for o in organizations}
     assignments = {
         a.server_id: a
@@ -442,7 +452,8 @@ def own_licenses(
 
 
 def wallboard_figures(*, organization: Organization) -> list[dict]:
-    """Large live figures: per access license and method, seats in use by the organization / licensed."""
+    """Large live figures: per access license and method, seats in use by the
+    organization / licensed."""
     usage = seat_usage(organizations=[organization])[0]
     return [
         {

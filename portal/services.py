@@ -105,11 +105,16 @@ def report_csv(*, organization: Organization, start: date, end: date) -> tuple[s
 
 
 def _enqueue_mail(run: ReportRun) -> None:
-    """Queue the run's CSV in the mail outbox, in the run's transaction: it retries a failed delivery, never sends twice."""
+    """Queue the run's CSV in the mail outbox, in the run's transaction: it retries a failed
+    delivery, never sends twice."""
     report = run.report
-    subject = f"{report.name}: seat usage of {report.organization.name}, {run.period_start} – {run.period_end}"
+    subject = (
+        f"{report.name}: seat usage of {report.organization.name}, "
+        f"{run.period_start} – {run.period_end}"
+    )
     body = (
-        f"The {report.get_frequency_display().lower()} seat-usage report of {report.organization.name} "
+        f"The {report.get_frequency_display().lower()} seat-usage report "
+        f"of {report.organization.name} "
         f"for {run.period_start} to {run.period_end} is attached ({run.row_count} rows).\n"
     )
     from notifications.services import outbox_enqueue
@@ -126,7 +131,8 @@ def _enqueue_mail(run: ReportRun) -> None:
 def report_run_create(
     *, report: ScheduledReport, today: date | None = None
 ) -> tuple[ReportRun, bool]:
-    """Run ``report`` for its last complete period, once: a second call for the same period returns the first run."""
+    """Run ``report`` for its last complete period, once: a second call for the same period
+    returns the first run."""
     today = today or timezone.localdate()
     start, end = report_period(frequency=report.frequency, today=today)
     existing = ReportRun.objects.filter(report=report, period_start=start).first()

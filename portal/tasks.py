@@ -1,4 +1,5 @@
-"""Celery tasks of the portal. Beat runs ``run_scheduled_reports`` (the row is created in a data migration)."""
+"""Celery tasks of the portal. Beat runs ``run_scheduled_reports`` (the row is created in
+a data migration)."""
 
 from celery import shared_task
 

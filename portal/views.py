@@ -1,4 +1,5 @@
-"""The supervisor and agent portal. Views stay thin: scoping and gating in scoping.py, reads in selectors.py."""
+"""The supervisor and agent portal. Views stay thin: scoping and gating in scoping.py,
+reads in selectors.py."""
 
 from __future__ import annotations
 
@@ -62,7 +63,8 @@ def index(request):
         wallboard_refusal = feature_refusal(Feature.WALLBOARD, ctx)
         if wallboard_refusal is None:
             wallboards.append(m.organization)
-        # On a Marquee-only server the wallboard is the only feature: say why it is refused, if it is.
+        # On a Marquee-only server the wallboard is the only feature: say why it is
+        # refused, if it is.
         refused = wallboard_refusal if ctx.marquee_only else refusal
         if refused is not None:
             refusals.append((m.organization, refused))
@@ -305,7 +307,9 @@ class ReportListView(PortalFeatureMixin, TemplateView):
             else:
                 messages.success(
                     request,
-                    f"Scheduled report “{report.name}” saved: sent {report.get_frequency_display().lower()} to {', '.join(report.recipient_list)}.",
+                    f"Scheduled report “{report.name}” saved: "
+                    f"sent {report.get_frequency_display().lower()} "
+                    f"to {', '.join(report.recipient_list)}.",
                 )
                 return redirect("portal:reports", self.organization.pk)
         return self.render_to_response(self.get_context_data(form=form), status=400)

@@ -37,7 +37,8 @@ class SeatLeaseMiddleware:
                     logout(request)
                     messages.warning(
                         request,
-                        "Your session ended: your seat was released (idle, signed in elsewhere, or by an administrator). "
+                        "Your session ended: your seat was released "
+                        "(idle, signed in elsewhere, or by an administrator). "
                         "Log in again to take a seat.",
                     )
                     return redirect(settings.LOGIN_URL)

@@ -1,4 +1,5 @@
-"""What is used: seat pools, assignments (Assignable), leases (Concurrent), denials and daily usage."""
+"""What is used: seat pools, assignments (Assignable), leases (Concurrent),
+denials and daily usage."""
 
 import pghistory
 from django.conf import settings
@@ -136,7 +137,8 @@ class SeatAssignment(Seat):
     exclude=["last_seen_at", "session_key"],
 )
 class SeatLease(Seat):
-    """A Concurrent seat held by a logged-in user; released at logout, when idle, or by an administrator."""
+    """A Concurrent seat held by a logged-in user; released at logout, when idle, or by
+    an administrator."""
 
     organization = models.ForeignKey(
         "organizations.Organization",
@@ -223,11 +225,15 @@ class SeatDenial(models.Model):
         indexes = [models.Index(fields=["server", "created_at"])]
 
     def __str__(self):
-        return f"{self.user} refused {self.get_license_type_display()} at {self.created_at:%Y-%m-%d %H:%M}"
+        return (
+            f"{self.user} refused {self.get_license_type_display()} "
+            f"at {self.created_at:%Y-%m-%d %H:%M}"
+        )
 
 
 class DailySeatUsage(models.Model):
-    """Per day, server, organization (empty: the whole server), license and method: licensed, in use, peak, denials."""
+    """Per day, server, organization (empty: the whole server), license and method: licensed, in
+    use, peak, denials."""
 
     day = models.DateField(_("day"))
     server = models.ForeignKey(
@@ -264,7 +270,10 @@ class DailySeatUsage(models.Model):
         indexes = [models.Index(fields=["organization", "day"])]
 
     def __str__(self):
-        return f"{self.day} {self.server_id}/{self.organization_id or '*'} {self.license_type}/{self.method}: peak {self.peak}"
+        return (
+            f"{self.day} {self.server_id}/{self.organization_id or '*'} "
+            f"{self.license_type}/{self.method}: peak {self.peak}"
+        )
 
 
 class SeatPool(models.Model):

@@ -48,7 +48,8 @@ class UserImportResource(resources.ModelResource):
         return super().import_data(dataset, **kwargs)
 
     def _organization(self, server_id: str, name: str):
-        """The organization a row names, looked up once per file (rows of one organization share it)."""
+        """The organization a row names, looked up once per file (rows of one
+        organization share it)."""
         cache = self.__dict__.setdefault("_organizations", {})
         if (server_id, name) not in cache:
             cache[(server_id, name)] = (

@@ -57,7 +57,8 @@ def usage_by_server(*, server_ids=None) -> dict[tuple[int, str, str], int]:
 def license_status_with_usage(
     *, servers=None, day: date | None = None
 ) -> list[ServerLicenseStatus]:
-    """License status (licenses.selectors.license_status) with the seats and organizations in use now."""
+    """License status (licenses.selectors.license_status) with the seats and
+    organizations in use now."""
     server_list = list(servers if servers is not None else Server.objects.all())
     usage = usage_by_server(server_ids=[s.pk for s in server_list])
     return license_status(servers=server_list, day=day, usage=usage)

@@ -1,4 +1,5 @@
-"""Mounted at /accounts/: login and logout (URL names ``login`` and ``logout``), plus Django's password pages."""
+"""Mounted at /accounts/: login and logout (URL names ``login`` and ``logout``), plus
+Django's password pages."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path

@@ -21,7 +21,8 @@ STATION_SESSION_KEY = "iwp_station_id"
 
 
 class SeatLoginView(auth_views.LoginView):
-    """Log in only with a seat: a Concurrent user takes one, an Assigned user must hold one (or their station)."""
+    """Log in only with a seat: a Concurrent user takes one, an Assigned user must hold one
+    (or their station)."""
 
     form_class = SeatLoginForm
     template_name = "registration/login.html"

@@ -20,7 +20,8 @@ class ServerFactory(factory.django.DjangoModelFactory):
 
 
 class OrganizationFactory(factory.django.DjangoModelFactory):
-    """Writes directly, bypassing the Organization count: for setting up data, not for testing the rule."""
+    """Writes directly, bypassing the Organization count: for setting up data, not for
+    testing the rule."""
 
     class Meta:
         model = Organization
@@ -76,7 +77,8 @@ def license_text(
     expires_on=None,
     issued_on=None,
 ):
-    """A signed license file; ``entitlements`` are issue_license specs or EntitlementSpec objects."""
+    """A signed license file; ``entitlements`` are issue_license specs or
+    EntitlementSpec objects."""
     today = timezone.localdate()
     starts_on = starts_on or today - timedelta(days=1)
     expires_on = expires_on or today + timedelta(days=365)

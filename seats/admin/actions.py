@@ -95,7 +95,8 @@ class _SeatViewsMixin:
 
 
 class UserSeatAdminMixin(_SeatViewsMixin):
-    """On the user page: the seats held, Assign/Release buttons; bulk assign/release actions; method changes release seats."""
+    """On the user page: the seats held, Assign/Release buttons; bulk assign/release actions; method
+    changes release seats."""
 
     actions = ["assign_seats", "release_seats"]
 
@@ -186,7 +187,8 @@ class UserSeatAdminMixin(_SeatViewsMixin):
 
 
 class StationSeatAdminMixin(_SeatViewsMixin):
-    """On the station page: its Assignable seats (one per access license), with Assign/Release buttons."""
+    """On the station page: its Assignable seats (one per access license), with
+    Assign/Release buttons."""
 
     def get_fields(self, request, obj=None):
         fields = list(super().get_fields(request, obj))

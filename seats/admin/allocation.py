@@ -1,4 +1,5 @@
-"""Admin for seats in use: assignments, leases (who holds each Concurrent seat since when), denials, daily usage.
+"""Admin for seats in use: assignments, leases (who holds each Concurrent seat since when),
+denials, daily usage.
 
 Declarative and read-only: seats change only through the services (assign/release on the user
 and station pages, the release action below), never by editing a row.
@@ -31,7 +32,8 @@ class ActiveFilter(admin.SimpleListFilter):
 
 
 class SeatReleaseMixin:
-    """The one write these pages offer: release the selected seats through the service, exactly once each."""
+    """The one write these pages offer: release the selected seats through the service,
+    exactly once each."""
 
     def has_release_permission(self, request):
         return request.user.has_perm(f"seats.change_{self.model._meta.model_name}")
@@ -70,7 +72,8 @@ class SeatAssignmentAdmin(SeatReleaseMixin, ReadOnlyModelAdmin):
 
 @admin.register(SeatLease)
 class SeatLeaseAdmin(SeatReleaseMixin, ReadOnlyModelAdmin):
-    """Who holds each Concurrent seat and since when; an administrator can release one (the session ends)."""
+    """Who holds each Concurrent seat and since when; an administrator can release one
+    (the session ends)."""
 
     list_display = [
         "user",

@@ -1,4 +1,5 @@
-"""Servers, organizations, users and stations: the tenancy tree, with license status and seat panels."""
+"""Servers, organizations, users and stations: the tenancy tree, with license
+status and seat panels."""
 
 from django import forms
 from django.contrib import admin

@@ -37,7 +37,8 @@ ASSIGNABLE = Method.ASSIGNABLE.value
 
 @dataclass
 class AssignResult:
-    """What a (bulk) assignment did: seats given, users who already held theirs, users left out and why."""
+    """What a (bulk) assignment did: seats given, users who already held theirs, users
+    left out and why."""
 
     assigned: list[SeatAssignment] = field(default_factory=list)
     already: list[User] = field(default_factory=list)
@@ -183,8 +184,8 @@ def seat_assign_bulk(
                 )
         except IntegrityError:
             raise LicenseLimitReached(
-                "Another administrator assigned seats to some of these users at the same moment; nothing was "
-                "assigned. Try again.",
+                "Another administrator assigned seats to some of these users at the same moment; "
+                "nothing was assigned. Try again.",
                 server_id="",
                 license_type="",
                 method=ASSIGNABLE,
@@ -203,9 +204,11 @@ def seat_assign(
     acting_user: User | None = None,
     day: date | None = None,
 ) -> list[SeatAssignment]:
-    """Assign an Assignable seat to a user (the license their role needs) or to a station (``license_type``, default Agent).
+    """Assign an Assignable seat to a user (the license their role needs) or to a station
+    (``license_type``, default Agent).
 
-    Raises LicenseLimitReached (license, server, "N of N in use") when none is free; nothing changes then.
+    Raises LicenseLimitReached (license, server, "N of N in use") when none is free;
+    nothing changes then.
     """
     if (user is None) == (station is None):
         raise ValueError("seat_assign needs a user or a station")
@@ -252,8 +255,8 @@ def seat_release(
     reason: str = ReleaseReason.UNASSIGNED,
     acting_user: User | None = None,
 ) -> list[SeatAssignment]:
-    """Release Assignable seats (given ones, or all of a user or a station, or only those of ``license_type``)
-    exactly once each; returns those released."""
+    """Release Assignable seats (given ones, or all of a user or a station, or only those of
+    ``license_type``) exactly once each; returns those released."""
     qs = SeatAssignment.objects.active()
     if license_type:
         qs = qs.filter(license_type=license_type)
@@ -270,8 +273,8 @@ def seat_release(
 
 
 def user_seats_release(*, user: User, acting_user: User | None = None) -> list:
-    """An administrator frees every seat ``user`` holds: Assignable ones (unassigned) and Concurrent ones
-    (released by an administrator, which signs those sessions out), in one transaction."""
+    """An administrator frees every seat ``user`` holds: Assignable ones (unassigned) and Concurrent
+    ones (released by an administrator, which signs those sessions out), in one transaction."""
     with transaction.atomic():
         released = seat_release(user=user, acting_user=acting_user)
         return released + lease_release(
@@ -302,16 +305,21 @@ def _release(ids, *, reason: str, acting_user: User | None) -> list[SeatAssignme
 
 
 def user_change_method(*, user: User, method: str, acting_user: User | None = None) -> str:
-    """Make ``user`` an Assigned or Concurrent user, releasing their seats of the old method in the same transaction.
+    """Make ``user`` an Assigned or Concurrent user, releasing their seats of the old method in
+    the same transaction.
 
-    Returns a sentence saying what changed, e.g. "bob is now an Assigned user; 1 Concurrent seat released."
+    Returns a sentence saying what changed, e.g.
+    "bob is now an Assigned user; 1 Concurrent seat released."
     """
     with transaction.atomic(), acting_as(acting_user):
         locked = User.objects.select_for_update().get(pk=user.pk)
         old = locked.license_method
         article = "an" if method == User.LicenseMethod.ASSIGNED else "a"
         if old == method:
-            return f"{locked.get_username()} is already {article} {locked.get_license_method_display()} user."
+            return (
+                f"{locked.get_username()} is already {article} "
+                f"{locked.get_license_method_display()} user."
+            )
         locked.license_method = method
         locked.save(update_fields=["license_method"])
         if old == User.LicenseMethod.ASSIGNED:

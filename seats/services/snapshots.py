@@ -1,4 +1,5 @@
-"""The daily usage snapshot: licensed and in-use seats per server, organization, license and method."""
+"""The daily usage snapshot: licensed and in-use seats per server, organization,
+license and method."""
 
 from __future__ import annotations
 
@@ -18,12 +19,14 @@ _KEY_FIELDS = ["day", "server", "organization", "license_type", "method"]
 
 
 def usage_snapshot_take(*, day: date) -> int:
-    """Upsert ``DailySeatUsage`` for ``day``: ``licensed`` and ``in_use`` now, ``peak`` = GREATEST(peak, in_use).
+    """Upsert ``DailySeatUsage`` for ``day``: ``licensed`` and ``in_use`` now, ``peak`` =
+    GREATEST(peak, in_use).
 
     One row per server, license and method (organization empty: the whole server) and per active
     organization and access license/method (``licensed`` there is the server's count, which its
     organizations share), and ``denials``: the day's SeatDenial rows. The live ``peak`` is kept by
-    login; this only raises it. Idempotent; a fixed number of queries. Returns the number of rows written.
+    login; this only raises it. Idempotent; a fixed number of queries. Returns the
+    number of rows written.
     """
     licensed: dict[tuple[int, str, str], int] = {}
     for server_id, license_type, method, quantity in (
@@ -103,7 +106,8 @@ def usage_snapshot_take(*, day: date) -> int:
         )
 
     with transaction.atomic(durable=True):
-        # Seats released since an earlier snapshot today leave no row behind: start the day's counts from zero.
+        # Seats released since an earlier snapshot today leave no row behind: start the
+        # day's counts from zero.
         DailySeatUsage.objects.filter(day=day).update(in_use=0, denials=0)
         DailySeatUsage.objects.bulk_create(
             rows.values(),

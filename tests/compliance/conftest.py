@@ -12,7 +12,8 @@ from ..notifications.conftest import smtp_down, smtp_server  # noqa: F401  (fixt
 
 @pytest.fixture
 def eager_celery():
-    """Tasks queued after commit (outbox delivery) run in this process instead of going to the broker."""
+    """Tasks queued after commit (outbox delivery) run in this process instead of
+    going to the broker."""
     old = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
     try:

@@ -25,8 +25,8 @@ ENTITLEMENTS = [
 
 
 def over_license(licensed_server, server_id="CIC-AUDIT-01"):
-    """Organizations 3 of 2, Agent Assignable 2 of 1 (a user and a station), Agent Concurrent peak 5 of 2;
-    Supervisor Assignable 1 of 1 and Supervisor Concurrent 3 of 5 are within their counts."""
+    """Organizations 3 of 2, Agent Assignable 2 of 1 (a user and a station), Agent Concurrent peak 5
+    of 2; Supervisor Assignable 1 of 1 and Supervisor Concurrent 3 of 5 are within their counts."""
     server = licensed_server(server_id=server_id, entitlements=ENTITLEMENTS)
     orgs = organizations(server, 3)
     hold_assignable(server, orgs[0], LicenseType.AGENT, 1, stations=1)
@@ -58,11 +58,12 @@ def test_each_exceeded_license_is_recorded_once_in_the_source_message_form(licen
         5,
     )
     assert agent.message == (
-        "Total agent users have exceeded the total agent user license count, licenses: [2] agent user: [5]"
-        " (server CIC-AUDIT-01, Concurrent)"
+        "Total agent users have exceeded the total agent user license count, "
+        "licenses: [2] agent user: [5] (server CIC-AUDIT-01, Concurrent)"
     )
     assert events[(LicenseType.ORGANIZATION, "")].message.startswith(
-        "Total organizations have exceeded the total organization license count, licenses: [2] organization: [3]"
+        "Total organizations have exceeded the total organization license count, "
+        "licenses: [2] organization: [3]"
     )
     assert (run.licenses_checked, run.exceeded_found, run.events_recorded) == (5, 3, 3)
     assert run.finished_at is not None
@@ -78,8 +79,8 @@ def test_supervisor_message_uses_the_source_enterprise_user_wording():
     assert exceeded_message(
         server_id="S1", license_type="supervisor", method="assignable", licensed=4, found=6
     ) == (
-        "Total enterprise users have exceeded the total enterprise user license count, licenses: [4] enterprise user: [6]"
-        " (server S1, Assignable)"
+        "Total enterprise users have exceeded the total enterprise user license count, "
+        "licenses: [4] enterprise user: [6] (server S1, Assignable)"
     )
 
 

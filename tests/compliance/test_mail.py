@@ -1,4 +1,5 @@
-"""The audit's e-mail through a real SMTP server (aiosmtpd): once, complete, and not lost while the server is down."""
+"""The audit's e-mail through a real SMTP server (aiosmtpd): once, complete, and not lost while
+the server is down."""
 
 import pytest
 from django.utils import timezone

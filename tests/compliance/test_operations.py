@@ -21,12 +21,12 @@ def test_command_prints_each_exceeded_license_and_exits_zero(licensed_server, ad
     call_command("run_compliance_check", "--date", timezone.localdate().isoformat(), stdout=out)
     text = out.getvalue()
     assert (
-        "Total agent users have exceeded the total agent user license count, licenses: [2] agent user: [5]"
-        in text
+        "Total agent users have exceeded the total agent user license count, "
+        "licenses: [2] agent user: [5]" in text
     )
     assert (
-        "Total organizations have exceeded the total organization license count, licenses: [2] organization: [3]"
-        in text
+        "Total organizations have exceeded the total organization license count, "
+        "licenses: [2] organization: [3]" in text
     )
     assert (
         "3 license(s) exceeded, 3 newly recorded, e-mail queued to licensing-admin@example.com."
@@ -164,7 +164,8 @@ def test_admin_event_list_query_count_does_not_grow_with_events(
 
 @pytest.mark.django_db
 def test_beat_runs_a_missed_daily_audit_as_soon_as_it_is_back():
-    """A 02:00 that passed while beat was down is due at once (the task then catches up every missed day)."""
+    """A 02:00 that passed while beat was down is due at once (the task then catches up
+    every missed day)."""
     from datetime import timedelta
 
     from django_celery_beat.schedulers import ModelEntry

@@ -89,7 +89,8 @@ def test_snapshot_keeps_the_peak_and_counts_the_days_denials(
     assert (whole.in_use, whole.peak, whole.denials) == (4, 7, 2)
     assert row(server, org, "agent", "assignable").denials == 2
 
-    # Seats released later the same day: in_use falls, the peak stays; a rerun adds no rows and counts no denial twice.
+    # Seats released later the same day: in_use falls, the peak stays; a rerun adds no rows and
+    # counts no denial twice.
     SeatAssignment.objects.filter(organization=org).update(released_at=timezone.now())
     count = DailySeatUsage.objects.count()
     with django_assert_max_num_queries(13):

@@ -37,11 +37,14 @@ def _wait_for(predicate, timeout=30.0, interval=0.2):
 
 @pytest.fixture
 def celery_worker(smtp_server, tmp_path):
-    """``celery -A iwp_licensing worker`` (two processes) on the test database and this test's SMTP server."""
+    """``celery -A iwp_licensing worker`` (two processes) on the test database and this
+    test's SMTP server."""
     db = connection.settings_dict
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DATABASE_URL": (
+            f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        ),
         "REDIS_URL": settings.REDIS_URL,  # empty: the filesystem broker under var/, as here
         "EMAIL_URL": f"smtp://127.0.0.1:{smtp_server.port}",
         "ADMINS": "licensing-admin@example.com",

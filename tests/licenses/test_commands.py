@@ -1,4 +1,5 @@
-"""The operator commands: generate a key, issue a file with it, install it; refusals exit non-zero."""
+"""The operator commands: generate a key, issue a file with it, install it;
+refusals exit non-zero."""
 
 import os
 import shutil

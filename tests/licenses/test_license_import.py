@@ -1,4 +1,5 @@
-"""Installing signed license files: all-or-nothing, and every bad file refused with a clear reason."""
+"""Installing signed license files: all-or-nothing, and every bad file refused
+with a clear reason."""
 
 from datetime import timedelta
 

@@ -17,7 +17,8 @@ def test_organizations_up_to_the_count_are_created(licensed_server):
     with pytest.raises(LicenseLimitReached) as exc:
         organization_create(server=server, name="Initech")
     assert str(exc.value) == (
-        f"The Organization license of server {server.server_id} is used up: 2 of 2 organizations in use. "
+        f"The Organization license of server {server.server_id} is used up: "
+        "2 of 2 organizations in use. "
         "Deactivate an organization or install a license with more organizations."
     )
     assert sorted(Organization.objects.values_list("name", flat=True)) == ["Acme", "Globex"]

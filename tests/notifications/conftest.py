@@ -17,7 +17,8 @@ def smtp_server(settings):
 
 @pytest.fixture
 def smtp_down(settings):
-    """Mail settings point at a port where nothing listens yet; ``.start()`` brings the server up."""
+    """Mail settings point at a port where nothing listens yet; ``.start()``
+    brings the server up."""
     server = SmtpServer()
     server.email_settings(settings)
     try:

@@ -1,4 +1,5 @@
-"""A real SMTP server for tests (aiosmtpd), which can be stopped and started again on the same port."""
+"""A real SMTP server for tests (aiosmtpd), which can be stopped and started again
+on the same port."""
 
 import socket
 import threading

@@ -65,7 +65,8 @@ def org(licensed_server):
 
 @pytest.fixture
 def make_member():
-    """A member of ``organization`` with ``role``; ``seat`` gives them the seat their method requires."""
+    """A member of ``organization`` with ``role``; ``seat`` gives them the seat
+    their method requires."""
 
     def make(
         organization,
@@ -99,7 +100,8 @@ def supervisor(org, make_member):
 
 @pytest.fixture
 def populate():
-    """Add ``n`` agents to an organization, a third of them Concurrent and logged in, a third assigned."""
+    """Add ``n`` agents to an organization, a third of them Concurrent and logged in,
+    a third assigned."""
 
     def populate(organization, n, *, prefix="agent"):
         users = User.objects.bulk_create(

@@ -1,4 +1,5 @@
-"""Beat firing twice at once (or two workers picking the same report) still makes one run and one mail."""
+"""Beat firing twice at once (or two workers picking the same report) still makes one
+run and one mail."""
 
 import pytest
 

@@ -1,4 +1,5 @@
-"""Seat usage at /portal/: licensed, configured, in use, available, today's peak and denials, per license and method."""
+"""Seat usage at /portal/: licensed, configured, in use, available, today's peak and denials, per
+license and method."""
 
 import re
 from datetime import timedelta
@@ -85,9 +86,9 @@ def test_usage_shows_allowed_configured_in_use_available_peak_and_denials(
 
 
 def test_exceeded_count_is_marked(client, org, supervisor, make_member):
-    for _ in range(
-        4
-    ):  # 4 Assignable agent seats on a license of 3 (written directly, as a smaller file would leave them)
+    # 4 Assignable agent seats on a license of 3 (written directly, as a smaller file
+    # would leave them)
+    for _ in range(4):
         assign_seat(
             user=make_member(org, role="agent", seat=False), organization=org, license_type="agent"
         )

@@ -1,4 +1,5 @@
-"""Assignable seats: assigned to users and stations, all-or-nothing in bulk, released exactly once, audited."""
+"""Assignable seats: assigned to users and stations, all-or-nothing in bulk, released
+exactly once, audited."""
 
 import pytest
 from django.test import Client
@@ -61,8 +62,8 @@ def test_assigning_beyond_the_count_is_refused_with_license_server_and_count(org
     with pytest.raises(LicenseLimitReached) as refused:
         seat_assign(user=sam, acting_user=admin_user)
     assert (
-        "No Supervisor access (IWP_Supervisor) Assignable seat is free on server CIC-SEATS: 1 of 1 in use."
-        in str(refused.value)
+        "No Supervisor access (IWP_Supervisor) Assignable seat is free on server CIC-SEATS: "
+        "1 of 1 in use." in str(refused.value)
     )
     assert SeatAssignment.objects.filter(user=sam).count() == 0
 
@@ -157,9 +158,9 @@ def test_changing_the_method_releases_old_method_seats_in_the_same_transaction(o
     said = user_change_method(
         user=alice, method=User.LicenseMethod.CONCURRENT, acting_user=admin_user
     )
-    assert (
-        said
-        == "alice is now a Concurrent user; 1 Assignable seat released (Agent access (IWP_Agent) on server CIC-SEATS)."
+    assert said == (
+        "alice is now a Concurrent user; "
+        "1 Assignable seat released (Agent access (IWP_Agent) on server CIC-SEATS)."
     )
     assert SeatAssignment.objects.get(user=alice).release_reason == ReleaseReason.METHOD_CHANGE
     said = user_change_method(user=bob, method=User.LicenseMethod.ASSIGNED, acting_user=admin_user)

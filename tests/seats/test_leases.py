@@ -1,4 +1,5 @@
-"""Concurrent seats through the real login and logout pages: taken, refused, superseded, released once."""
+"""Concurrent seats through the real login and logout pages: taken, refused,
+superseded, released once."""
 
 from datetime import timedelta
 
@@ -53,7 +54,7 @@ def test_supervisor_role_takes_a_supervisor_seat(client, org):
     assert SeatLease.objects.active().get(user=sam).license_type == "supervisor"
 
 
-def test_login_beyond_the_concurrent_count_is_refused_names_license_server_and_count_and_creates_no_session(
+def test_login_beyond_the_concurrent_count_is_refused_names_license_server_and_count_and_creates_no_session(  # noqa: E501
     org,
 ):
     server, organization = org
@@ -239,7 +240,8 @@ def test_the_audit_trail_names_who_took_and_gave_back_the_seat_and_from_which_ad
 def test_a_session_ended_by_a_release_gives_back_its_seats_on_every_server(
     licensed_server, admin_user
 ):
-    """A user on two servers holds a seat on each; when one is taken back, the session ends and frees both."""
+    """A user on two servers holds a seat on each; when one is taken back, the session
+    ends and frees both."""
     first, north = setup_server(licensed_server, ["agent:concurrent=2"], server_id="CIC-NORTH")
     second, south = setup_server(licensed_server, ["agent:concurrent=2"], server_id="CIC-SOUTH")
     bob = member(north, "bob")

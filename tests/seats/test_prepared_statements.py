@@ -53,7 +53,8 @@ def test_login_and_logout_work_with_and_without_prepared_statements(
 
 
 def test_prepared_statements_show_in_captured_queries_with_their_values(licensed_server):
-    """assertNumQueries, CaptureQueriesContext and the debug toolbar list them as they list Django's own."""
+    """assertNumQueries, CaptureQueriesContext and the debug toolbar list them as they
+    list Django's own."""
     server, organization = setup_server(licensed_server, ["agent:concurrent=1"])
     member(organization, "bob")
     client = Client()

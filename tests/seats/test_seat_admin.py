@@ -1,4 +1,5 @@
-"""Seats in the admin: assign/release on user and station pages, bulk actions, CSV import, who holds what."""
+"""Seats in the admin: assign/release on user and station pages, bulk actions, CSV
+import, who holds what."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -115,7 +116,8 @@ def test_changing_the_method_on_the_user_page_releases_old_seats_and_says_so(
     data.pop("date_joined", None), data.pop("last_login", None)
     response = admin_client.post(f"/admin/organizations/user/{alice.pk}/change/", data, follow=True)
     assert (
-        "alice is now a Concurrent user; 1 Assignable seat released (Agent access (IWP_Agent) on server CIC-SEATS)."
+        "alice is now a Concurrent user; "
+        "1 Assignable seat released (Agent access (IWP_Agent) on server CIC-SEATS)."
         in messages_of(response)
     )
     alice.refresh_from_db()

@@ -1,4 +1,5 @@
-"""Racing for the last seats on real PostgreSQL: separate connections, real threads, PostgreSQL decides.
+"""Racing for the last seats on real PostgreSQL: separate connections, real
+threads, PostgreSQL decides.
 
 A sampler on its own connection counts the active seats while the racers run: the count never
 exceeds the license, and exactly K racers win.
@@ -45,14 +46,15 @@ class Sampler(threading.Thread):
 
 
 def warm_up(organization):
-    """One login and logout first, so the pool row exists: the logins that follow take the one-statement path."""
+    """One login and logout first, so the pool row exists: the logins that follow take the
+    one-statement path."""
     user = member(organization, "warm-up")
     lease_acquire(user=user, session_key="warm-up")
     lease_release(session_key="warm-up", acting_user=user, end_sessions=False)
 
 
-# A fresh server's first logins create its pool row (the long way); later logins take the seat in one
-# statement of their own. Both must hold the count.
+# A fresh server's first logins create its pool row (the long way); later logins take the seat in
+# one statement of their own. Both must hold the count.
 @pytest.mark.parametrize(
     "seats, racers, warm", [(5, 20, False), (3, 16, False), (5, 20, True), (3, 16, True)]
 )
@@ -119,7 +121,8 @@ def test_one_user_logging_in_twice_at_once_holds_one_seat(licensed_server, setti
 def test_logins_and_logouts_churning_on_few_seats_never_exceed_them_and_every_seat_comes_back(
     licensed_server,
 ):
-    """Many users logging in and out at once for a while: the login and logout paths the views use."""
+    """Many users logging in and out at once for a while: the login and logout
+    paths the views use."""
     seats, workers, rounds = 3, 12, 15
     server, organization = setup_server(licensed_server, [f"agent:concurrent={seats}"])
     users = [member(organization, f"agent{i}") for i in range(workers)]

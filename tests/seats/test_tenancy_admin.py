@@ -95,8 +95,8 @@ def test_admin_refuses_an_organization_beyond_the_count(admin_client, licensed_s
     )
     assert response.status_code == 200
     assert (
-        f"The Organization license of server {server.server_id} is used up: 1 of 1 organizations in use."
-        in response.content.decode()
+        f"The Organization license of server {server.server_id} is used up: "
+        "1 of 1 organizations in use." in response.content.decode()
     )
     assert list(Organization.objects.values_list("name", flat=True)) == ["Acme"]
 

@@ -8,7 +8,10 @@ from compliance.services import compliance_audit_run
 
 
 class Command(BaseCommand):
-    help = "Run the compliance audit now for one day (today by default) and print each exceeded license."
+    help = (
+        "Run the compliance audit now for one day (today by default) "
+        "and print each exceeded license."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -25,14 +28,16 @@ class Command(BaseCommand):
         if not exceeded:
             self.stdout.write(
                 self.style.SUCCESS(
-                    f"{day:%Y-%m-%d}: all licenses are within their counts ({run.licenses_checked} checked)."
+                    f"{day:%Y-%m-%d}: all licenses are within their counts "
+                    f"({run.licenses_checked} checked)."
                 )
             )
         for event in exceeded:
             self.stdout.write(self.style.ERROR(event.message))
         if exceeded:
             self.stdout.write(
-                f"{day:%Y-%m-%d}: {len(exceeded)} license(s) exceeded, {run.events_recorded} newly recorded"
+                f"{day:%Y-%m-%d}: {len(exceeded)} license(s) exceeded, "
+                f"{run.events_recorded} newly recorded"
                 + (f", e-mail queued to {', '.join(run.mail.to)}" if run.mail else "")
                 + "."
             )

@@ -22,7 +22,8 @@ class Command(BaseCommand):
         path = Path(out)
         if path.exists() and not force:
             raise CommandError(
-                f"{path} exists; pass --force to overwrite it (the old key can then no longer sign)."
+                f"{path} exists; pass --force to overwrite it "
+                "(the old key can then no longer sign)."
             )
         key = Ed25519PrivateKey.generate()
         path.write_bytes(private_key_pem(key))

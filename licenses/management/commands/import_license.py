@@ -7,7 +7,10 @@ from licenses.services import license_file_import
 
 
 class Command(BaseCommand):
-    help = "Install a signed license file; it replaces the server's installed license. Refused files change nothing."
+    help = (
+        "Install a signed license file; it replaces the server's installed license. "
+        "Refused files change nothing."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file")

@@ -28,7 +28,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--key",
             required=True,
-            help="Ed25519 private key, PKCS8 PEM (generate_license_key or openssl genpkey -algorithm ed25519).",
+            help=(
+                "Ed25519 private key, PKCS8 PEM "
+                "(generate_license_key or openssl genpkey -algorithm ed25519)."
+            ),
         )
         parser.add_argument("--server-id", required=True, help="The server the license is for.")
         parser.add_argument("--customer", required=True)
@@ -37,8 +40,11 @@ class Command(BaseCommand):
             action="append",
             required=True,
             metavar="SPEC",
-            help="server | organization=N | supervisor:assignable=N | supervisor:concurrent=N | agent:assignable=N | "
-            "agent:concurrent=N | marquee | scheduled_reports; a counted one may end in +P%% (agent:concurrent=50+10%%). Repeat.",
+            help=(
+                "server | organization=N | supervisor:assignable=N | supervisor:concurrent=N | "
+                "agent:assignable=N | agent:concurrent=N | marquee | scheduled_reports; "
+                "a counted one may end in +P%% (agent:concurrent=50+10%%). Repeat."
+            ),
         )
         parser.add_argument("--starts", help="First valid day, YYYY-MM-DD (default: today).")
         parser.add_argument(
@@ -83,6 +89,7 @@ class Command(BaseCommand):
         )
         Path(out).write_text(sign(content, private_key))
         self.stdout.write(
-            f"License {content.serial} for server {server_id} ({customer}), valid {starts_on} to {expires_on}, "
+            f"License {content.serial} for server {server_id} ({customer}), "
+            f"valid {starts_on} to {expires_on}, "
             f"{len(specs)} entitlement(s), written to {out}."
         )

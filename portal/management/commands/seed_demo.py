@@ -1,4 +1,5 @@
-"""A demo server with a license signed by the development-only demo key, organizations, users and stations."""
+"""A demo server with a license signed by the development-only demo key, organizations,
+users and stations."""
 
 from datetime import timedelta
 
@@ -69,12 +70,16 @@ def demo_license_text(server_id: str, entitlements: list[str], serial: str) -> s
 
 
 class Command(BaseCommand):
-    help = "Create demo data: a licensed server (demo key, development only), a Marquee-only server, organizations, users, stations."
+    help = (
+        "Create demo data: a licensed server (demo key, development only), a Marquee-only server, "
+        "organizations, users, stations."
+    )
 
     def handle(self, *args, **options):
         if not settings.IWP_TRUST_DEMO_KEY:
             raise CommandError(
-                "The demo license is signed by the development-only demo key, which is not trusted here. "
+                "The demo license is signed by the development-only demo key, "
+                "which is not trusted here. "
                 "Run with DEBUG=1 (or IWP_TRUST_DEMO_KEY=1 on a development machine)."
             )
         if Server.objects.filter(server_id=DEMO_SERVER).exists():
@@ -112,7 +117,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data created: servers {DEMO_SERVER} and {DEMO_WALL_SERVER} (Marquee-only), "
-                f"{Organization.objects.count()} organizations, {User.objects.count()} users, {Station.objects.count()} stations."
+                f"{Organization.objects.count()} organizations, {User.objects.count()} users, "
+                f"{Station.objects.count()} stations."
             )
         )
         self._print_accounts()
@@ -123,7 +129,8 @@ class Command(BaseCommand):
         self.extend_demo_portal(main=main, admin=admin)
 
     def extend_demo_seats(self, *, main, admin):
-        """Seats: Assignable seats for the Assigned users alice and nina, and station seats (dave logs in at CI-Floor-A)."""
+        """Seats: Assignable seats for the Assigned users alice and nina, and station seats (dave
+        logs in at CI-Floor-A)."""
         from seats.services.assignments import seat_assign
 
         for username in ("alice.agent", "nina.supervisor"):
@@ -134,14 +141,16 @@ class Command(BaseCommand):
             seat_assign(station=station, license_type="agent", acting_user=admin)
 
     def extend_demo_portal(self, *, main, admin):
-        """Portal: 90 days of daily usage for the history chart, supervisors given every portal feature, a report."""
+        """Portal: 90 days of daily usage for the history chart, supervisors given every portal
+        feature, a report."""
         from portal.demo import demo_portal_data
 
         demo_portal_data(server=main, acting_user=admin)
 
     def _print_accounts(self):
         self.stdout.write(
-            "\nOpen http://127.0.0.1:8000/admin/ (administrator) or http://127.0.0.1:8000/accounts/login/ (portal).\n"
+            "\nOpen http://127.0.0.1:8000/admin/ (administrator) "
+            "or http://127.0.0.1:8000/accounts/login/ (portal).\n"
             f"Every demo account's password is: {DEMO_PASSWORD}\n"
             "  admin            administrator (Django admin)\n"
             "  nina.supervisor  supervisor of Northwind Outsourcing (Assigned)\n"
@@ -149,6 +158,8 @@ class Command(BaseCommand):
             "  sam.supervisor   supervisor of Contoso Insurance (Concurrent)\n"
             "  alice.agent      agent of Northwind Outsourcing (Assigned)\n"
             "  bob.agent        agent of Northwind Outsourcing (Concurrent)\n"
-            "  dave.agent       agent of Contoso Insurance (Assigned): log in at station CI-Floor-A, which holds his seat\n"
-            "The demo license is signed with a public, development-only key; it expires in 20 days to show the warning."
+            "  dave.agent       agent of Contoso Insurance (Assigned): "
+            "log in at station CI-Floor-A, which holds his seat\n"
+            "The demo license is signed with a public, development-only key; "
+            "it expires in 20 days to show the warning."
         )

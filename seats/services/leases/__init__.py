@@ -1,4 +1,5 @@
-"""Concurrent seats: taken at login, released at logout, when idle, when superseded or by an administrator.
+"""Concurrent seats: taken at login, released at logout, when idle, when superseded or
+by an administrator.
 
 A login takes one seat per server the user has memberships on, through one conditional UPDATE of
 the server's pool row (seats/sql.py): PostgreSQL decides who gets the last seat. The partial

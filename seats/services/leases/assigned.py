@@ -13,7 +13,8 @@ from ...rules import user_seat_requirements
 
 
 class NoSeatAssigned(LicenseMissing):
-    """An Assigned user logs in without an Assignable seat of the license they need (theirs or their station's)."""
+    """An Assigned user logs in without an Assignable seat of the license they need (theirs or
+    their station's)."""
 
 
 def station_for_login(*, user: User, name: str) -> Station | None:
@@ -26,7 +27,8 @@ def station_for_login(*, user: User, name: str) -> Station | None:
 
 
 def assigned_seat_check(*, user: User, station: Station | None = None) -> list[SeatAssignment]:
-    """The Assignable seats an Assigned user logs in with: theirs, or their station's, of the license they need.
+    """The Assignable seats an Assigned user logs in with: theirs, or their station's, of
+    the license they need.
 
     Raises NoSeatAssigned, naming the license, the server and the station, when one is missing.
     """
@@ -47,7 +49,8 @@ def assigned_seat_check(*, user: User, station: Station | None = None) -> list[S
             server = Server.objects.get(pk=req.server_id)
             where = f" or to station {station.name}" if station is not None else ""
             raise NoSeatAssigned(
-                f"No {license_label(req.license_type, Method.ASSIGNABLE)} seat is assigned to {user.get_username()}{where} "
+                f"No {license_label(req.license_type, Method.ASSIGNABLE)} seat "
+                f"is assigned to {user.get_username()}{where} "
                 f"on server {server.server_id}. Ask an administrator to assign one"
                 + ("" if station is not None else ", or log in at a station that has one")
                 + ".",

@@ -1,8 +1,10 @@
-"""Headless Chromium (Debian's, never a downloaded one) driving the portal on pytest-django's live server."""
+"""Headless Chromium (Debian's, never a downloaded one) driving the portal on
+pytest-django's live server."""
 
 import os
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls of the tests are still synchronous.
+# Playwright's sync API runs an event loop in this thread; the ORM calls of the tests are
+# still synchronous.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 from pathlib import Path  # noqa: E402
@@ -19,7 +21,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-# Every run saves its screenshots here; `make screenshots` points it at docs/screenshots (the README's).
+# Every run saves its screenshots here; `make screenshots` points it at
+# docs/screenshots (the README's).
 SCREENSHOTS = Path(
     os.environ.get(
         "IWP_SCREENSHOTS_DIR", Path(__file__).resolve().parents[3] / "test-results" / "screenshots"

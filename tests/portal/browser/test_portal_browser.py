@@ -1,5 +1,6 @@
-"""End to end in headless Chromium: a supervisor logs in, sees the usage, opens the chart, downloads the CSV;
-an agent logs in and sees their seat; a login refused for lack of a Concurrent seat shows the message.
+"""End to end in headless Chromium: a supervisor logs in, sees the usage, opens the chart,
+downloads the CSV; an agent logs in and sees their seat; a login refused for lack of a Concurrent
+seat shows the message.
 
 Each main page is saved under docs/screenshots/ (the README shows them).
 """
@@ -48,7 +49,8 @@ def member(org, username, role, method, first_name=""):
 
 @pytest.fixture
 def world(licensed_server):
-    """What the demo shows: a license expiring in 20 days, two tenants, seats held, 90 days of history."""
+    """What the demo shows: a license expiring in 20 days, two tenants, seats held,
+    90 days of history."""
     server = licensed_server(
         server_id="CIC-DEMO-01",
         entitlements=DEMO_LICENSE,
@@ -85,7 +87,10 @@ def world(licensed_server):
             method="concurrent",
             licensed_count=3,
             found_count=4,
-            message="Total agent users have exceeded the total agent user license count, licenses: [3] agent user: [4]",
+            message=(
+                "Total agent users have exceeded the total agent user license count, "
+                "licenses: [3] agent user: [4]"
+            ),
         )
     except ImportError:
         pass
