@@ -216,15 +216,7 @@ PGHISTORY_ADMIN_MODEL = "pghistory.MiddlewareEvents"
 # The context (who, URL, address) is stored in each event row: no second row per change, which
 # matters on the login and logout paths.
 PGHISTORY_CONTEXT_FIELD = pghistory.ContextJSONField()
-PGHISTORY_ADMIN_LIST_DISPLAY = [
-    "pgh_created_at",
-    "pgh_label",
-    "pgh_obj_model",
-    "pgh_obj_id",
-    "pgh_diff",
-    "user",
-    "url",
-]
+PGHISTORY_ADMIN_CLASS = "iwp_licensing.admin_history.HistoryAdmin"
 
 LOGGING = {
     "version": 1,

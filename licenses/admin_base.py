@@ -35,6 +35,7 @@ class AuditedModelAdmin(admin.ModelAdmin):
         query = urlencode(
             {
                 "obj": f"{self.opts.label}:{object_id}",
+                "method": "tracks",  # the object's own changes
                 "back": reverse(
                     f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[object_id]
                 ),
