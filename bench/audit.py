@@ -17,7 +17,7 @@ import os
 import statistics
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -36,21 +36,22 @@ from tqdm import tqdm  # noqa: E402
 
 from compliance.services import compliance_audit_run  # noqa: E402
 from iwp_licensing.celery import app as celery_app  # noqa: E402
+from licenses.selectors import day_span  # noqa: E402
 from organizations.models import Organization, Server  # noqa: E402
+from seats.sql import SEATS_PEAK_SQL  # noqa: E402
 
 SERVERS = 10
 BATCH = 50_000
 
+# The audit's counts in SQL alone: the organizations active that day, the most seats held at once
+# that day (the statement of seats/sql.py), the day's recorded peaks, against the quantities.
 RAW_SQL = """
-WITH usage AS (
+WITH peaks AS ({peaks}), usage AS (
     SELECT server_id, 'organization'::text AS lt, ''::text AS m, count(*) AS n
-      FROM organizations_organization WHERE is_active GROUP BY server_id
+      FROM organizations_organization WHERE is_active AND created_at < %(end)s
+     GROUP BY server_id
     UNION ALL
-    SELECT server_id, license_type, 'assignable', count(*)
-      FROM seats_seatassignment WHERE released_at IS NULL GROUP BY server_id, license_type
-    UNION ALL
-    SELECT server_id, license_type, 'concurrent', count(*)
-      FROM seats_seatlease WHERE released_at IS NULL GROUP BY server_id, license_type
+    SELECT * FROM peaks
     UNION ALL
     SELECT server_id, license_type, method, greatest(peak, in_use)
       FROM seats_dailyseatusage WHERE day = %(day)s AND organization_id IS NULL
@@ -66,7 +67,7 @@ SELECT coalesce(l.server_id, u.server_id), coalesce(l.lt, u.lt), coalesce(l.m, u
        coalesce(l.n, 0) AS licensed, coalesce(u.n, 0) AS found
   FROM licensed l FULL OUTER JOIN found u ON u.server_id = l.server_id AND u.lt = l.lt AND u.m = l.m
  WHERE coalesce(u.n, 0) > coalesce(l.n, 0)
-"""
+""".replace("{peaks}", SEATS_PEAK_SQL)
 
 
 def copy_rows(table, columns, rows, total, desc):
@@ -100,7 +101,11 @@ def reset_sequences(*tables):
 
 
 def seed(*, orgs_total, users_total, day):
-    now = timezone.now()
+    # Users, organizations and Assignable seats are a month old; the Concurrent seats were taken
+    # on the audited day, from 09:00.
+    start = timezone.make_aware(datetime.combine(day, datetime.min.time()))
+    now = start - timedelta(days=30)
+    morning = start + timedelta(hours=9)
     per_server_orgs = orgs_total // SERVERS
     users_per_org = users_total // orgs_total
     servers = Server.objects.bulk_create(
@@ -177,6 +182,7 @@ def seed(*, orgs_total, users_total, day):
         ],
         batch_size=1000,
     )
+    Organization.objects.filter(pk__in=[o.pk for o in orgs]).update(created_at=now)
     stations = []
     from organizations.models import Station
 
@@ -269,7 +275,8 @@ def seed(*, orgs_total, users_total, day):
         for i in range(users_total):
             if i % 10 == 3:
                 org = orgs[i // users_per_org]
-                yield (org.server_id, org.pk, role(i), first_user + i, "", now, now, "")
+                at = morning + timedelta(seconds=i % 3600)
+                yield (org.server_id, org.pk, role(i), first_user + i, "", at, at, "")
 
     n_lease = sum(1 for i in range(users_total) if i % 10 == 3)
     copy_rows(
@@ -334,7 +341,7 @@ def main():
         logging.CRITICAL
     )  # keep the table readable
     call_command("migrate", verbosity=0)
-    day = timezone.localdate()
+    day = timezone.localdate() - timedelta(days=1)  # the day that ended, as the scheduled audit
 
     if not Server.objects.filter(server_id__startswith="BENCH-").exists():
         t0 = time.perf_counter()
@@ -353,7 +360,8 @@ def main():
 
     def raw():
         with connection.cursor() as cursor:
-            cursor.execute(RAW_SQL, {"day": day})
+            start, end = day_span(day)
+            cursor.execute(RAW_SQL, {"day": day, "start": start, "end": end})
             return cursor.fetchall()
 
     raw()  # warm the cache for both

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
-from django.db.models import Max
+from django.db.models import F, Max
 
 from licenses.models import COUNTED_TYPES, Entitlement, LicenseType, Method, is_exceeded
+from licenses.selectors import day_span, organizations_active_during
 from organizations.models import Server
 from seats.models import DailySeatUsage
-from seats.selectors import usage_by_server
+from seats.selectors import seat_peaks
 
 from .models import AuditRun, ComplianceEvent, ComplianceRecipient, ExpiryWarning
 
@@ -94,13 +95,15 @@ def warnings_recorded(*, entitlements) -> set[tuple[int, int]]:
 
 
 def audit_findings(*, day: date, entitlements: list[Entitlement] | None = None) -> list[Finding]:
-    """Every counted license in force or in use, per server, on ``day``. Three queries, and one
-    more unless the entitlements in force (``entitlements_in_force``) are given.
+    """Every counted license in force or in use, per server, judged on the whole of ``day`` from
+    history, never from now. Three queries, and one more unless the entitlements in force
+    (``entitlements_in_force``) are given.
 
     Licensed: the quantity of the entitlement valid on ``day`` (none valid counts as zero; the
     overage allowance only relaxes enforcement, the audit reports anything beyond the quantity).
-    Found: what is held now (``usage_by_server``), or the day's recorded high-water mark in
-    ``DailySeatUsage`` (server-wide rows) when that is higher - the Concurrent peak of the day.
+    Found: the most seats of each pool held at one time that day (Assignable and Concurrent,
+    from the seats' history), the organizations active at any time that day (from their audit
+    trail), or the day's recorded high-water mark in ``DailySeatUsage`` where that is higher.
     """
     licensed: dict[tuple[int, str, str], int] = {}
     servers: dict[int, Server] = {}
@@ -113,13 +116,20 @@ def audit_findings(*, day: date, entitlements: list[Entitlement] | None = None) 
         servers[server.pk] = server
         licensed[(server.pk, e.license_type, e.method)] = e.quantity
 
-    found: dict[tuple[int, str, str], int] = {k: v for k, v in usage_by_server().items() if v}
-    peaks = DailySeatUsage.objects.filter(
+    start, end = day_span(day)
+    found: dict[tuple[int, str, str], int] = {
+        (server_id, LicenseType.ORGANIZATION.value, ""): n
+        for server_id, n in organizations_active_during(start=start, end=end).items()
+    }
+    found.update(seat_peaks(start=start, end=end))
+    # The day's figures recorded as it went (and any imported history), where higher.
+    recorded = DailySeatUsage.objects.filter(
         day=day, organization__isnull=True, license_type__in=COUNTED_TYPES
     ).values_list("server_id", "license_type", "method", "peak", "in_use")
-    for server_id, license_type, method, peak, in_use in peaks:
+    for server_id, license_type, method, peak, in_use in recorded:
         key = (server_id, license_type, method)
         found[key] = max(found.get(key, 0), peak, in_use)
+    found = {k: n for k, n in found.items() if n}
 
     missing = {k[0] for k in found} - servers.keys()
     if missing:
@@ -168,5 +178,8 @@ def compliance_recipients() -> list[str]:
 
 
 def last_completed_audit_day() -> date | None:
-    """The latest day a run of the audit completed for, or None if it never ran."""
-    return AuditRun.objects.filter(finished_at__isnull=False).aggregate(d=Max("day"))["d"]
+    """The latest day the audit judged whole: a run that finished after that day had ended (a run
+    during the day, from the command or the admin, judges only the day so far). None if none."""
+    return AuditRun.objects.filter(
+        finished_at__isnull=False, started_at__date__gt=F("day")
+    ).aggregate(d=Max("day"))["d"]

@@ -23,6 +23,7 @@ logger = logging.getLogger("iwp_licensing.compliance")
 _AUDIT_LOCK_KEY = 0x1A0D17
 # A beat outage longer than this is caught up only for its last days.
 MAX_CATCH_UP_DAYS = 31
+MAX_CATCH_UP = timedelta(days=MAX_CATCH_UP_DAYS)
 
 
 def _lock_audit() -> None:
@@ -131,20 +132,19 @@ def compliance_audit_run(
 def compliance_audit_catch_up(
     *, today: date | None = None, trigger: str = AuditTrigger.SCHEDULE
 ) -> list[AuditRun]:
-    """Audit every day since the last completed audit (at most MAX_CATCH_UP_DAYS), then today."""
+    """The scheduled audit: the day that ended (yesterday in TIME_ZONE), and before it every day
+    missed since the last day judged whole (at most MAX_CATCH_UP_DAYS), each from what was held
+    on that day."""
     today = today or timezone.localdate()
+    ended = today - timedelta(days=1)
     last = selectors.last_completed_audit_day()
-    first = (
-        today
-        if last is None or last >= today
-        else max(last + timedelta(days=1), today - timedelta(days=MAX_CATCH_UP_DAYS))
-    )
+    first = ended if last is None else max(last + timedelta(days=1), today - MAX_CATCH_UP)
     runs = []
     day = first
-    while day <= today:
+    while day <= ended:
         runs.append(
             compliance_audit_run(
-                day=day, trigger=trigger if day == today else AuditTrigger.CATCH_UP
+                day=day, trigger=trigger if day == ended else AuditTrigger.CATCH_UP
             )
         )
         day += timedelta(days=1)

@@ -8,5 +8,5 @@ from .models import AuditTrigger
 
 @shared_task(name="compliance.tasks.run_daily_audit", acks_late=True)
 def run_daily_audit() -> list[int]:
-    """The scheduled audit (02:00): every day missed since the last completed audit, then today."""
+    """The scheduled audit (02:00 by default): the day that ended, after any days missed."""
     return [run.pk for run in services.compliance_audit_catch_up(trigger=AuditTrigger.SCHEDULE)]

@@ -130,6 +130,11 @@ _SPEC_RE = re.compile(
 )
 
 
+# The most a counted entitlement may grant: far above any contact center, and far below what the
+# database's counters hold, so no count the product accepts can overflow them.
+MAX_QUANTITY = 10_000_000
+
+
 def parse_entitlement_spec(spec: str) -> EntitlementSpec:
     """``agent:concurrent=50+10%``, ``organization=5``, ``server``, ``marquee`` ...
     (issue_license --entitlement)."""
@@ -158,6 +163,11 @@ def parse_entitlement_spec(spec: str) -> EntitlementSpec:
         raise ValueError(f"entitlement {spec!r}: {ltype} is counted, give a quantity ({ltype}=N)")
     if ltype in FLAG_TYPES and qty is not None:
         raise ValueError(f"entitlement {spec!r}: {ltype} is a flag and takes no quantity")
+    if qty is not None and int(qty) > MAX_QUANTITY:
+        raise ValueError(
+            f"entitlement {spec!r}: {int(qty):,} is above the maximum of {MAX_QUANTITY:,} "
+            "per entitlement"
+        )
     return EntitlementSpec(
         license_type=ltype,
         method=method,
@@ -239,6 +249,11 @@ def _content_from_json(data) -> LicenseContent:
             not isinstance(qty, int) or isinstance(qty, bool) or qty < 0
         ):
             raise malformed(f"{where} ({ltype}) needs a whole quantity of 0 or more")
+        if ltype in COUNTED_TYPES and qty > MAX_QUANTITY:
+            raise malformed(
+                f"{where} ({ltype}) grants {qty:,}, above the maximum of {MAX_QUANTITY:,} "
+                "per entitlement"
+            )
         if ltype in FLAG_TYPES and (qty is not None or over):
             raise malformed(f"{where} ({ltype}) is a flag and takes no quantity")
         if not isinstance(over, int) or isinstance(over, bool) or not 0 <= over <= 1000:

@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
+from django.apps import apps
 from django.conf import settings
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from organizations.models import Server
+from organizations.models import Organization, Server
 
 from .models import Entitlement, LicenseFile, LicenseType, is_exceeded, license_label
 
@@ -31,6 +34,38 @@ def entitlement_valid(
         .filter(license_file__server=server, license_type=license_type, method=method)
         .first()
     )
+
+
+def day_span(day: date) -> tuple[datetime, datetime]:
+    """The start of ``day`` and of the next, in TIME_ZONE: the day the audit and the daily figures
+    mean."""
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    return start, timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+
+
+def organizations_active_during(*, start: datetime, end: datetime) -> dict[int, int]:
+    """Per server pk, the organizations active at any time between ``start`` and ``end``: the
+    Organization license's use in that span, from the organizations' audit trail (active when it
+    began, or made active within it). One query."""
+    events = apps.get_model("organizations", "OrganizationEvent").objects.filter(
+        pgh_obj_id=OuterRef("pk")
+    )
+    active_at_start = (
+        events.filter(pgh_created_at__lt=start)
+        .order_by("-pgh_created_at", "-pgh_id")
+        .values("is_active")[:1]
+    )
+    made_active = events.filter(pgh_created_at__gte=start, pgh_created_at__lt=end, is_active=True)
+    rows = (
+        Organization.objects.filter(created_at__lt=end)
+        # Without a change recorded before the span (older than the trail), its state now.
+        .annotate(was_active=Coalesce(Subquery(active_at_start), F("is_active")))
+        .filter(Q(was_active=True) | Exists(made_active))
+        .values_list("server_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return dict(rows)
 
 
 def marquee_only(license_types) -> bool:

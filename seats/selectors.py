@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime
 
 from django.db.models import Count, Value
 
@@ -11,6 +11,7 @@ from licenses.models import LicenseType, Method
 from licenses.selectors import ServerLicenseStatus, license_status
 from organizations.models import Organization, Server
 
+from . import sql
 from .models import SeatAssignment, SeatLease
 
 
@@ -52,6 +53,17 @@ def usage_by_server(*, server_ids=None) -> dict[tuple[int, str, str], int]:
     for (server_id, _, license_type, method), n in seats_in_use(server_ids=server_ids).items():
         usage[(server_id, license_type, method)] += n
     return usage
+
+
+def seat_peaks(*, start: datetime, end: datetime) -> dict[tuple[int, str, str], int]:
+    """The most seats held at one time between ``start`` and ``end``, keyed (server pk, license
+    type, method), from the seats' history (when each was taken and released). One query."""
+    return {
+        (server_id, license_type, method): n
+        for server_id, license_type, method, n in sql.execute(
+            sql.SEATS_PEAK_SQL, {"start": start, "end": end}
+        )
+    }
 
 
 def license_status_with_usage(

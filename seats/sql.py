@@ -154,6 +154,40 @@ SELECT * FROM rel ORDER BY id
 """
 
 
+# The most seats of each pool held at one time during [%(start)s, %(end)s), from the seats' own
+# history (assigned or acquired, and released): the seats held when the span starts, then the
+# running sum of each take (+1) and release (-1) within it, a release first at one instant. Only
+# the seats taken or released within the span are sorted, not those held through it.
+SEATS_PEAK_SQL = """
+WITH held AS (
+  SELECT server_id, license_type, 'assignable' AS method, assigned_at AS since, released_at AS till
+  FROM seats_seatassignment
+  WHERE assigned_at < %(end)s AND (released_at IS NULL OR released_at > %(start)s)
+  UNION ALL
+  SELECT server_id, license_type, 'concurrent', acquired_at, released_at
+  FROM seats_seatlease
+  WHERE acquired_at < %(end)s AND (released_at IS NULL OR released_at > %(start)s)
+), at_start AS (
+  SELECT server_id, license_type, method, count(*) AS n FROM held WHERE since <= %(start)s
+  GROUP BY server_id, license_type, method
+), steps AS (
+  SELECT server_id, license_type, method, since AS at, 1 AS step FROM held
+  WHERE since > %(start)s
+  UNION ALL
+  SELECT server_id, license_type, method, till, -1 FROM held WHERE till < %(end)s
+), running AS (
+  SELECT server_id, license_type, method,
+         sum(step) OVER (PARTITION BY server_id, license_type, method
+                         ORDER BY at, step ROWS UNBOUNDED PRECEDING) AS n
+  FROM steps
+), rise AS (
+  SELECT server_id, license_type, method, max(n) AS n FROM running
+  GROUP BY server_id, license_type, method
+)
+SELECT server_id, license_type, method, COALESCE(s.n, 0) + GREATEST(COALESCE(r.n, 0), 0)
+FROM at_start s FULL JOIN rise r USING (server_id, license_type, method)
+"""
+
 LEASES_HELD_SQL = """
 SELECT id, server_id, organization_id, license_type, session_key FROM seats_seatlease
 WHERE user_id = %(user)s AND released_at IS NULL

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -209,9 +210,12 @@ def test_recipients_kept_in_the_admin_replace_the_admins_setting(licensed_server
 
 
 @pytest.mark.django_db
-def test_missed_days_are_caught_up_once_each(licensed_server, admins):
-    over_license(licensed_server)
+def test_missed_days_are_caught_up_once_each_and_today_waits_until_it_has_ended(
+    licensed_server, admins
+):
     today = timezone.localdate()
+    with time_machine.travel(timezone.now() - timedelta(days=3), tick=False):
+        over_license(licensed_server)  # held since three days ago
     AuditRun.objects.create(
         day=today - timedelta(days=3), trigger=AuditTrigger.SCHEDULE, finished_at=timezone.now()
     )
@@ -219,15 +223,15 @@ def test_missed_days_are_caught_up_once_each(licensed_server, admins):
     runs = compliance_audit_catch_up(today=today)
     assert [(r.day, r.trigger) for r in runs] == [
         (today - timedelta(days=2), AuditTrigger.CATCH_UP),
-        (today - timedelta(days=1), AuditTrigger.CATCH_UP),
-        (today, AuditTrigger.SCHEDULE),
+        (today - timedelta(days=1), AuditTrigger.SCHEDULE),
     ]
     assert sorted({e.day for e in ComplianceEvent.objects.all()}) == [
-        today - timedelta(days=d) for d in (2, 1, 0)
+        today - timedelta(days=d) for d in (2, 1)
     ]
-
-    again = compliance_audit_catch_up(today=today)
-    assert [r.day for r in again] == [today]
+    # A run during today (the command, the admin's button) does not count as judging today.
+    compliance_audit_run(day=today)
+    assert compliance_audit_catch_up(today=today) == []
+    assert [r.day for r in compliance_audit_catch_up(today=today + timedelta(days=1))] == [today]
 
 
 def _audit_queries(day):

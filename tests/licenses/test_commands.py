@@ -77,6 +77,7 @@ def test_issue_license_accepts_an_openssl_key(tmp_path, settings):
         ("marquee=3", "takes no quantity"),
         ("seats=4", "unknown license"),
         ("agent:concurrent=five", "expected e.g."),
+        ("agent:concurrent=25000000", "25,000,000 is above the maximum of 10,000,000"),
     ],
 )
 def test_issue_license_rejects_bad_entitlement_specs(tmp_path, vendor_key, spec, words):

@@ -208,3 +208,21 @@ def test_import_is_recorded_in_the_audit_trail_with_the_actor(vendor_key):
     [entry] = history(lf)
     assert (entry.label, entry.actor) == ("insert", "root-admin")
     assert history(lf.entitlements.get(license_type="server"))[0].actor == "root-admin"
+
+
+def test_a_signed_file_granting_more_than_the_maximum_is_refused_and_changes_nothing(vendor_key):
+    """Made by hand (issue_license refuses to sign it), with a valid signature."""
+    from licenses.licensefile import EntitlementSpec
+
+    text = license_text(
+        vendor_key,
+        server_id="CIC-BIG",
+        entitlements=["server", EntitlementSpec("agent", "concurrent", 25_000_000)],
+    )
+    with pytest.raises(LicenseFileError) as refused:
+        license_file_import(text=text)
+    assert refused.value.reason == "malformed"
+    assert "grants 25,000,000, above the maximum of 10,000,000 per entitlement" in str(
+        refused.value
+    )
+    assert not Server.objects.filter(server_id="CIC-BIG").exists()

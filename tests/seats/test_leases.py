@@ -274,10 +274,10 @@ def test_installing_a_license_creates_its_seat_pools_before_any_login(licensed_s
     ]
 
 
-def test_a_count_beyond_two_billion_is_enforced_without_overflow(licensed_server):
-    """Capacity is computed in bigint: 2,000,000,000 + 100% is 4,000,000,000 seats."""
-    server, organization = setup_server(licensed_server, ["agent:concurrent=2000000000+100%"])
-    assert Entitlement.objects.get(license_type="agent").capacity == 4_000_000_000
+def test_the_largest_license_accepted_is_enforced(licensed_server):
+    """10,000,000 seats (the maximum per entitlement) + 1000%: 110,000,000, computed in bigint."""
+    server, organization = setup_server(licensed_server, ["agent:concurrent=10000000+1000%"])
+    assert Entitlement.objects.get(license_type="agent").capacity == 110_000_000
     member(organization, "bob")
     assert login(Client(), "bob").status_code == 302
     assert pool_in_use(server, "agent", "concurrent") == 1
