@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime
 
-from django.db.models import Count, Value
+from django.db.models import Count, Q, Value
 
 from licenses.models import LicenseType, Method
 from licenses.selectors import ServerLicenseStatus, license_status
@@ -16,17 +16,27 @@ from .models import SeatAssignment, SeatLease
 
 
 def seats_in_use(
-    *, server_ids=None, organization_ids=None, method: str | None = None
+    *,
+    server_ids=None,
+    organization_ids=None,
+    method: str | None = None,
+    at: datetime | None = None,
 ) -> dict[tuple[int, int, str, str], int]:
     """Seats held now, keyed (server pk, organization pk, license type, method): the Assignable
     seats assigned to users and stations and the Concurrent seats of logged-in users. One query
     (a GROUP BY per kind of seat, in a UNION); only those of ``server_ids`` / ``organization_ids``
-    / ``method`` when given."""
+    / ``method`` when given; held at the moment ``at`` (from the seats' history), when given."""
     parts = []
     for model, kind in ((SeatAssignment, Method.ASSIGNABLE), (SeatLease, Method.CONCURRENT)):
         if method is not None and kind != method:
             continue
-        seats = model.objects.active()
+        if at is None:
+            seats = model.objects.active()
+        else:
+            taken = "assigned_at" if model is SeatAssignment else "acquired_at"
+            seats = model.objects.filter(
+                Q(released_at__isnull=True) | Q(released_at__gt=at), **{f"{taken}__lte": at}
+            )
         if server_ids is not None:
             seats = seats.filter(server_id__in=list(server_ids))
         if organization_ids is not None:
@@ -41,16 +51,20 @@ def seats_in_use(
     return {(server, org, license_type, kind): n for server, org, license_type, kind, n in rows}
 
 
-def usage_by_server(*, server_ids=None) -> dict[tuple[int, str, str], int]:
-    """In use now per server, keyed (server pk, license type, method): active organizations
-    (the Organization license) and seats held (``seats_in_use``). Two queries in all."""
+def usage_by_server(
+    *, server_ids=None, at: datetime | None = None
+) -> dict[tuple[int, str, str], int]:
+    """In use per server, keyed (server pk, license type, method): active organizations (the
+    Organization license) and seats held (``seats_in_use``, now or at ``at``). Two queries."""
     usage: dict[tuple[int, str, str], int] = defaultdict(int)
     organizations = Organization.objects.active()
     if server_ids is not None:
         organizations = organizations.filter(server_id__in=list(server_ids))
     for server_id, n in organizations.values_list("server_id").annotate(n=Count("id")).order_by():
         usage[(server_id, LicenseType.ORGANIZATION.value, "")] = n
-    for (server_id, _, license_type, method), n in seats_in_use(server_ids=server_ids).items():
+    for (server_id, _, license_type, method), n in seats_in_use(
+        server_ids=server_ids, at=at
+    ).items():
         usage[(server_id, license_type, method)] += n
     return usage
 

@@ -11,6 +11,7 @@ from django.db.models import Count, F
 from django.utils import timezone
 
 from licenses.models import ACCESS_TYPES, COUNTED_TYPES, Entitlement
+from licenses.selectors import day_span
 from organizations.models import Organization
 from seats.models import DailySeatUsage, SeatDenial
 from seats.selectors import seats_in_use, usage_by_server
@@ -19,8 +20,8 @@ _KEY_FIELDS = ["day", "server", "organization", "license_type", "method"]
 
 
 def usage_snapshot_take(*, day: date) -> int:
-    """Upsert ``DailySeatUsage`` for ``day``: ``licensed`` and ``in_use`` now, ``peak`` =
-    GREATEST(peak, in_use).
+    """Upsert ``DailySeatUsage`` for ``day``: ``licensed``, and ``in_use`` as held at the end of
+    ``day`` (now, for today), from the seats' history; ``peak`` = GREATEST(peak, in_use).
 
     One row per server, license and method (organization empty: the whole server) and per active
     organization and access license/method (``licensed`` there is the server's count, which its
@@ -36,8 +37,10 @@ def usage_snapshot_take(*, day: date) -> int:
     ):
         licensed[(server_id, license_type, method)] = quantity
 
-    server_use = usage_by_server()
-    org_use = seats_in_use()
+    # A day missed while beat was down is taken from what was held then, never from now.
+    at = min(timezone.now(), day_span(day)[1])
+    server_use = usage_by_server(at=at)
+    org_use = seats_in_use(at=at)
 
     start = timezone.make_aware(datetime.combine(day, time.min))
     denied: dict[tuple, int] = defaultdict(int)

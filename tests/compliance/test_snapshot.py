@@ -1,8 +1,10 @@
 """The daily usage snapshot (seats.services.snapshots), taken by seats.tasks.take_usage_snapshot."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
+import time_machine
+from django.test import Client
 from django.utils import timezone
 
 from licenses.models import LicenseType, Method
@@ -10,6 +12,7 @@ from seats.models import DailySeatUsage, SeatAssignment, SeatDenial
 from seats.services.snapshots import usage_snapshot_take
 from seats.tasks import take_usage_snapshot
 
+from ..seats.seat_helpers import login, member, setup_server
 from .conftest import hold_assignable, organizations
 
 
@@ -99,3 +102,22 @@ def test_snapshot_keeps_the_peak_and_counts_the_days_denials(
     whole.refresh_from_db()
     assert (whole.in_use, whole.peak, whole.denials) == (0, 7, 2)
     assert row(server, org, "agent", "assignable").peak == 4
+
+
+def test_a_missed_day_is_snapshot_from_what_was_held_that_day_not_now(licensed_server):
+    day = timezone.localdate() - timedelta(days=3)
+    noon = timezone.make_aware(datetime.combine(day, time(12)))
+    with time_machine.travel(noon, tick=False):
+        server, organization = setup_server(licensed_server, ["agent:concurrent=5"])
+        member(organization, "bob")
+        client = Client()
+        assert login(client, "bob").status_code == 302
+    with time_machine.travel(noon + timedelta(days=1), tick=False):
+        client.post("/accounts/logout/")  # the next day
+
+    usage_snapshot_take(day=day)
+    usage_snapshot_take(day=timezone.localdate())
+    rows = DailySeatUsage.objects.filter(
+        server=server, organization=None, license_type="agent", method="concurrent"
+    )
+    assert {r.day: r.in_use for r in rows} == {day: 1, timezone.localdate(): 0}
