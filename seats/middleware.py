@@ -13,7 +13,8 @@ from django.contrib.auth import logout
 from django.shortcuts import redirect
 
 from .services.leases import lease_touch
-from .views import LEASES_SESSION_KEY
+from .services.stations import station_touch
+from .views import LEASES_SESSION_KEY, STATION_SESSION_KEY
 
 TOUCH_SESSION_KEY = "iwp_lease_touched"
 
@@ -30,16 +31,22 @@ class SeatLeaseMiddleware:
     def __call__(self, request):
         session = getattr(request, "session", None)
         lease_ids = session.get(LEASES_SESSION_KEY) if session is not None else None
-        if lease_ids and request.user.is_authenticated:
+        at_station = session is not None and session.get(STATION_SESSION_KEY) is not None
+        if (lease_ids or at_station) and request.user.is_authenticated:
             now = time.time()
             if now - session.get(TOUCH_SESSION_KEY, 0) >= touch_interval_seconds():
-                if lease_touch(lease_ids=lease_ids) < len(lease_ids):
+                lost = lease_ids and lease_touch(lease_ids=lease_ids) < len(lease_ids)
+                lost_station = at_station and not station_touch(session_key=session.session_key)
+                if lost or lost_station:
                     logout(request)
                     messages.warning(
                         request,
                         "Your session ended: your seat was released "
                         "(idle, signed in elsewhere, or by an administrator). "
-                        "Log in again to take a seat.",
+                        "Log in again to take a seat."
+                        if lost
+                        else "Your session ended: your station was taken over "
+                        "(you were idle, or signed in there again). Log in again.",
                     )
                     return redirect(settings.LOGIN_URL)
                 session[TOUCH_SESSION_KEY] = now

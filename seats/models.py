@@ -315,3 +315,49 @@ class SeatPool(models.Model):
 
     def __str__(self):
         return f"{self.server_id} {self.license_type}/{self.method}: {self.in_use} in use"
+
+
+class StationOccupancy(models.Model):
+    """Who is logged in at a station: one person at a time, whoever holds the station's seat."""
+
+    station = models.ForeignKey(
+        "organizations.Station",
+        on_delete=models.CASCADE,
+        related_name="occupancies",
+        verbose_name=_("station"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="station_occupancies",
+        verbose_name=_("user"),
+    )
+    session_key = models.CharField(_("session"), max_length=40, blank=True)
+    since = models.DateTimeField(_("since"))
+    last_seen_at = models.DateTimeField(_("last seen"))
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    end_reason = models.CharField(
+        _("why it ended"), max_length=20, choices=ReleaseReason.choices, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("station occupancy")
+        verbose_name_plural = _("station occupancies")
+        ordering = ["-since"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["station"],
+                condition=Q(ended_at__isnull=True),
+                name="stationoccupancy_one_person_per_station",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["session_key"],
+                condition=Q(ended_at__isnull=True),
+                name="stationoccupancy_session",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} at {self.station}"

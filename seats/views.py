@@ -6,12 +6,19 @@ from django.contrib.auth import views as auth_views
 from licenses.exceptions import LicenseLimitReached
 
 from .forms import SeatLoginForm
+from .models import ReleaseReason
 from .services.leases import (
     NoSeatAssigned,
     assigned_seat_check,
     lease_acquire,
     lease_attach_session,
     lease_release,
+)
+from .services.stations import (
+    StationInUse,
+    station_attach_session,
+    station_leave,
+    station_occupy,
 )
 
 # The session's leases, read by the seat middleware, and the station an Assigned user logged in at,
@@ -29,22 +36,30 @@ class SeatLoginView(auth_views.LoginView):
 
     def form_valid(self, form):
         user, station = form.get_user(), form.station_obj
+        leases, occupancy = [], None
         try:
             assigned_seat_check(user=user, station=station)
             leases = lease_acquire(user=user)
-        except (LicenseLimitReached, NoSeatAssigned) as exc:
-            # Refused: no session is created (the denial is recorded by lease_acquire).
+            if station is not None:
+                occupancy = station_occupy(station=station, user=user)
+        except (LicenseLimitReached, NoSeatAssigned, StationInUse) as exc:
+            # Refused: no session is created (a refused seat is recorded by lease_acquire).
+            lease_release(leases=leases, acting_user=user, end_sessions=False)
             form.add_error(None, exc.message)
             return self.form_invalid(form)
         try:
             response = super().form_valid(form)  # auth.login(): the session now exists
         except Exception:
             lease_release(leases=leases, acting_user=user, end_sessions=False)
+            if occupancy is not None:
+                station_leave(occupancy=occupancy, reason=ReleaseReason.LOGOUT)
             raise
+        session_key = self.request.session.session_key
         if leases:
-            lease_attach_session(leases=leases, session_key=self.request.session.session_key)
+            lease_attach_session(leases=leases, session_key=session_key)
             self.request.session[LEASES_SESSION_KEY] = [lease.pk for lease in leases]
-        if station is not None:
+        if occupancy is not None:
+            station_attach_session(occupancy=occupancy, session_key=session_key)
             self.request.session[STATION_SESSION_KEY] = station.pk
         return response
 
@@ -60,6 +75,7 @@ class SeatLogoutView(auth_views.LogoutView):
                 acting_user=request.user,
                 end_sessions=False,
             )
+            station_leave(session_key=request.session.session_key, reason=ReleaseReason.LOGOUT)
         response = super().post(request, *args, **kwargs)
         if released:
             messages.info(request, "You are logged out; your seat is free for someone else.")

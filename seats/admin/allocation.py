@@ -11,7 +11,15 @@ from django.utils.translation import ngettext
 
 from licenses.admin_base import ReadOnlyModelAdmin
 
-from ..models import DailySeatUsage, ReleaseReason, SeatAssignment, SeatDenial, SeatLease, SeatPool
+from ..models import (
+    DailySeatUsage,
+    ReleaseReason,
+    SeatAssignment,
+    SeatDenial,
+    SeatLease,
+    SeatPool,
+    StationOccupancy,
+)
 from ..services.assignments import seat_release
 from ..services.leases import lease_release
 
@@ -151,3 +159,13 @@ class SeatPoolAdmin(ReadOnlyModelAdmin):
     list_display = ["server", "license_type", "method", "in_use"]
     list_filter = ["license_type", "method"]
     list_select_related = ["server"]
+
+
+@admin.register(StationOccupancy)
+class StationOccupancyAdmin(ReadOnlyModelAdmin):
+    """Who is logged in at which station, since when (one person at a time)."""
+
+    list_display = ["station", "user", "since", "last_seen_at", "ended_at", "end_reason"]
+    list_filter = [("ended_at", admin.EmptyFieldListFilter), "end_reason"]
+    search_fields = ["station__name", "user__username"]
+    list_select_related = ["station__organization", "user"]

@@ -16,6 +16,7 @@ from portal.services import (
     scheduled_reports_run_due,
 )
 from seats.models import DailySeatUsage
+from seats.services.stations import station_occupy
 from seats.views import STATION_SESSION_KEY
 from tests.factories import StationFactory
 
@@ -255,6 +256,7 @@ def test_assigned_agent_at_a_station_sees_the_stations_seat(client, org, make_me
     session = client.session
     session[STATION_SESSION_KEY] = station.pk
     session.save()
+    station_occupy(station=station, user=agent, session_key=session.session_key)
     html = client.get("/portal/").content.decode()
     assert "Seat (your station" in html and "station Desk 3" in html
 

@@ -45,28 +45,14 @@ class Sampler(threading.Thread):
             connection.close()
 
 
-def warm_up(organization):
-    """One login and logout first, so the pool row exists: the logins that follow take the
-    one-statement path."""
-    user = member(organization, "warm-up")
-    lease_acquire(user=user, session_key="warm-up")
-    lease_release(session_key="warm-up", acting_user=user, end_sessions=False)
-
-
-# A fresh server's first logins create its pool row (the long way); later logins take the seat in
-# one statement of their own. Both must hold the count.
-@pytest.mark.parametrize(
-    "seats, racers, warm", [(5, 20, False), (3, 16, False), (5, 20, True), (3, 16, True)]
-)
+@pytest.mark.parametrize("seats, racers", [(5, 20), (3, 16)])
 def test_concurrent_logins_for_the_last_seats_exactly_k_win_and_the_count_never_exceeds_k(
-    licensed_server, settings, seats, racers, warm
+    licensed_server, settings, seats, racers
 ):
     settings.PASSWORD_HASHERS = FAST_HASHER
     server, organization = setup_server(licensed_server, [f"agent:concurrent={seats}"])
     for i in range(racers):
         member(organization, f"agent{i}")
-    if warm:
-        warm_up(organization)
     sampler = Sampler(SeatLease)
     sampler.start()
     responses = race(racers, lambda i: login(Client(), f"agent{i}"))
@@ -103,13 +89,10 @@ def test_racing_assignments_of_the_last_assignable_seats_exactly_k_win(licensed_
     assert sampler.max_seen <= seats
 
 
-@pytest.mark.parametrize("warm", [False, True])
-def test_one_user_logging_in_twice_at_once_holds_one_seat(licensed_server, settings, warm):
+def test_one_user_logging_in_twice_at_once_holds_one_seat(licensed_server, settings):
     settings.PASSWORD_HASHERS = FAST_HASHER
     server, organization = setup_server(licensed_server, ["agent:concurrent=3"])
     member(organization, "bob")
-    if warm:
-        warm_up(organization)
     responses = race(4, lambda i: login(Client(), "bob"))
     assert [r.status_code for r in responses].count(302) == 4, [
         (r.status_code, r.content[:300]) for r in responses
@@ -126,7 +109,6 @@ def test_logins_and_logouts_churning_on_few_seats_never_exceed_them_and_every_se
     seats, workers, rounds = 3, 12, 15
     server, organization = setup_server(licensed_server, [f"agent:concurrent={seats}"])
     users = [member(organization, f"agent{i}") for i in range(workers)]
-    warm_up(organization)
     sampler = Sampler(SeatLease)
     sampler.start()
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from organizations.models import User
 
 from ... import sql
-from ...models import ReleaseReason, SeatLease
+from ...models import ReleaseReason, SeatLease, StationOccupancy
 from ..pools import seats_release
 
 
@@ -113,16 +113,19 @@ def _release(
                 acting_user=acting_user,
                 now=now,
             )
-            sessions_end(keys)
+            sessions_end(keys, reason=reason)
     return released
 
 
-def sessions_end(session_keys) -> None:
-    """Sign the given sessions out: database sessions in the caller's transaction, others (cache
-    sessions) after it commits."""
+def sessions_end(session_keys, *, reason: str) -> None:
+    """Sign the given sessions out, and free the stations they were logged in at: database
+    sessions in the caller's transaction, others (cache sessions) after it commits."""
     keys = [k for k in set(session_keys) if k]
     if not keys:
         return
+    StationOccupancy.objects.filter(session_key__in=keys, ended_at__isnull=True).update(
+        ended_at=timezone.now(), end_reason=reason
+    )
     store = import_module(settings.SESSION_ENGINE).SessionStore
     if hasattr(store, "get_model_class"):  # one DELETE
         store.get_model_class().objects.filter(session_key__in=keys).delete()

@@ -1,0 +1,105 @@
+"""One person at a time at a station: whoever holds the station's seat, a login at a station
+takes the station for its session, and the next person is refused until that session ends."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from licenses.exceptions import LicenseMissing
+from organizations.models import Station, User
+
+from ..models import ReleaseReason, StationOccupancy
+from .leases.release import idle_cutoff, sessions_end
+
+
+class StationInUse(LicenseMissing):
+    """Someone else is logged in at the station: nothing was changed."""
+
+
+def station_occupy(
+    *, station: Station, user: User, session_key: str = "", now: datetime | None = None
+) -> StationOccupancy:
+    """Take ``station`` for ``user``'s login, or refuse, naming who is logged in there and since
+    when. The same user logging in there again supersedes their older session (signed out), and
+    a session idle past IWP_CONCURRENT_IDLE_MINUTES gives the station up. The partial unique
+    constraint decides between two logins at one station at the same moment."""
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            current = (
+                StationOccupancy.objects.select_for_update()
+                .select_related("user")
+                .filter(station=station, ended_at__isnull=True)
+                .first()
+            )
+            if current is not None:
+                if current.user_id == user.pk:
+                    _end([current], reason=ReleaseReason.SUPERSEDED, now=now)
+                elif current.last_seen_at < idle_cutoff(now):
+                    _end([current], reason=ReleaseReason.IDLE, now=now)
+                else:
+                    raise _in_use(station, current)
+            return StationOccupancy.objects.create(
+                station=station, user=user, session_key=session_key, since=now, last_seen_at=now
+            )
+    except IntegrityError:  # another login at this station took it at this moment
+        current = (
+            StationOccupancy.objects.select_related("user")
+            .filter(station=station, ended_at__isnull=True)
+            .first()
+        )
+        if current is None:
+            raise
+        raise _in_use(station, current) from None
+
+
+def _in_use(station: Station, current: StationOccupancy) -> StationInUse:
+    since = timezone.localtime(current.since)
+    return StationInUse(
+        f"Station {station.name} is in use: {current.user.get_username()} has been logged in "
+        f"there since {since:%H:%M} ({since:%Y-%m-%d}). One person at a time at a station: ask "
+        "them to log out, or log in at another station.",
+        server_id=station.organization.server.server_id,
+        license_type="",
+    )
+
+
+def _end(occupancies, *, reason: str, now: datetime) -> None:
+    StationOccupancy.objects.filter(pk__in=[o.pk for o in occupancies]).update(
+        ended_at=now, end_reason=reason
+    )
+    sessions_end({o.session_key for o in occupancies if o.session_key}, reason=reason)
+
+
+def station_attach_session(*, occupancy: StationOccupancy, session_key: str) -> None:
+    """Name the session that holds the station (known only once the login has created it)."""
+    StationOccupancy.objects.filter(pk=occupancy.pk, ended_at__isnull=True).update(
+        session_key=session_key
+    )
+
+
+def station_leave(
+    *, session_key: str = "", occupancy: StationOccupancy | None = None, reason: str
+) -> int:
+    """The session (or the given occupancy) leaves its station; returns how many it left."""
+    held = StationOccupancy.objects.filter(ended_at__isnull=True)
+    held = (
+        held.filter(pk=occupancy.pk)
+        if occupancy is not None
+        else held.filter(session_key=session_key)
+    )
+    if occupancy is None and not session_key:
+        return 0
+    return held.update(ended_at=timezone.now(), end_reason=reason)
+
+
+def station_touch(*, session_key: str, now: datetime | None = None) -> int:
+    """Mark the session's station as in use now; returns 1 while the session still holds it."""
+    if not session_key:
+        return 0
+    return StationOccupancy.objects.filter(session_key=session_key, ended_at__isnull=True).update(
+        last_seen_at=now or timezone.now()
+    )
