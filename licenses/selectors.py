@@ -57,7 +57,7 @@ def organizations_active_during(*, start: datetime, end: datetime) -> dict[int, 
     )
     made_active = events.filter(pgh_created_at__gte=start, pgh_created_at__lt=end, is_active=True)
     rows = (
-        Organization.objects.filter(created_at__lt=end)
+        Organization.objects.filter(created_at__lt=end, is_wallboard=False)
         # Without a change recorded before the span (older than the trail), its state now.
         .annotate(was_active=Coalesce(Subquery(active_at_start), F("is_active")))
         .filter(Q(was_active=True) | Exists(made_active))

@@ -11,7 +11,7 @@ from django.utils import timezone
 from licenses.audit import acting_as
 from organizations.models import Organization, Server, User
 
-from .exceptions import LicenseLimitReached
+from .exceptions import LicenseLimitReached, LicenseMissing
 from .keys import trusted_public_keys
 from .licensefile import LicenseFileError, verify
 from .models import Entitlement, LicenseFile, LicenseType
@@ -96,16 +96,29 @@ def license_file_import(
     return license_file
 
 
-def organization_check_room(*, server: Server, day: date | None = None) -> None:
+def organization_check_room(
+    *, server: Server, is_wallboard: bool = False, day: date | None = None
+) -> None:
     """Raise LicenseLimitReached unless one more active organization fits on ``server``.
 
-    Writers call it holding the server row lock, so racing creators are serialized by
-    PostgreSQL and each counts the organizations the others committed. Forms call it without
-    the lock only to show the refusal early; the write checks again.
+    A wallboard organization needs no Organization license, only Marquee: its members see the
+    wallboard and nothing else (one per server, a unique constraint keeps it so). Writers call
+    it holding the server row lock, so racing creators are serialized by PostgreSQL and each
+    counts the organizations the others committed. Forms call it without the lock only to show
+    the refusal early; the write checks again.
     """
     day = day or timezone.localdate()
+    if is_wallboard:
+        if entitlement_valid(server=server, license_type=LicenseType.MARQUEE, day=day) is None:
+            raise LicenseMissing(
+                f"A wallboard organization needs the Marquee license, and server "
+                f"{server.server_id} has no valid one. Install a license file with Marquee.",
+                server_id=server.server_id,
+                license_type=LicenseType.MARQUEE,
+            )
+        return
     entitlement = entitlement_valid(server=server, license_type=LicenseType.ORGANIZATION, day=day)
-    in_use = Organization.objects.active().filter(server=server).count()
+    in_use = Organization.objects.counted().filter(server=server).count()
     capacity = entitlement.capacity if entitlement else 0
     if in_use < capacity:
         return
@@ -117,7 +130,13 @@ def organization_check_room(*, server: Server, day: date | None = None) -> None:
         )
         message = (
             f"Server {server.server_id} {detail}: {in_use} of 0 organizations in use. "
-            "Install a license file with an Organization entitlement."
+            "Install a license file with an Organization entitlement"
+            + (
+                ", or make this the server's wallboard organization (its members see the "
+                "wallboard only)."
+                if server_is_marquee_only(server=server, day=day)
+                else "."
+            )
         )
     else:
         message = (
@@ -139,16 +158,19 @@ def organization_create(
     server: Server,
     name: str,
     is_active: bool = True,
+    is_wallboard: bool = False,
     acting_user: User | None = None,
     day: date | None = None,
 ) -> Organization:
-    """Create an organization on ``server``; an active one only if its Organization
-    license has room."""
+    """Create an organization on ``server``; an active one only if its Organization license
+    has room (a wallboard organization: if the server has Marquee)."""
     with transaction.atomic(), acting_as(acting_user):
         server = Server.objects.select_for_update().get(pk=server.pk)
         if is_active:
-            organization_check_room(server=server, day=day)
-        organization = Organization(server=server, name=name, is_active=is_active)
+            organization_check_room(server=server, is_wallboard=is_wallboard, day=day)
+        organization = Organization(
+            server=server, name=name, is_active=is_active, is_wallboard=is_wallboard
+        )
         organization.full_clean()
         organization.save()
     return organization
@@ -166,7 +188,7 @@ def organization_update(
         server = Server.objects.select_for_update().get(pk=organization.server_id)
         current = Organization.objects.select_for_update().get(pk=organization.pk)
         if fields.get("is_active") and not current.is_active:
-            organization_check_room(server=server, day=day)
+            organization_check_room(server=server, is_wallboard=current.is_wallboard, day=day)
         for name, value in fields.items():
             setattr(current, name, value)
         current.full_clean()

@@ -32,6 +32,10 @@ class OrganizationQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
 
+    def counted(self):
+        """The active organizations the Organization license counts (not a wallboard one)."""
+        return self.filter(is_active=True, is_wallboard=False)
+
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Organization(models.Model):
@@ -44,6 +48,15 @@ class Organization(models.Model):
     is_active = models.BooleanField(
         _("active"), default=True, help_text=_("Inactive organizations do not use a license.")
     )
+    is_wallboard = models.BooleanField(
+        _("wallboard only"),
+        default=False,
+        help_text=_(
+            "The server's wallboard organization (at most one, on a server with the Marquee "
+            "license): it needs no Organization license, its members need no access seat, and "
+            "they see only the wallboard. Set when the organization is created."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     objects = OrganizationQuerySet.as_manager()
@@ -55,6 +68,15 @@ class Organization(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["server", "name"], name="organization_unique_name_per_server"
+            ),
+            models.UniqueConstraint(
+                fields=["server"],
+                condition=models.Q(is_wallboard=True),
+                name="organization_one_wallboard_per_server",
+                violation_error_message=_(
+                    "This server has a wallboard organization already: add the people who watch "
+                    "the wallboard to it."
+                ),
             ),
         ]
 

@@ -131,6 +131,7 @@ class GateContext:
     held_seats: frozenset[str]  # access license types the user holds the required seat of
     role: str | None  # the user's role in the organization
     method: str
+    wallboard_org: bool = False  # the server's wallboard organization: the wallboard, nothing else
 
     @property
     def marquee_only(self) -> bool:
@@ -172,6 +173,7 @@ def gate_context(
         held_seats=seats,
         role=role,
         method=user.license_method,
+        wallboard_org=organization.is_wallboard,
     )
 
 
@@ -189,6 +191,26 @@ def feature_refusal(feature: Feature, ctx: GateContext) -> Refusal | None:
             % {"server": ctx.server_id},
             status=503,
         )
+    if ctx.wallboard_org:
+        # Its members watch the wallboard: it needs Marquee, and no role, seat or permission.
+        if not rule.on_marquee_only:
+            return Refusal(
+                feature,
+                None,
+                _(
+                    "%(feature)s is not offered here: this is server %(server)s's wallboard "
+                    "organization, whose members see the wallboard only."
+                )
+                % {"feature": rule.label, "server": ctx.server_id},
+            )
+        if LicenseType.MARQUEE not in ctx.valid_licenses:
+            return Refusal(
+                feature,
+                LicenseType.MARQUEE,
+                _("The wallboard needs the Marquee license: server %(server)s has no valid one.")
+                % {"server": ctx.server_id},
+            )
+        return None
     if ctx.marquee_only and not rule.on_marquee_only:
         return Refusal(
             feature,

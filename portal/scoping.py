@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
@@ -45,7 +46,8 @@ def portal_memberships(user, *, audience: Audience = Audience.MEMBER):
         "organization__server"
     )
     if audience == Audience.SUPERVISOR:
-        qs = qs.filter(role__in=Membership.SUPERVISOR_ROLES)
+        # Every member of a wallboard organization watches its wallboard, whatever their role.
+        qs = qs.filter(Q(role__in=Membership.SUPERVISOR_ROLES) | Q(organization__is_wallboard=True))
     return qs.order_by("organization__name")
 
 
@@ -66,7 +68,11 @@ class GateCache:
                 role=None,
                 station_id=self.request.session.get(STATION_SESSION_KEY),
             )
-        return dataclasses.replace(self._by_server[org.server_id], role=membership.role)
+        return dataclasses.replace(
+            self._by_server[org.server_id],
+            role=membership.role,
+            wallboard_org=org.is_wallboard,
+        )
 
 
 def render_refusal(request, refusals: list[Refusal], **context):

@@ -65,7 +65,7 @@ def index(request):
             wallboards.append(m.organization)
         # On a Marquee-only server the wallboard is the only feature: say why it is
         # refused, if it is.
-        refused = wallboard_refusal if ctx.marquee_only else refusal
+        refused = wallboard_refusal if ctx.marquee_only or ctx.wallboard_org else refusal
         if refused is not None:
             refusals.append((m.organization, refused))
     if len(wallboards) == 1 and not (usage_orgs or own_orgs or refusals):

@@ -57,7 +57,7 @@ def usage_by_server(
     """In use per server, keyed (server pk, license type, method): active organizations (the
     Organization license) and seats held (``seats_in_use``, now or at ``at``). Two queries."""
     usage: dict[tuple[int, str, str], int] = defaultdict(int)
-    organizations = Organization.objects.active()
+    organizations = Organization.objects.counted()
     if server_ids is not None:
         organizations = organizations.filter(server_id__in=list(server_ids))
     for server_id, n in organizations.values_list("server_id").annotate(n=Count("id")).order_by():

@@ -199,7 +199,7 @@ MEMBERSHIPS_SQL = """
 SELECT m.user_id, o.server_id, o.id, m.role
 FROM organizations_membership m
 JOIN organizations_organization o ON o.id = m.organization_id
-WHERE m.user_id = ANY(%(users)s) AND o.is_active
+WHERE m.user_id = ANY(%(users)s) AND o.is_active AND NOT o.is_wallboard
 ORDER BY m.user_id, o.server_id, o.name, o.id
 """
 # The same, for every user who is an active member of ``%(organizations)s`` with that license

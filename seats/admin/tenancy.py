@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportMixin
 
 from licenses.admin_base import AuditedModelAdmin
-from licenses.exceptions import LicenseLimitReached
+from licenses.exceptions import LicenseLimitReached, LicenseMissing
 from licenses.selectors import license_status
 from licenses.services import organization_check_room, organization_create, organization_update
 from organizations.models import Membership, Organization, Server, Station, User
@@ -54,7 +54,7 @@ class ServerAdmin(AuditedModelAdmin):
 class OrganizationForm(forms.ModelForm):
     class Meta:
         model = Organization
-        fields = ["server", "name", "is_active"]
+        fields = ["server", "name", "is_active", "is_wallboard"]
 
     def clean(self):
         cleaned = super().clean()
@@ -63,9 +63,12 @@ class OrganizationForm(forms.ModelForm):
             self.instance.pk is None or not self.instance.is_active
         )
         if server and becomes_active:
+            is_wallboard = (
+                self.instance.is_wallboard if self.instance.pk else cleaned.get("is_wallboard")
+            )
             try:
-                organization_check_room(server=server)
-            except LicenseLimitReached as exc:
+                organization_check_room(server=server, is_wallboard=bool(is_wallboard))
+            except (LicenseLimitReached, LicenseMissing) as exc:
                 raise forms.ValidationError(str(exc)) from None
         return cleaned
 
@@ -73,8 +76,8 @@ class OrganizationForm(forms.ModelForm):
 @admin.register(Organization)
 class OrganizationAdmin(AuditedModelAdmin):
     form = OrganizationForm
-    list_display = ["name", "server", "is_active", "member_count", "created_at"]
-    list_filter = ["is_active", "server"]
+    list_display = ["name", "server", "is_active", "is_wallboard", "member_count", "created_at"]
+    list_filter = ["is_active", "is_wallboard", "server"]
     search_fields = ["name", "server__server_id"]
     list_select_related = ["server"]
     autocomplete_fields = ["server"]
@@ -90,17 +93,23 @@ class OrganizationAdmin(AuditedModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # An organization stays on the server it was created on: its data and seats live there.
-        return [*self.readonly_fields, "server"] if obj else self.readonly_fields
+        return [*self.readonly_fields, "server", "is_wallboard"] if obj else self.readonly_fields
 
     def save_model(self, request, obj, form, change):
         if change:
             fields = {
-                name: form.cleaned_data[name] for name in form.changed_data if name != "server"
+                name: form.cleaned_data[name]
+                for name in form.changed_data
+                if name not in ("server", "is_wallboard")
             }
             saved = organization_update(organization=obj, acting_user=request.user, **fields)
         else:
             saved = organization_create(
-                server=obj.server, name=obj.name, acting_user=request.user, is_active=obj.is_active
+                server=obj.server,
+                name=obj.name,
+                acting_user=request.user,
+                is_active=obj.is_active,
+                is_wallboard=obj.is_wallboard,
             )
         obj.pk, obj.created_at = saved.pk, saved.created_at
 

@@ -92,9 +92,9 @@ class Command(BaseCommand):
             main = license_file_import(
                 text=demo_license_text(DEMO_SERVER, MAIN_LICENSE, f"DEMO-{stamp}-MAIN")
             ).server
-            license_file_import(
+            wall = license_file_import(
                 text=demo_license_text(DEMO_WALL_SERVER, WALL_LICENSE, f"DEMO-{stamp}-WALL")
-            )
+            ).server
             Server.objects.filter(server_id=DEMO_SERVER).update(name="Demo contact center")
             Server.objects.filter(server_id=DEMO_WALL_SERVER).update(
                 name="Demo wallboard-only site"
@@ -113,6 +113,19 @@ class Command(BaseCommand):
                         first_name=username.split(".")[0].title(),
                     )
                     Membership.objects.create(user=user, organization=org, role=role)
+            # Marquee only: its wallboard organization needs no Organization license, and the
+            # people who watch it need no access seat.
+            lobby = organization_create(
+                server=wall, name="Lobby wallboard", is_wallboard=True, acting_user=admin
+            )
+            viewer = User.objects.create_user(
+                "wall.viewer",
+                "wall.viewer@example.com",
+                DEMO_PASSWORD,
+                license_method=User.LicenseMethod.CONCURRENT,
+                first_name="Wall",
+            )
+            Membership.objects.create(user=viewer, organization=lobby, role=Membership.Role.AGENT)
             self.extend_demo(main=main, admin=admin)
         self.stdout.write(
             self.style.SUCCESS(
@@ -160,6 +173,7 @@ class Command(BaseCommand):
             "  bob.agent        agent of Northwind Outsourcing (Concurrent)\n"
             "  dave.agent       agent of Contoso Insurance (Assigned): "
             "log in at station CI-Floor-A, which holds his seat\n"
+            "  wall.viewer      watches the wallboard of CIC-DEMO-WALL (Marquee only)\n"
             "The demo license is signed with a public, development-only key; "
             "it expires in 20 days to show the warning."
         )
