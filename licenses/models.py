@@ -41,6 +41,25 @@ def is_exceeded(*, licensed: int | None, in_use: int | None) -> bool:
     return licensed is not None and (in_use or 0) > licensed
 
 
+class UsageState(models.TextChoices):
+    """How a counted license stands on a day, judged on the most in use that day (the audit's
+    figure): within its count, at it, over the count but within the overage allowance (the audit
+    reports the day), or beyond the allowance too."""
+
+    WITHIN = "within", _("Within the count")
+    FULL = "full", _("Full")
+    OVERAGE = "overage", _("Over the count, within the allowance")
+    EXCEEDED = "exceeded", _("Exceeded")
+
+
+def usage_state(*, licensed: int, capacity: int, found: int) -> UsageState:
+    if found > capacity:
+        return UsageState.EXCEEDED
+    if is_exceeded(licensed=licensed, in_use=found):
+        return UsageState.OVERAGE
+    return UsageState.FULL if found >= licensed else UsageState.WITHIN
+
+
 class LicenseFileQuerySet(models.QuerySet):
     def installed(self):
         """The license file currently in force on each server (one per server at most)."""

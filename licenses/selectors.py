@@ -15,7 +15,15 @@ from django.utils import timezone
 
 from organizations.models import Organization, Server
 
-from .models import Entitlement, LicenseFile, LicenseType, is_exceeded, license_label
+from .models import (
+    Entitlement,
+    LicenseFile,
+    LicenseType,
+    UsageState,
+    is_exceeded,
+    license_label,
+    usage_state,
+)
 
 
 def today() -> date:
@@ -91,6 +99,7 @@ class EntitlementStatus:
     in_use: int | None
     state: str  # "valid", "expiring", "expired", "not_started"
     days_left: int
+    peak_today: int | None = None  # the server's most in use today, where recorded
 
     @property
     def label(self) -> str:
@@ -118,8 +127,30 @@ class EntitlementStatus:
         return max(self.licensed - (self.in_use or 0), 0)
 
     @property
+    def found(self) -> int | None:
+        """The most in use on the day: what the audit judges the day by (the day's peak, when it
+        is higher than what is in use now)."""
+        if self.in_use is None:
+            return None
+        return max(self.in_use, self.peak_today or 0)
+
+    @property
+    def capacity(self) -> int | None:
+        """What enforcement allows: the count plus its overage allowance (0 when not in force)."""
+        if self.licensed is None:
+            return None
+        return self.entitlement.capacity if self.in_force else 0
+
+    @property
     def exceeded(self) -> bool:
-        return is_exceeded(licensed=self.licensed, in_use=self.in_use)
+        """Over the count on the day, as the audit judges it (within the allowance or not)."""
+        return is_exceeded(licensed=self.licensed, in_use=self.found)
+
+    @property
+    def usage_state(self) -> UsageState | None:
+        if self.licensed is None or self.in_use is None:
+            return None
+        return usage_state(licensed=self.licensed, capacity=self.capacity, found=self.found)
 
 
 @dataclass
@@ -148,10 +179,12 @@ def license_status(
     servers=None,
     day: date | None = None,
     usage: Mapping[tuple[int, str, str], int] | None = None,
+    peaks: Mapping[tuple[int, str, str], int] | None = None,
 ) -> list[ServerLicenseStatus]:
     """Per server: each entitlement of its installed license, its expiry state and, given ``usage``
     (seats in use keyed (server pk, license type, method), as seats' ``usage_by_server`` counts
-    them), licensed / in use / available. Without ``usage``, in use is 0 for every counted license.
+    them), licensed / in use / available, and given ``peaks`` (the day's most in use, same keys)
+    the state the audit would judge the day by. Without ``usage``, in use is 0.
     """
     day = day or today()
     server_list = list(servers if servers is not None else Server.objects.all())
@@ -179,6 +212,11 @@ def license_status(
             else:
                 state = "valid"
             in_use = usage.get((server.pk, e.license_type, e.method), 0) if e.is_counted else None
-            status.rows.append(EntitlementStatus(e, in_use, state, (e.expires_on - day).days))
+            peak = (
+                (peaks or {}).get((server.pk, e.license_type, e.method)) if e.is_counted else None
+            )
+            status.rows.append(
+                EntitlementStatus(e, in_use, state, (e.expires_on - day).days, peak_today=peak)
+            )
         result.append(status)
     return result

@@ -11,7 +11,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sub
 from django.utils import timezone
 
 from compliance.models import ComplianceEvent
-from licenses.models import ACCESS_TYPES, LicenseType, Method, is_exceeded, license_label
+from licenses.models import ACCESS_TYPES, LicenseType, Method, license_label
 from licenses.selectors import EntitlementStatus, today
 from organizations.models import Membership, Organization, Station, User
 from seats.models import DailySeatUsage, SeatAssignment, SeatDenial, SeatLease
@@ -53,8 +53,18 @@ class UsageRow:
         return max(self.licensed - self.server_in_use, 0)
 
     @property
+    def server_found(self) -> int:
+        """The server's most in use today: what the audit judges the day by."""
+        return (self.status.found or 0) if self.status else 0
+
+    @property
     def exceeded(self) -> bool:
-        return is_exceeded(licensed=self.licensed, in_use=self.server_in_use)
+        """Over the count today on the server, as the audit judges it."""
+        return self.status.exceeded if self.status else False
+
+    @property
+    def usage_state(self) -> str | None:
+        return self.status.usage_state if self.status else None
 
     @property
     def state(self) -> str:
@@ -464,6 +474,7 @@ def wallboard_figures(*, organization: Organization) -> list[dict]:
             "server_in_use": r.server_in_use,
             "available": r.available,
             "exceeded": r.exceeded,
+            "state": r.usage_state,
             "denials_today": r.denials_today,
         }
         for r in usage.rows

@@ -6,13 +6,14 @@ from collections import defaultdict
 from datetime import date, datetime
 
 from django.db.models import Count, Q, Value
+from django.utils import timezone
 
 from licenses.models import LicenseType, Method
 from licenses.selectors import ServerLicenseStatus, license_status
 from organizations.models import Organization, Server
 
 from . import sql
-from .models import SeatAssignment, SeatLease
+from .models import DailySeatUsage, SeatAssignment, SeatLease
 
 
 def seats_in_use(
@@ -83,8 +84,16 @@ def seat_peaks(*, start: datetime, end: datetime) -> dict[tuple[int, str, str], 
 def license_status_with_usage(
     *, servers=None, day: date | None = None
 ) -> list[ServerLicenseStatus]:
-    """License status (licenses.selectors.license_status) with the seats and
-    organizations in use now."""
+    """License status (licenses.selectors.license_status) with the seats and organizations in
+    use now and the day's peaks: the figures the audit judges the day by."""
     server_list = list(servers if servers is not None else Server.objects.all())
-    usage = usage_by_server(server_ids=[s.pk for s in server_list])
-    return license_status(servers=server_list, day=day, usage=usage)
+    ids = [s.pk for s in server_list]
+    day = day or timezone.localdate()
+    peaks = {
+        (server_id, license_type, method): peak
+        for server_id, license_type, method, peak in DailySeatUsage.objects.filter(
+            day=day, organization__isnull=True, server_id__in=ids
+        ).values_list("server_id", "license_type", "method", "peak")
+    }
+    usage = usage_by_server(server_ids=ids)
+    return license_status(servers=server_list, day=day, usage=usage, peaks=peaks)

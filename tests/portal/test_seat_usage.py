@@ -96,7 +96,10 @@ def test_exceeded_count_is_marked(client, org, supervisor, make_member):
     html = client.get("/portal/").content.decode()
     cells = row(html, "agent-assignable")
     assert cells[2] == "3" and cells[5] == "4" and cells[9] == "Exceeded"
-    assert "4 in use on the server, 3 licensed — the count is exceeded" in html
+    assert (
+        "4 in use on the server at most today (4 now), 3 licensed — the count is exceeded, "
+        "beyond the overage allowance"
+    ) in html
 
 
 def test_expiring_license_is_marked(client, licensed_server, make_member):
