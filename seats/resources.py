@@ -47,17 +47,17 @@ class UserImportResource(resources.ModelResource):
         kwargs["rollback_on_validation_errors"] = True  # one refused row: nothing is written
         return super().import_data(dataset, **kwargs)
 
-    def _organization(self, server_id: str, name: str):
-        """The organization a row names, looked up once per file (rows of one
-        organization share it)."""
-        cache = self.__dict__.setdefault("_organizations", {})
+    def _organizations(self, server_id: str, name: str) -> list[Organization]:
+        """The organizations a row's name (and server, when given) matches, looked up once per
+        file (rows of one organization share it)."""
+        cache = self.__dict__.setdefault("_organizations_named", {})
         if (server_id, name) not in cache:
-            cache[(server_id, name)] = (
+            cache[(server_id, name)] = list(
                 Organization.objects.filter(
                     name=name, **({"server__server_id": server_id} if server_id else {})
                 )
                 .select_related("server")
-                .first()
+                .order_by("server__server_id")[:10]
             )
         return cache[(server_id, name)]
 
@@ -75,10 +75,18 @@ class UserImportResource(resources.ModelResource):
         if not org_name:
             errors["organization"] = ["Required: the organization the user belongs to."]
         else:
-            organization = self._organization(server_id, org_name)
-            if organization is None:
+            matches = self._organizations(server_id, org_name)
+            if not matches:
                 where = f" on server {server_id}" if server_id else ""
                 errors["organization"] = [f"No organization named “{org_name}”{where}."]
+            elif len(matches) > 1:
+                servers = ", ".join(o.server.server_id for o in matches)
+                errors["organization"] = [
+                    f"“{org_name}” is an organization on more than one server ({servers}): "
+                    "name the server in a “server” column."
+                ]
+            else:
+                organization = matches[0]
         role = value("role").lower() or Membership.Role.AGENT
         if role not in Membership.Role.values:
             errors["role"] = [f"“{role}” is not a role: use agent, supervisor or org_admin."]

@@ -8,7 +8,7 @@ from django.test import Client
 from organizations.models import Membership, User
 from seats.models import SeatAssignment, SeatLease
 from seats.services.assignments import seat_assign
-from tests.factories import StationFactory
+from tests.factories import OrganizationFactory, StationFactory
 
 from .seat_helpers import login, member, pool_in_use, setup_server
 
@@ -213,3 +213,17 @@ def test_csv_import_confirmed_creates_users_memberships_and_seats(admin_client, 
         SeatAssignment.objects.active().values_list("user__username", "license_type")
     ) == [("ann", "agent"), ("sue", "supervisor")]
     assert not User.objects.get(username="ann").has_usable_password()
+
+
+def test_csv_import_refuses_an_organization_name_found_on_two_servers_without_a_server(
+    admin_client, org, licensed_server
+):
+    other = licensed_server(server_id="CIC-OTHER", entitlements=["server", "organization=2"])
+    OrganizationFactory(server=other, name="Northwind")
+    text = CSV_HEADER + "ann,ann@example.com,Ann,A,,Northwind,agent,assigned,\n"
+    page = _import(admin_client, text).content.decode()
+    assert (
+        "“Northwind” is an organization on more than one server (CIC-OTHER, CIC-SEATS): "
+        "name the server in a “server” column."
+    ) in page
+    assert not User.objects.filter(username="ann").exists()
