@@ -18,6 +18,7 @@ class ReleaseReason(models.TextChoices):
     METHOD_CHANGE = "method_change", _("User's license method changed")
     UNASSIGNED = "unassigned", _("Unassigned")
     ROLE_CHANGE = "role_change", _("User's role changed")
+    LOGIN_FAILED = "login_failed", _("The login did not complete")
 
 
 class SeatQuerySet(models.QuerySet):

@@ -125,6 +125,9 @@ RELEASE_BY_SESSION = "session_key = %(session)s"  # a logout
 RELEASE_BY_SESSIONS = "session_key = ANY(%(sessions)s)"
 RELEASE_IDLE = "last_seen_at < %(cutoff)s"
 RELEASE_IDLE_IN_POOL = "server_id = %(server)s AND license_type = %(license)s AND " + RELEASE_IDLE
+# A seat taken by a login that never got its session (the process or the connection died between
+# the take and the session's creation).
+RELEASE_ORPHANED = "session_key = '' AND acquired_at < %(cutoff)s"
 
 
 @cache

@@ -1,7 +1,10 @@
 """Login and logout: where a Concurrent seat is taken or refused, and given back."""
 
+import logging
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.db import DatabaseError
 
 from licenses.exceptions import LicenseLimitReached
 
@@ -24,6 +27,7 @@ from .services.stations import (
 # The session's leases, read by the seat middleware, and the station an Assigned user logged in at,
 # read by the portal's feature gate (which counts that station's seat).
 LEASES_SESSION_KEY = "iwp_lease_ids"
+logger = logging.getLogger(__name__)
 STATION_SESSION_KEY = "iwp_station_id"
 
 
@@ -50,9 +54,19 @@ class SeatLoginView(auth_views.LoginView):
         try:
             response = super().form_valid(form)  # auth.login(): the session now exists
         except Exception:
-            lease_release(leases=leases, acting_user=user, end_sessions=False)
-            if occupancy is not None:
-                station_leave(occupancy=occupancy, reason=ReleaseReason.LOGOUT)
+            try:
+                lease_release(
+                    leases=leases,
+                    reason=ReleaseReason.LOGIN_FAILED,
+                    acting_user=user,
+                    end_sessions=False,
+                )
+                if occupancy is not None:
+                    station_leave(occupancy=occupancy, reason=ReleaseReason.LOGIN_FAILED)
+            except DatabaseError:
+                # The connection is gone: the sweep gives back a seat that never got its
+                # session within a minute (lease_release_idle).
+                logger.exception("Login of %s failed; its seat waits for the sweep", user)
             raise
         session_key = self.request.session.session_key
         if leases:

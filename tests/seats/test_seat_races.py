@@ -170,3 +170,43 @@ def test_logout_admin_release_and_idle_sweep_racing_free_the_seat_exactly_once(
     assert pool_in_use(server, "agent", "concurrent") == 0
     assert SeatLease.objects.active().count() == 0
     time.sleep(0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_login_whose_connection_dies_after_the_take_gives_its_seat_back(
+    licensed_server, settings, monkeypatch
+):
+    """The database connection is killed between the seat's take and the session's creation: the
+    login fails, and the seat, which never got its session, goes back within a minute."""
+    import psycopg
+    from django.contrib.auth import views as auth_views
+
+    settings.PASSWORD_HASHERS = FAST_HASHER
+    server, organization = setup_server(licensed_server, ["agent:concurrent=1"])
+    member(organization, "bob")
+    real_login = auth_views.auth_login
+
+    def login_on_a_dead_connection(request, user, *args, **kwargs):
+        db = connection.settings_dict
+        pid = connection.connection.info.backend_pid
+        with psycopg.connect(
+            dbname=db["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"] or 5432
+        ) as killer:
+            killer.execute("SELECT pg_terminate_backend(%s)", [pid])
+        return real_login(request, user, *args, **kwargs)
+
+    monkeypatch.setattr(auth_views, "auth_login", login_on_a_dead_connection)
+    with pytest.raises(Exception):  # noqa: B017  the request fails: its database is gone
+        login(Client(), "bob")
+    connection.close()
+    assert pool_in_use(server, "agent", "concurrent") == 1  # taken, never given its session
+
+    lease_release_idle()  # the every-minute sweep, within the minute: the login may yet finish
+    assert pool_in_use(server, "agent", "concurrent") == 1
+    released = lease_release_idle(now=timezone.now() + timedelta(minutes=1, seconds=1))
+    assert [(s.user_id, s.release_reason) for s in released] == [
+        (SeatLease.objects.get().user_id, ReleaseReason.LOGIN_FAILED)
+    ]
+    assert pool_in_use(server, "agent", "concurrent") == 0
+    monkeypatch.undo()
+    assert login(Client(), "bob").status_code == 302  # the seat is free again

@@ -57,18 +57,29 @@ def lease_release(
     )
 
 
+# A login takes its seat, then creates its session and names it on the seat within moments.
+LOGIN_GRACE = timedelta(minutes=1)
+
+
 def lease_release_idle(
     *, now: datetime | None = None, pool: tuple[int, str] | None = None
 ) -> list[SeatLease]:
     """Release the seats whose session has been idle longer than IWP_CONCURRENT_IDLE_MINUTES, and
-    end those sessions; only those of ``pool`` (server id, license), when given."""
+    end those sessions; only those of ``pool`` (server id, license), when given. The sweep (every
+    minute, without ``pool``) also gives back the seats of logins that never got their session."""
     now = now or timezone.now()
-    if pool is None:
-        where, params = sql.RELEASE_IDLE, {"cutoff": idle_cutoff(now)}
-    else:
-        where = sql.RELEASE_IDLE_IN_POOL
+    if pool is not None:
         params = {"cutoff": idle_cutoff(now), "server": pool[0], "license": pool[1]}
-    return _release(where, params, reason=ReleaseReason.IDLE, now=now)
+        return _release(sql.RELEASE_IDLE_IN_POOL, params, reason=ReleaseReason.IDLE, now=now)
+    released = _release(
+        sql.RELEASE_IDLE, {"cutoff": idle_cutoff(now)}, reason=ReleaseReason.IDLE, now=now
+    )
+    return released + _release(
+        sql.RELEASE_ORPHANED,
+        {"cutoff": now - LOGIN_GRACE},
+        reason=ReleaseReason.LOGIN_FAILED,
+        now=now,
+    )
 
 
 def _release(
