@@ -15,8 +15,9 @@ class OutboxMessage(models.Model):
     """One e-mail to send, written in the same transaction as what it reports.
 
     ``dedupe_key`` is unique: enqueuing the same key twice returns the first row, so a job
-    that runs twice produces one mail. Delivery locks the row, so it is sent at most once
-    by however many workers try.
+    that runs twice produces one mail. Delivery locks the row, so workers trying at once send it
+    once; a worker that dies after the SMTP server took it and before its commit sends it again
+    on the next try, with the same Message-ID (at least once, de-duplicated by Message-ID).
     """
 
     dedupe_key = models.CharField(_("dedupe key"), max_length=200, unique=True)

@@ -3,6 +3,7 @@ Celery worker process."""
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -14,7 +15,7 @@ import pytest
 import time_machine
 from django.apps import apps as django_apps
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
@@ -22,6 +23,7 @@ from compliance.models import AuditRun, ComplianceEvent
 from compliance.tasks import run_daily_audit
 from iwp_licensing.celery import app as celery_app
 from notifications.models import OutboxMessage, OutboxStatus
+from notifications.services import outbox_enqueue, outbox_sweep
 
 from .test_audit import over_license
 
@@ -41,6 +43,10 @@ def _wait_for(predicate, timeout=30.0, interval=0.2):
 def celery_worker(smtp_server, tmp_path):
     """``celery -A iwp_licensing worker`` (two processes) on the test database and this
     test's SMTP server."""
+    yield from _worker(smtp_server, tmp_path, "--concurrency", "2")
+
+
+def _worker(smtp_server, tmp_path, *pool):
     db = connection.settings_dict
     env = {
         **os.environ,
@@ -64,8 +70,7 @@ def celery_worker(smtp_server, tmp_path):
             "-A",
             "iwp_licensing",
             "worker",
-            "--concurrency",
-            "2",
+            *pool,
             "--loglevel",
             "INFO",
             "--without-gossip",
@@ -131,3 +136,43 @@ def test_scheduled_audit_runs_through_the_broker_and_mails_once(
     assert OutboxMessage.objects.get().status == OutboxStatus.SENT
     assert {r.day for r in AuditRun.objects.all()} == {yesterday}
     assert {e.day for e in ComplianceEvent.objects.all()} == {yesterday}
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_after_the_mail_server_took_the_mail_sends_it_again_with_its_message_id(
+    smtp_server, tmp_path
+):
+    """The promise is at least once: a worker that dies after the SMTP server took a message and
+    before it recorded so sends it again on the next try, with the same Message-ID, which the
+    receiving side uses to drop the copy."""
+    worker_gen = _worker(smtp_server, tmp_path, "--pool", "solo")
+    worker = next(worker_gen)
+    received = smtp_server.handler.handle_DATA
+
+    async def take_it_then_kill_the_worker(server, session, envelope):
+        reply = await received(server, session, envelope)
+        if len(smtp_server.messages) == 1:
+            os.kill(worker.pid, signal.SIGKILL)  # before it hears back, or commits
+        return reply
+
+    smtp_server.handler.handle_DATA = take_it_then_kill_the_worker
+    try:
+        with transaction.atomic():
+            message = outbox_enqueue(
+                subject="Compliance", body="x", to=["ops@example.com"], dedupe_key="kill-test"
+            )
+        assert _wait_for(lambda: worker.poll() is not None, timeout=30)
+        message.refresh_from_db()
+        assert message.status != OutboxStatus.SENT  # the kill came before the commit
+        OutboxMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
+        smtp_server.email_settings(settings)
+        assert outbox_sweep() == 1  # the every-minute sweep's try
+    finally:
+        smtp_server.handler.handle_DATA = received
+        for _ in worker_gen:
+            pass
+    first, second = smtp_server.messages
+    assert first["message"]["Message-ID"] == second["message"]["Message-ID"]
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (OutboxStatus.SENT, 1)
