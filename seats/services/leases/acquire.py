@@ -193,16 +193,8 @@ def _take(
             idle_held,
         ) = rows[0]
         if lease_id is not None:
-            lease = SeatLease(
-                pk=lease_id,
-                server_id=requirement.server_id,
-                organization_id=requirement.organization_id,
-                license_type=requirement.license_type,
-                user_id=requirement.user_id,
-                session_key=session_key,
-                acquired_at=now,
-                last_seen_at=now,
-            )
+            lease = _lease(requirement=requirement, session_key=session_key, now=now)
+            lease.pk = lease_id
             return _Attempt(_Taken(lease, in_use_after, organization_after), None, False, False)
     if pool_in_use + 1 <= capacity and not user_holds:
         # The UPDATE decided on a racer's commit that the count read beside it predates.
@@ -222,9 +214,8 @@ def _take(
     return _Attempt(None, refused, user_holds, idle_held)
 
 
-def _lease_insert(*, requirement: SeatRequirement, session_key: str, now: datetime) -> SeatLease:
-    """A lease for a seat already counted in its pool (passed on from an older session)."""
-    return SeatLease.objects.create(
+def _lease(*, requirement: SeatRequirement, session_key: str, now: datetime) -> SeatLease:
+    return SeatLease(
         server_id=requirement.server_id,
         organization_id=requirement.organization_id,
         license_type=requirement.license_type,
@@ -233,6 +224,13 @@ def _lease_insert(*, requirement: SeatRequirement, session_key: str, now: dateti
         acquired_at=now,
         last_seen_at=now,
     )
+
+
+def _lease_insert(*, requirement: SeatRequirement, session_key: str, now: datetime) -> SeatLease:
+    """A lease for a seat already counted in its pool (passed on from an older session)."""
+    lease = _lease(requirement=requirement, session_key=session_key, now=now)
+    lease.save()
+    return lease
 
 
 def _leases_held(user: User) -> list[SeatLease]:

@@ -92,7 +92,7 @@ def _release(
     end_sessions: bool = True,
     give_back: bool = True,
 ) -> list[SeatLease]:
-    if not end_sessions:  # one statement: a logout's pool row is locked only while it runs
+    def release(where, params, give_back=give_back):
         return seats_release(
             SeatLease,
             where=where,
@@ -102,28 +102,16 @@ def _release(
             now=now,
             give_back=give_back,
         )
+
+    if not end_sessions:  # one statement: a logout's pool row is locked only while it runs
+        return release(where, params)
     with transaction.atomic():
-        released = seats_release(
-            SeatLease,
-            where=where,
-            params=params,
-            reason=reason,
-            acting_user=acting_user,
-            now=now,
-            give_back=give_back,
-        )
+        released = release(where, params)
         keys = {lease.session_key for lease in released if lease.session_key}
         if keys:
             # A session that ends gives back every seat it holds (a user on several servers
             # holds one on each), not only the one released here.
-            released += seats_release(
-                SeatLease,
-                where=sql.RELEASE_BY_SESSIONS,
-                params={"sessions": list(keys)},
-                reason=reason,
-                acting_user=acting_user,
-                now=now,
-            )
+            released += release(sql.RELEASE_BY_SESSIONS, {"sessions": list(keys)}, give_back=True)
             sessions_end(keys, reason=reason)
     return released
 
