@@ -29,10 +29,11 @@ def license_file_import(
     """Verify and install a license file, all or nothing; it replaces the server's installed file.
 
     Raises LicenseFileError (malformed, unknown_key, bad_signature, wrong_server, expired,
-    not_yet_valid, duplicate_serial). A refused file changes nothing.
+    not_yet_valid, duplicate_serial). A refused file changes nothing: every rule is checked
+    before the first write.
     """
     day = day or timezone.localdate()
-    content, key_id = verify(text, trusted_public_keys())
+    content, key_id = verify(text, trusted_public_keys(), day=day)
     if expected_server_id is not None and content.server_id != expected_server_id:
         raise LicenseFileError(
             "wrong_server",
