@@ -4,6 +4,7 @@ trusted in production."""
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
+from .keys import DEMO_KEY_IN_PRODUCTION, demo_key_setting_refused, demo_key_trusted
 from .licensefile import parse_public_keys
 
 
@@ -20,11 +21,10 @@ def check_license_keys(app_configs, **kwargs):
                 id="licenses.E002",
             )
         ]
-    if settings.IWP_TRUST_DEMO_KEY and not settings.DEBUG:
+    if demo_key_setting_refused():
         errors.append(
             Error(
-                "IWP_TRUST_DEMO_KEY is on with DEBUG off: "
-                "the public demo key can sign licenses here.",
+                DEMO_KEY_IN_PRODUCTION,
                 hint="Unset IWP_TRUST_DEMO_KEY in production.",
                 id="licenses.E001",
             )
@@ -39,7 +39,7 @@ def check_license_keys_configured(app_configs, **kwargs):
         keys = parse_public_keys(settings.IWP_LICENSE_PUBLIC_KEYS)
     except ValueError:
         return errors  # reported by licenses.E002
-    if not keys and not settings.IWP_TRUST_DEMO_KEY:
+    if not keys and not demo_key_trusted():
         errors.append(
             Warning(
                 "IWP_LICENSE_PUBLIC_KEYS is empty: no license file can be installed.",
