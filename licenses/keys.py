@@ -28,6 +28,12 @@ def demo_key_trusted() -> bool:
     return bool(settings.IWP_TRUST_DEMO_KEY and settings.DEBUG)
 
 
+def is_demo_signed_in_production(key_id: str) -> bool:
+    """A license file signed with ``key_id`` is signed by the public demo key, and this is not a
+    development machine: it is not to be installed, nor trusted if it is."""
+    return not settings.DEBUG and key_id == demo_key_id()
+
+
 DEMO_KEY_IN_PRODUCTION = (
     "IWP_TRUST_DEMO_KEY is on with DEBUG off: the public demo key, which anybody can sign "
     "with, is never trusted in production."

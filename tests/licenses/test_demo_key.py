@@ -1,6 +1,7 @@
 """The public demo key signs licenses on a development machine only: with DEBUG off it is refused
 on every path (the import service, the admin, import_license even with --skip-checks, starting
-the WSGI application)."""
+the WSGI application), and a license it signed that is still in force is reported (a system
+check, with and without --deploy, and a red banner on the admin home)."""
 
 import os
 import secrets
@@ -11,8 +12,10 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.db import connection
+from django.core.management.base import SystemCheckError
+from django.db import OperationalError, connection
 
+from licenses import checks
 from licenses.keys import demo_key_id, demo_private_key
 from licenses.licensefile import LicenseFileError, public_key_b64
 from licenses.models import Entitlement, LicenseFile
@@ -39,6 +42,17 @@ def production(settings):
     settings.DEBUG = False
     settings.IWP_TRUST_DEMO_KEY = True
     return settings
+
+
+@pytest.fixture
+def demo_license_installed_in_development(settings):
+    """A demo-signed license installed on a development machine, which then became production."""
+    settings.DEBUG = True
+    settings.IWP_TRUST_DEMO_KEY = True
+    license_file = license_file_import(text=_demo_signed(serial="DEMO-1"))
+    settings.DEBUG = False
+    settings.IWP_TRUST_DEMO_KEY = False
+    return license_file
 
 
 def test_demo_signed_file_installs_on_a_development_machine(settings):
@@ -134,3 +148,60 @@ def test_the_wsgi_application_refuses_to_start_with_the_demo_key_trusted_in_prod
 def test_the_wsgi_application_starts_in_production_without_the_demo_key():
     result = _run("-m", "gunicorn", "--check-config", "iwp_licensing.wsgi", env=_production_env())
     assert result.returncode == 0, result.stderr
+
+
+def test_check_reports_a_demo_signed_license_in_force(demo_license_installed_in_development):
+    [error] = checks.check_no_demo_signed_license_in_force(None)
+    assert error.id == "licenses.E003"
+    assert "CIC-DEMO-X (license DEMO-1)" in error.msg
+    with pytest.raises(SystemCheckError, match="licenses.E003"):
+        call_command("check")
+    with pytest.raises(SystemCheckError, match="licenses.E003"):
+        call_command("check", "--deploy")
+
+
+def test_check_is_quiet_on_a_development_machine(demo_license_installed_in_development, settings):
+    settings.DEBUG = True
+    assert checks.check_no_demo_signed_license_in_force(None) == []
+
+
+def test_check_is_quiet_once_a_vendor_license_replaces_it(
+    demo_license_installed_in_development, vendor_key
+):
+    license_file_import(text=license_text(vendor_key, server_id="CIC-DEMO-X", entitlements=LINES))
+    assert checks.check_no_demo_signed_license_in_force(None) == []
+
+
+def test_check_without_a_database_reports_nothing(monkeypatch):
+    def no_database():
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(checks, "license_files_signed_with_demo_key", no_database)
+    assert checks.check_no_demo_signed_license_in_force(None) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_check_deploy_in_production_names_the_demo_signed_license(
+    demo_license_installed_in_development,
+):
+    """As an operator runs it, in a separate process against the same (committed) database."""
+    env = _production_env()
+    result = _run("manage.py", "check", "--deploy", env=env)
+    assert result.returncode != 0
+    assert "licenses.E003" in result.stderr
+
+
+def test_admin_home_names_demo_signed_licenses_in_a_red_banner(
+    demo_license_installed_in_development, client
+):
+    client.force_login(UserFactory(username="admin", is_staff=True, is_superuser=True))
+    page = client.get("/admin/").content.decode()
+    assert 'class="errornote" id="demo-signed-licenses"' in page
+    assert "server CIC-DEMO-X (license DEMO-1)" in page
+    assert "signed by the public demo key: install a vendor-signed license" in page
+
+
+def test_admin_home_has_no_banner_for_vendor_licenses(vendor_key, client):
+    license_file_import(text=license_text(vendor_key, server_id="CIC-OK", entitlements=LINES))
+    client.force_login(UserFactory(username="admin", is_staff=True, is_superuser=True))
+    assert "demo-signed-licenses" not in client.get("/admin/").content.decode()
