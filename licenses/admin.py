@@ -9,7 +9,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from .admin_base import ReadOnlyModelAdmin
-from .licensefile import LicenseFileError
+from .licensefile import MAX_FILE_BYTES, LicenseFileError
 from .models import Entitlement, LicenseFile
 from .services import license_file_import
 
@@ -43,11 +43,11 @@ class LicenseFileInstallForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > 1024 * 1024:
+        if upload.size > MAX_FILE_BYTES:
             raise forms.ValidationError(
                 _("A license file is a few kilobytes; this one is over 1 MB.")
             )
-        return upload.read()
+        return upload.read(MAX_FILE_BYTES + 1)
 
 
 @admin.register(LicenseFile)

@@ -38,3 +38,15 @@ class LicenseMissing(Exception):
 
     def __str__(self):
         return self.message
+
+
+class LicenseFileError(Exception):
+    """A license file was refused. ``reason`` is a short code; the message (one line) says what
+    to do. ``detail`` is the broken rule alone, for issue_license; ``key_id`` the signing key."""
+
+    def __init__(self, reason: str, message: str, *, detail: str = "", key_id: str = ""):
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.detail = detail or message
+        self.key_id = key_id

@@ -17,28 +17,52 @@ import binascii
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
 from datetime import date
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from .models import ACCESS_TYPES, COUNTED_TYPES, FLAG_TYPES, LicenseType, Method
+from .content import (
+    MAX_DEPTH,
+    MAX_FILE_BYTES,
+    MAX_NUMBER_DIGITS,
+    MAX_QUANTITY,
+    EntitlementSpec,
+    LicenseContent,
+    iso_date,
+    malformed,
+    parse_entitlement_spec,
+    show,
+    validate_content,
+)
+from .exceptions import LicenseFileError
+from .models import LicenseType
+
+# Callers import the content and its refusal from here, with the format.
+__all__ = [
+    "MAGIC",
+    "MAX_FILE_BYTES",
+    "MAX_QUANTITY",
+    "EntitlementSpec",
+    "LicenseContent",
+    "LicenseFileError",
+    "parse_entitlement_spec",
+    "validate_content",
+    "public_key_b64",
+    "key_id_for",
+    "load_private_key",
+    "private_key_pem",
+    "parse_public_keys",
+    "sign_body",
+    "sign",
+    "verify",
+]
 
 MAGIC = "IWP-LICENSE 1"
 _HEADER_RE = re.compile(
     r"\A" + re.escape(MAGIC) + r"\nKey-Id: ([0-9a-f]{16})\nSignature: ([A-Za-z0-9+/=]+)\n\n", re.S
 )
-
-
-class LicenseFileError(Exception):
-    """A license file was refused. ``reason`` is a short code; the message says what to do."""
-
-    def __init__(self, reason: str, message: str):
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
 
 
 # --- keys -------------------------------------------------------------------------------------
@@ -94,88 +118,6 @@ def parse_public_keys(values: list[str]) -> dict[str, Ed25519PublicKey]:
     return keys
 
 
-# --- content ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class EntitlementSpec:
-    license_type: str
-    method: str = ""
-    quantity: int | None = None
-    overage_percent: int = 0
-    starts_on: date | None = None
-    expires_on: date | None = None
-
-    @property
-    def label(self) -> str:
-        label = self.license_type
-        if self.method:
-            label += f":{self.method}"
-        return label
-
-
-@dataclass(frozen=True)
-class LicenseContent:
-    serial: str
-    customer: str
-    server_id: str
-    issued_on: date
-    starts_on: date
-    expires_on: date
-    entitlements: tuple[EntitlementSpec, ...] = field(default_factory=tuple)
-
-
-_SPEC_RE = re.compile(
-    r"^(?P<type>[a-z_]+)(?::(?P<method>[a-z]+))?(?:=(?P<qty>\d+)(?:\+(?P<over>\d+)%)?)?$"
-)
-
-
-# The most a counted entitlement may grant: far above any contact center, and far below what the
-# database's counters hold, so no count the product accepts can overflow them.
-MAX_QUANTITY = 10_000_000
-
-
-def parse_entitlement_spec(spec: str) -> EntitlementSpec:
-    """``agent:concurrent=50+10%``, ``organization=5``, ``server``, ``marquee`` ...
-    (issue_license --entitlement)."""
-    m = _SPEC_RE.match(spec.strip())
-    if not m:
-        raise ValueError(
-            f"entitlement {spec!r}: expected e.g. server, organization=5, agent:concurrent=50+10%"
-        )
-    ltype, method, qty, over = m["type"], m["method"] or "", m["qty"], m["over"]
-    try:
-        LicenseType(ltype)
-    except ValueError:
-        raise ValueError(
-            f"entitlement {spec!r}: unknown license {ltype!r}; "
-            f"one of {', '.join(LicenseType.values)}"
-        ) from None
-    if ltype in ACCESS_TYPES:
-        if method not in (Method.ASSIGNABLE, Method.CONCURRENT):
-            raise ValueError(
-                f"entitlement {spec!r}: {ltype} needs a method, "
-                f"{ltype}:assignable=N or {ltype}:concurrent=N"
-            )
-    elif method:
-        raise ValueError(f"entitlement {spec!r}: {ltype} has no method")
-    if ltype in COUNTED_TYPES and qty is None:
-        raise ValueError(f"entitlement {spec!r}: {ltype} is counted, give a quantity ({ltype}=N)")
-    if ltype in FLAG_TYPES and qty is not None:
-        raise ValueError(f"entitlement {spec!r}: {ltype} is a flag and takes no quantity")
-    if qty is not None and int(qty) > MAX_QUANTITY:
-        raise ValueError(
-            f"entitlement {spec!r}: {int(qty):,} is above the maximum of {MAX_QUANTITY:,} "
-            "per entitlement"
-        )
-    return EntitlementSpec(
-        license_type=ltype,
-        method=method,
-        quantity=int(qty) if qty is not None else None,
-        overage_percent=int(over) if over else 0,
-    )
-
-
 def _content_to_json(content: LicenseContent) -> dict:
     return {
         "serial": content.serial,
@@ -198,27 +140,111 @@ def _content_to_json(content: LicenseContent) -> dict:
     }
 
 
-def sign(content: LicenseContent, private_key: Ed25519PrivateKey) -> str:
-    """The text of a signed license file for ``content``."""
-    body = json.dumps(_content_to_json(content), indent=2, sort_keys=True) + "\n"
-    signature = base64.b64encode(private_key.sign(body.encode())).decode()
+def sign_body(body: bytes, private_key: Ed25519PrivateKey) -> bytes:
+    """A signed license file whose body is ``body``, byte for byte."""
+    signature = base64.b64encode(private_key.sign(body)).decode()
     key_id = key_id_for(private_key.public_key())
-    return f"{MAGIC}\nKey-Id: {key_id}\nSignature: {signature}\n\n{body}"
+    return f"{MAGIC}\nKey-Id: {key_id}\nSignature: {signature}\n\n".encode() + body
+
+
+def sign(content: LicenseContent, private_key: Ed25519PrivateKey) -> str:
+    """The text of a signed license file for ``content``. It signs whatever it is given:
+    issue_license runs ``validate_content`` first, so it never signs what import refuses."""
+    body = json.dumps(_content_to_json(content), indent=2, sort_keys=True) + "\n"
+    return sign_body(body.encode(), private_key).decode()
+
+
+# --- reading a file ---------------------------------------------------------------------------
 
 
 def _date(value, where: str) -> date:
+    day = iso_date(value)
+    if day is None:
+        raise malformed(f"{where} is {show(value)}, not a date in the form YYYY-MM-DD")
+    return day
+
+
+def _whole(value, where: str) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise malformed(f"{where} is {show(value)}, not a whole number")
+    return value
+
+
+def _decoded(text: str | bytes) -> str:
+    if isinstance(text, str):
+        try:
+            raw = text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise malformed("it is not UTF-8 text") from None
+    else:
+        raw = text
+    if len(raw) > MAX_FILE_BYTES:
+        raise malformed(
+            f"it is over {MAX_FILE_BYTES // (1024 * 1024)} MB, and a license file is a few "
+            "kilobytes"
+        )
     try:
-        return date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise LicenseFileError(
-            "malformed", f"The license file is malformed: {where} is not a date (YYYY-MM-DD)."
-        ) from None
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise malformed("it is not UTF-8 text") from None
+
+
+def _deeper_than(value, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _load_json(body: str):
+    """The body as JSON, refusing duplicate keys, NaN and Infinity, numbers of more than
+    MAX_NUMBER_DIGITS digits and nesting deeper than MAX_DEPTH."""
+
+    def unique_keys(pairs):
+        obj = {}
+        for key, value in pairs:
+            if key in obj:
+                raise malformed(f"the key {show(key)} appears twice in one object")
+            obj[key] = value
+        return obj
+
+    def whole_number(digits: str) -> int:
+        n = len(digits.lstrip("-"))
+        if n > MAX_NUMBER_DIGITS:
+            raise malformed(f"a number has {n:,} digits, more than the {MAX_NUMBER_DIGITS} allowed")
+        return int(digits)
+
+    def constant(name: str):
+        raise malformed(f"{name} is not a number a license file may hold")
+
+    too_deep = False
+    try:
+        data = json.loads(
+            body, object_pairs_hook=unique_keys, parse_int=whole_number, parse_constant=constant
+        )
+    except RecursionError:  # CPython's parser gives up around 1,000 levels
+        too_deep = True
+    except ValueError as exc:
+        raise malformed(f"its body is not JSON ({exc})") from None
+    if too_deep or _deeper_than(data, MAX_DEPTH):
+        raise malformed(f"its body is nested more than {MAX_DEPTH} levels deep")
+    return data
 
 
 def _content_from_json(data) -> LicenseContent:
-    def malformed(msg):
-        return LicenseFileError("malformed", f"The license file is malformed: {msg}.")
-
+    """The content of a parsed body, checking only the JSON types (validate_content checks the
+    rest)."""
     if not isinstance(data, dict):
         raise malformed("the body is not a JSON object")
     for key in ("serial", "customer", "server_id", "issued", "starts", "expires", "entitlements"):
@@ -229,45 +255,28 @@ def _content_from_json(data) -> LicenseContent:
             raise malformed(f"'{key}' must be a non-empty string")
     if not isinstance(data["entitlements"], list) or not data["entitlements"]:
         raise malformed("'entitlements' must be a non-empty list")
-    specs, seen = [], set()
+    specs = []
     for i, item in enumerate(data["entitlements"], start=1):
         where = f"entitlement {i}"
         if not isinstance(item, dict):
             raise malformed(f"{where} is not an object")
-        try:
-            ltype = LicenseType(item.get("type")).value
-        except ValueError:
-            raise malformed(f"{where} has an unknown type {item.get('type')!r}") from None
-        method = item.get("method", "")
-        qty = item.get("quantity")
-        over = item.get("overage_percent", 0)
-        if ltype in ACCESS_TYPES and method not in (Method.ASSIGNABLE, Method.CONCURRENT):
-            raise malformed(f"{where} ({ltype}) needs method assignable or concurrent")
-        if ltype not in ACCESS_TYPES and method:
-            raise malformed(f"{where} ({ltype}) takes no method")
-        if ltype in COUNTED_TYPES and (
-            not isinstance(qty, int) or isinstance(qty, bool) or qty < 0
-        ):
-            raise malformed(f"{where} ({ltype}) needs a whole quantity of 0 or more")
-        if ltype in COUNTED_TYPES and qty > MAX_QUANTITY:
-            raise malformed(
-                f"{where} ({ltype}) grants {qty:,}, above the maximum of {MAX_QUANTITY:,} "
-                "per entitlement"
+        ltype, method = item.get("type"), item.get("method", "")
+        if ltype not in LicenseType.values:
+            raise malformed(f"{where} has an unknown type {show(ltype)}")
+        if not isinstance(method, str):
+            raise malformed(f"{where} ({ltype}) has a method that is not a string")
+        specs.append(
+            EntitlementSpec(
+                license_type=ltype,
+                method=method,
+                quantity=_whole(item.get("quantity"), f"{where} ({ltype}) quantity"),
+                overage_percent=_whole(
+                    item.get("overage_percent", 0), f"{where} ({ltype}) overage_percent"
+                ),
+                starts_on=_date(item.get("starts"), f"{where} ({ltype}) starts"),
+                expires_on=_date(item.get("expires"), f"{where} ({ltype}) expires"),
             )
-        if ltype in FLAG_TYPES and (qty is not None or over):
-            raise malformed(f"{where} ({ltype}) is a flag and takes no quantity")
-        if not isinstance(over, int) or isinstance(over, bool) or not 0 <= over <= 1000:
-            raise malformed(f"{where} ({ltype}) has an overage_percent outside 0..1000")
-        starts, expires = (
-            _date(item.get("starts"), f"{where} starts"),
-            _date(item.get("expires"), f"{where} expires"),
         )
-        if starts > expires:
-            raise malformed(f"{where} ({ltype}) starts after it expires")
-        if (ltype, method) in seen:
-            raise malformed(f"{where} repeats {ltype}{':' + method if method else ''}")
-        seen.add((ltype, method))
-        specs.append(EntitlementSpec(ltype, method, qty, over, starts, expires))
     return LicenseContent(
         serial=data["serial"].strip(),
         customer=data["customer"].strip(),
@@ -280,20 +289,15 @@ def _content_from_json(data) -> LicenseContent:
 
 
 def verify(
-    text: str | bytes, trusted_keys: dict[str, Ed25519PublicKey]
+    text: str | bytes, trusted_keys: dict[str, Ed25519PublicKey], *, day: date
 ) -> tuple[LicenseContent, str]:
-    """Parse and verify a license file; returns its content and signing key id.
+    """Parse and verify a license file, and check its content's rules as of ``day``; returns its
+    content and signing key id.
 
-    Raises LicenseFileError (malformed, unknown_key, bad_signature). Dates are checked by the
-    import service, which knows what day it is.
+    Raises LicenseFileError (malformed, unknown_key, bad_signature). Whether the file is valid
+    on ``day`` (expired, not yet valid) is the import service's to say.
     """
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError:
-            raise LicenseFileError(
-                "malformed", "The license file is malformed: it is not UTF-8 text."
-            ) from None
+    text = _decoded(text)
     m = _HEADER_RE.match(text)
     if not m:
         raise LicenseFileError(
@@ -310,6 +314,7 @@ def verify(
             f"The license file is signed with key {key_id}, which is not trusted here. "
             "Add the vendor's public key to IWP_LICENSE_PUBLIC_KEYS, "
             "or ask for a file signed with a trusted key.",
+            key_id=key_id,
         )
     try:
         signature = base64.b64decode(signature_b64, validate=True)
@@ -320,10 +325,6 @@ def verify(
             f"The license file's signature does not verify with key {key_id}: "
             "the file was changed after it was signed. Install the file exactly as issued.",
         ) from None
-    try:
-        data = json.loads(body)
-    except json.JSONDecodeError as exc:
-        raise LicenseFileError(
-            "malformed", f"The license file is malformed: its body is not JSON ({exc})."
-        ) from None
-    return _content_from_json(data), key_id
+    content = _content_from_json(_load_json(body))
+    validate_content(content, day=day)
+    return content, key_id

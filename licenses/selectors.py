@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from organizations.models import Organization, Server
 
+from .keys import demo_key_id, is_demo_signed_in_production
 from .models import (
     Entitlement,
     LicenseFile,
@@ -170,8 +171,29 @@ class ServerLicenseStatus:
         return marquee_only({r.entitlement.license_type for r in self.rows if r.in_force})
 
     @property
+    def signed_with_demo_key(self) -> bool:
+        """Its license is signed by the public demo key and this is production: anybody could
+        have signed it."""
+        return self.license_file is not None and is_demo_signed_in_production(
+            self.license_file.key_id
+        )
+
+    @property
     def attention(self) -> list[EntitlementStatus]:
         return [r for r in self.rows if r.state in ("expiring", "expired") or r.exceeded]
+
+
+def license_files_signed_with_demo_key():
+    """Installed license files signed by the public demo key, where that key is refused (DEBUG
+    off): they were installed while it was trusted, and anybody could have signed them."""
+    if settings.DEBUG:
+        return LicenseFile.objects.none()
+    return (
+        LicenseFile.objects.installed()
+        .filter(key_id=demo_key_id())
+        .select_related("server")
+        .order_by("server__server_id")
+    )
 
 
 def license_status(

@@ -12,7 +12,7 @@ from licenses.audit import acting_as
 from organizations.models import Organization, Server, User
 
 from .exceptions import LicenseLimitReached, LicenseMissing
-from .keys import trusted_public_keys
+from .keys import demo_key_id, trusted_public_keys
 from .licensefile import LicenseFileError, verify
 from .models import Entitlement, LicenseFile, LicenseType
 from .selectors import entitlement_valid, server_is_marquee_only
@@ -28,11 +28,23 @@ def license_file_import(
 ) -> LicenseFile:
     """Verify and install a license file, all or nothing; it replaces the server's installed file.
 
-    Raises LicenseFileError (malformed, unknown_key, bad_signature, wrong_server, expired,
-    not_yet_valid, duplicate_serial). A refused file changes nothing.
+    Raises LicenseFileError (malformed, unknown_key, demo_key, bad_signature, wrong_server,
+    expired, not_yet_valid, duplicate_serial). A refused file changes nothing: every rule is
+    checked before the first write.
     """
     day = day or timezone.localdate()
-    content, key_id = verify(text, trusted_public_keys())
+    try:
+        content, key_id = verify(text, trusted_public_keys(), day=day)
+    except LicenseFileError as exc:
+        if exc.reason == "unknown_key" and exc.key_id == demo_key_id():
+            raise LicenseFileError(
+                "demo_key",
+                f"The license file is signed with the public demo key ({exc.key_id}), which "
+                "anybody can sign with: it is trusted only on a development machine (DEBUG and "
+                "IWP_TRUST_DEMO_KEY on). Install a license file signed by the vendor.",
+                key_id=exc.key_id,
+            ) from None
+        raise
     if expected_server_id is not None and content.server_id != expected_server_id:
         raise LicenseFileError(
             "wrong_server",

@@ -120,3 +120,84 @@ def test_import_license_refusal_exits_non_zero_with_the_reason(tmp_path, vendor_
     assert "bad.lic was refused (bad_signature)" in result.stderr
     assert "does not verify" in result.stderr
     assert not LicenseFile.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "options, words",
+    [
+        ({"server_id": "CIC-\u200bPROD"}, "'server_id' contains U+200B (ZERO WIDTH SPACE)"),
+        ({"server_id": "S" * 101}, "'server_id' has 101 characters, more than the 100 allowed"),
+        ({"customer": "C" * 201}, "'customer' has 201 characters, more than the 200 allowed"),
+        ({"customer": "Acme\x00"}, "'customer' contains U+0000"),
+        ({"serial": "IWP-\u20281"}, "'serial' contains U+2028 (LINE SEPARATOR)"),
+        ({"entitlement": ["agent:concurrent=5+5000%"]}, "overage_percent outside 0..1000"),
+        (
+            {"entitlement": ["server", "agent:concurrent=5", "agent:concurrent=6"]},
+            "entitlement 3 repeats agent:concurrent",
+        ),
+        ({"expires": "2027W521"}, "--expires '2027W521' is not a date; use YYYY-MM-DD"),
+        ({"starts": "20270101"}, "--starts '20270101' is not a date; use YYYY-MM-DD"),
+        ({"starts": "9999-12-31"}, "give --expires too"),
+        ({"entitlement": ["agent:concurrent=" + "9" * 5000]}, "5,000 digits is too many"),
+        ({"entitlement": ["organization=\uff15"]}, "expected e.g."),
+    ],
+    ids=[
+        "zero-width-server-id",
+        "long-server-id",
+        "long-customer",
+        "nul-in-customer",
+        "line-separator-in-serial",
+        "overage-5000",
+        "repeated-line",
+        "week-date",
+        "basic-date",
+        "no-room-after-start",
+        "5000-digit-quantity",
+        "full-width-digit",
+    ],
+)
+def test_issue_license_refuses_to_sign_what_import_would_refuse(
+    tmp_path, vendor_key, options, words
+):
+    from licenses.licensefile import private_key_pem
+
+    (tmp_path / "k.pem").write_bytes(private_key_pem(vendor_key))
+    options = {
+        "server_id": "CIC-ISSUE",
+        "customer": "Acme",
+        "entitlement": ["server"],
+        **options,
+    }
+    args = [f"--entitlement={spec}" for spec in options.pop("entitlement")]
+    with pytest.raises(CommandError) as refused:
+        call_command(
+            "issue_license",
+            *args,
+            key=str(tmp_path / "k.pem"),
+            out=str(tmp_path / "x.lic"),
+            **options,
+        )
+    assert words in str(refused.value)
+    assert "\n" not in str(refused.value)
+    assert not (tmp_path / "x.lic").exists()
+
+
+def test_issue_license_and_import_share_the_rules(tmp_path, vendor_key, capsys):
+    """What issue_license signs at the limits installs: the rule is one function on both sides."""
+    from licenses.licensefile import private_key_pem
+
+    (tmp_path / "k.pem").write_bytes(private_key_pem(vendor_key))
+    call_command(
+        "issue_license",
+        "--entitlement=server",
+        "--entitlement=agent:concurrent=10000000+1000%",
+        key=str(tmp_path / "k.pem"),
+        server_id="S" * 100,
+        customer="C" * 200,
+        serial="N" * 100,
+        out=str(tmp_path / "edge.lic"),
+    )
+    call_command("import_license", str(tmp_path / "edge.lic"))
+    lf = LicenseFile.objects.installed().get()
+    assert (len(lf.serial), len(lf.customer), len(lf.server.server_id)) == (100, 200, 100)
+    assert lf.entitlements.get(license_type="agent").capacity == 110_000_000

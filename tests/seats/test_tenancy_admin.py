@@ -158,6 +158,7 @@ def test_expired_entitlement_is_marked_and_counts_as_zero(admin_client, vendor_k
     install_license(
         vendor_key,
         server_id="CIC-EXP",
+        starts_on=today - timedelta(days=60),
         entitlements=[
             "server",
             EntitlementSpec(

@@ -5,20 +5,22 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from licenses.content import iso_date
 from licenses.licensefile import (
     LicenseContent,
     LicenseFileError,
     load_private_key,
     parse_entitlement_spec,
     sign,
+    validate_content,
 )
 
 
-def _date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"{value!r} is not a date; use YYYY-MM-DD.") from None
+def _date(value: str, option: str) -> date:
+    day = iso_date(value)
+    if day is None:
+        raise CommandError(f"{option} {value!r} is not a date; use YYYY-MM-DD.")
+    return day
 
 
 class Command(BaseCommand):
@@ -68,25 +70,28 @@ class Command(BaseCommand):
                 specs.append(parse_entitlement_spec(spec))
             except ValueError as exc:
                 raise CommandError(f"--entitlement: {exc}") from None
-        seen = set()
-        for s in specs:
-            if (s.license_type, s.method) in seen:
-                raise CommandError(f"--entitlement: {s.label} is given twice.")
-            seen.add((s.license_type, s.method))
         today = timezone.localdate()
-        starts_on = _date(starts) if starts else today
-        expires_on = _date(expires) if expires else starts_on + timedelta(days=365)
+        starts_on = _date(starts, "--starts") if starts else today
+        try:
+            expires_on = _date(expires, "--expires") if expires else starts_on + timedelta(days=365)
+        except OverflowError:
+            raise CommandError(f"--starts {starts_on}: give --expires too.") from None
         if expires_on < starts_on:
             raise CommandError(f"--expires {expires_on} is before the start {starts_on}.")
         content = LicenseContent(
-            serial=serial or f"IWP-{uuid.uuid4().hex[:12].upper()}",
-            customer=customer,
-            server_id=server_id,
+            serial=(serial or f"IWP-{uuid.uuid4().hex[:12].upper()}").strip(),
+            customer=customer.strip(),
+            server_id=server_id.strip(),
             issued_on=today,
             starts_on=starts_on,
             expires_on=expires_on,
             entitlements=tuple(specs),
         )
+        try:
+            # The rules the import checks, so nothing is signed that an installation would refuse.
+            validate_content(content, day=today)
+        except LicenseFileError as exc:
+            raise CommandError(f"Not signed: {exc.detail}.") from None
         Path(out).write_text(sign(content, private_key))
         self.stdout.write(
             f"License {content.serial} for server {server_id} ({customer}), "
