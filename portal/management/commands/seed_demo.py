@@ -3,12 +3,11 @@ users and stations."""
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from licenses.keys import demo_private_key
+from licenses.keys import demo_key_trusted, demo_private_key
 from licenses.licensefile import LicenseContent, parse_entitlement_spec, sign
 from licenses.services import license_file_import, organization_create
 from organizations.models import Membership, Organization, Server, Station, User
@@ -76,11 +75,10 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        if not settings.IWP_TRUST_DEMO_KEY:
+        if not demo_key_trusted():
             raise CommandError(
                 "The demo license is signed by the development-only demo key, "
-                "which is not trusted here. "
-                "Run with DEBUG=1 (or IWP_TRUST_DEMO_KEY=1 on a development machine)."
+                "which is trusted only with DEBUG on. Run with DEBUG=1 on a development machine."
             )
         if Server.objects.filter(server_id=DEMO_SERVER).exists():
             self.stdout.write("Demo data is already there; nothing to do.")
