@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from licenses.admin_base import ReadOnlyModelAdmin
+from notifications.services import outbox_not_queued
 
 from . import services
 from .models import AuditRun, AuditTrigger, ComplianceEvent, ComplianceRecipient, ExpiryWarning
@@ -50,6 +51,16 @@ class RunAuditNowMixin:
             },
             messages.WARNING if run.exceeded_found else messages.SUCCESS,
         )
+        mails = [m for m in (run.mail, run.warning_mail) if m is not None]
+        if any(outbox_not_queued(message=m) for m in mails):
+            self.message_user(
+                request,
+                _(
+                    "The audit ran; its e-mail waits in the outbox: the worker queue is "
+                    "unavailable. It is sent once the queue is back."
+                ),
+                messages.WARNING,
+            )
         return HttpResponseRedirect(changelist)
 
     def changelist_view(self, request, extra_context=None):

@@ -56,22 +56,49 @@ def outbox_enqueue(
             },
         )
         if created:
-            message_id = message.pk
-            transaction.on_commit(lambda: _schedule_delivery(message_id))
+            transaction.on_commit(lambda: _schedule_delivery(message))
     return message
 
 
-def _schedule_delivery(message_id: int) -> None:
+# How long handing a message to the worker queue may take before it is left to the sweep.
+QUEUE_TIMEOUT_SECONDS = 0.25
+QUEUE_UNAVAILABLE = "Not queued: the worker queue is unavailable; the outbox sweep sends it"
+
+
+def _schedule_delivery(message: OutboxMessage) -> None:
+    """Hand ``message`` to the worker queue, or give up within QUEUE_TIMEOUT_SECONDS.
+
+    This runs on the request's path (after its commit), so it never waits for a broker that is
+    down or hung: one connection attempt with short socket timeouts and no retry, where Celery's
+    defaults retry for seconds (and wait without limit on a broker that never answers). A message
+    not queued stays in the outbox, due now, for the every-minute sweep; its ``last_error``, in
+    the database and on the instance the caller holds, says why (see outbox_not_queued).
+    """
     from .tasks import deliver_outbox_message
 
+    app = deliver_outbox_message.app
     try:
-        deliver_outbox_message.delay(message_id)
-    except Exception:  # broker down: the periodic sweep delivers it later
-        logger.warning(
-            "Could not queue delivery of outbox message %s; the sweep will retry",
-            message_id,
-            exc_info=True,
-        )
+        with app.connection_for_write(
+            connect_timeout=QUEUE_TIMEOUT_SECONDS,
+            transport_options={
+                "max_retries": 0,
+                "socket_connect_timeout": QUEUE_TIMEOUT_SECONDS,
+                "socket_timeout": QUEUE_TIMEOUT_SECONDS,
+            },
+        ) as connection:
+            deliver_outbox_message.apply_async((message.pk,), connection=connection, retry=False)
+    except Exception as exc:  # any broker failure: the sweep delivers it later
+        message.last_error = f"{QUEUE_UNAVAILABLE} ({type(exc).__name__}: {exc})"[:2000]
+        OutboxMessage.objects.filter(pk=message.pk, attempts=0).exclude(
+            status=OutboxStatus.SENT
+        ).update(last_error=message.last_error)
+        logger.warning("Outbox message %s not queued; the sweep sends it: %s", message.pk, exc)
+
+
+def outbox_not_queued(*, message: OutboxMessage) -> bool:
+    """Whether ``message`` could not be handed to the worker queue when it was written: it
+    waits in the outbox for the sweep."""
+    return message.last_error.startswith(QUEUE_UNAVAILABLE)
 
 
 def outbox_deliver(*, message_id: int) -> bool | None:

@@ -24,6 +24,7 @@ from . import selectors
 from .charts import usage_chart_svg
 from .forms import ScheduledReportForm
 from .models import ReportRun, ScheduledReport
+from .params import search_text
 from .scoping import GateCache, PortalFeatureMixin, nav_links, portal_memberships, render_refusal
 from .services import scheduled_report_create, scheduled_report_delete, scheduled_report_update
 
@@ -127,7 +128,7 @@ class HoldersView(PortalFeatureMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        q = self.request.GET.get("q", "").strip()[:100]
+        q = search_text(self.request)
         view = self.request.GET.get("view", "users")
         view = view if view in self.VIEWS else "users"
         show = self.request.GET.get("show", "all")

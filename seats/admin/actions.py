@@ -5,7 +5,8 @@ one service and shows its sentence (or its refusal) as the page message.
 """
 
 from django.contrib import admin, messages
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -86,7 +87,11 @@ class _SeatViewsMixin:
     def _guard(self, request, object_id):
         if request.method != "POST":
             return None, HttpResponseNotAllowed(["POST"])
-        obj = get_object_or_404(self.model, pk=object_id)
+        try:  # an id that is no number is no object: 404, not a ValueError from the query
+            pk = self.model._meta.pk.to_python(object_id)
+        except ValidationError:
+            raise Http404("No such object.") from None
+        obj = get_object_or_404(self.model, pk=pk)
         if not self.has_change_permission(request, obj):
             from django.core.exceptions import PermissionDenied
 
