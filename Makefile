@@ -51,5 +51,11 @@ lint: install
 	DEBUG=1 DATABASE_URL=$(dir $(TEST_DATABASE_URL))postgres $(DEVDB) --fallback var/test-postgres -- \
 	  $(BIN)/python manage.py makemigrations --check --dry-run
 
+# Logins and mail while workers are killed and PostgreSQL, Redis and SMTP restart, against a stack
+# of its own under var/faults/ (bench/faults.py); what the table means: docs/reliability.md.
+.PHONY: faults
+faults: install
+	$(BIN)/python bench/faults.py
+
 clean:
 	rm -rf $(VENV) var staticfiles
