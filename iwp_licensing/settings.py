@@ -6,6 +6,7 @@ start the demo.
 Production values are never defaults: with DEBUG off, SECRET_KEY must be set.
 """
 
+from datetime import timedelta
 from email.utils import getaddresses
 from pathlib import Path
 
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "axes",
     "pgtrigger",
     "pghistory",
     "django_celery_beat",
@@ -70,6 +72,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "iwp_licensing.middleware.HistoryContextMiddleware",
     "seats.middleware.SeatLeaseMiddleware",
+    # Last: turns a locked-out login into the lockout page (iwp_licensing/login_throttle.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "iwp_licensing.urls"
@@ -106,6 +110,11 @@ AUTH_USER_MODEL = "organizations.User"
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/portal/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
+# django-axes first: a locked-out login is refused before any password is hashed.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -194,6 +203,27 @@ IWP_PREPARED_STATEMENTS = env.bool("IWP_PREPARED_STATEMENTS", default=True)
 IWP_OUTBOX_RETRY_BASE_SECONDS = env.int("IWP_OUTBOX_RETRY_BASE_SECONDS", default=30)
 IWP_OUTBOX_RETRY_MAX_SECONDS = env.int("IWP_OUTBOX_RETRY_MAX_SECONDS", default=3600)
 IWP_OUTBOX_SMTP_TIMEOUT = env.int("IWP_OUTBOX_SMTP_TIMEOUT", default=30)
+
+# Login throttling (django-axes), on the portal's and the admin's login: after
+# IWP_LOGIN_FAILURE_LIMIT wrong passwords for one username from one address, that pair is refused
+# for IWP_LOGIN_LOCKOUT_MINUTES after the last failure; other users and addresses are not.
+# Administrators see and clear lockouts in the admin (Axes > Access attempts), or run
+# `manage.py axes_reset_username NAME`.
+AXES_FAILURE_LIMIT = env.int("IWP_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("IWP_LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Attempts while locked are refused but do not move the time the page names.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "iwp_licensing.login_throttle.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "iwp_licensing.login_throttle.client_address"
+# Successful logins are not logged again: the seat leases and Django's last_login record them,
+# and the login path stays short.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False  # no banner on every manage.py command and worker start
+# The number of proxies in front that append the client's address to X-Forwarded-For; 0 (the
+# default) ignores the header, which anyone can send.
+IWP_PROXY_COUNT = env.int("IWP_PROXY_COUNT", default=0)
 
 # Security: on by default whenever DEBUG is off.
 SECURE_PROXY_SSL_HEADER = (
