@@ -6,11 +6,13 @@ start the demo.
 Production values are never defaults: with DEBUG off, SECRET_KEY must be set.
 """
 
+from datetime import timedelta
 from email.utils import getaddresses
 from pathlib import Path
 
 import environ
 import pghistory
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -47,6 +49,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "axes",
+    "csp",
     "pgtrigger",
     "pghistory",
     "django_celery_beat",
@@ -64,6 +68,9 @@ MIDDLEWARE = [
     # Before the session: a NUL byte anywhere in a request is a 400, not a database error.
     "iwp_licensing.input_guard.InputGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before every view and the lockout page: they may use request.csp_nonce.
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -72,6 +79,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "iwp_licensing.middleware.HistoryContextMiddleware",
     "seats.middleware.SeatLeaseMiddleware",
+    # Last: turns a locked-out login into the lockout page (iwp_licensing/login_throttle.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "iwp_licensing.urls"
@@ -108,6 +117,11 @@ AUTH_USER_MODEL = "organizations.User"
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/portal/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
+# django-axes first: a locked-out login is refused before any password is hashed.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -123,6 +137,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# The portal's and the admin's own CSS and JavaScript (static/iwp/), beside the apps' static files.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -197,6 +213,28 @@ IWP_OUTBOX_RETRY_BASE_SECONDS = env.int("IWP_OUTBOX_RETRY_BASE_SECONDS", default
 IWP_OUTBOX_RETRY_MAX_SECONDS = env.int("IWP_OUTBOX_RETRY_MAX_SECONDS", default=3600)
 IWP_OUTBOX_SMTP_TIMEOUT = env.int("IWP_OUTBOX_SMTP_TIMEOUT", default=30)
 
+# Login throttling (django-axes), on the portal's and the admin's login: after
+# IWP_LOGIN_FAILURE_LIMIT wrong passwords for one username from one address, that pair is refused
+# for IWP_LOGIN_LOCKOUT_MINUTES after the last failure; other users and addresses are not.
+# Administrators see and clear lockouts in the admin (Axes > Access attempts), or run
+# `manage.py axes_reset_username NAME`.
+AXES_USERNAME_CALLABLE = "iwp_licensing.login_throttle.attempted_username"
+AXES_FAILURE_LIMIT = env.int("IWP_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("IWP_LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Attempts while locked are refused but do not move the time the page names.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "iwp_licensing.login_throttle.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "iwp_licensing.login_throttle.client_address"
+# Successful logins are not logged again: the seat leases and Django's last_login record them,
+# and the login path stays short.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False  # no banner on every manage.py command and worker start
+# The number of proxies in front that append the client's address to X-Forwarded-For; 0 (the
+# default) ignores the header, which anyone can send.
+IWP_PROXY_COUNT = env.int("IWP_PROXY_COUNT", default=0)
+
 # Security: on by default whenever DEBUG is off.
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("SECURE_PROXY_SSL", default=not DEBUG) else None
@@ -205,12 +243,50 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
-SESSION_COOKIE_SECURE = not DEBUG and SECURE_SSL_REDIRECT
-CSRF_COOKIE_SECURE = not DEBUG and SECURE_SSL_REDIRECT
+# Secure cookies whenever DEBUG is off, whoever redirects to HTTPS: behind a TLS proxy that does
+# the redirect itself, SECURE_SSL_REDIRECT is 0 and the cookies must still never travel in clear.
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp): scripts, styles and everything else from this site only;
+# an inline <script> or <style> runs only with the response's nonce
+# (nonce="{{ request.csp_nonce }}"), an inline style="" attribute never. No plugins, no framing,
+# no <base> elsewhere, forms post only here.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Permissions-Policy (django-permissions-policy): the license pages need no device or sensor.
+# (Screen wake lock stays allowed: a wallboard may want it.)
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 
 # Audit trail (django-pghistory): PostgreSQL triggers on the licensed tables record every change;
 # the models say what is tracked (@pghistory.track). The admin lists events with who and where.

@@ -1,4 +1,5 @@
-"""Production settings pass Django's deployment checks; the public demo key is refused there."""
+"""Production settings pass Django's deployment checks; the public demo key is refused there;
+cookies are Secure whenever DEBUG is off, even where the TLS proxy does the HTTPS redirect."""
 
 import base64
 import os
@@ -35,15 +36,19 @@ def _production_env(**extra):
     return env
 
 
-def _check(env):
+def _manage(env, *args):
     return subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def _check(env):
+    return _manage(env, "check", "--deploy", "--fail-level", "WARNING")
 
 
 def test_check_deploy_is_clean_with_production_settings():
@@ -64,3 +69,34 @@ def test_missing_secret_key_is_a_clear_error():
     result = _check(env)
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_cookies_stay_secure_when_the_tls_proxy_does_the_redirect():
+    env = _production_env(SECURE_SSL_REDIRECT="0")
+    shown = _manage(
+        env,
+        "shell",
+        "-c",
+        "from django.conf import settings as s; "
+        "print(s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)",
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.splitlines()[-1].split() == ["False", "True", "True"]
+    # Django's own checks agree: only the redirect is reported, not the cookies.
+    result = _check(env)
+    report = result.stdout + result.stderr
+    assert "security.W008" in report
+    assert "security.W012" not in report and "security.W016" not in report
+
+
+def test_cookies_are_not_secure_while_developing():
+    env = {**_production_env(), "DEBUG": "1"}
+    shown = _manage(
+        env,
+        "shell",
+        "-c",
+        "from django.conf import settings as s; "
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)",
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.splitlines()[-1].split() == ["False", "False"]

@@ -33,6 +33,7 @@ class ServerAdmin(AuditedModelAdmin):
             .annotate(
                 _organizations=Count("organizations", filter=Q(organizations__is_active=True))
             )
+            .order_by(*Server._meta.ordering)  # an aggregate drops the model's ordering
         )
 
     @admin.display(description=_("active organizations"), ordering="_organizations")
@@ -85,7 +86,12 @@ class OrganizationAdmin(AuditedModelAdmin):
     change_list_template = "admin/organizations/organization/change_list.html"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_members=Count("memberships"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(_members=Count("memberships"))
+            .order_by(*Organization._meta.ordering)  # an aggregate drops the model's ordering
+        )
 
     @admin.display(description=_("members"), ordering="_members")
     def member_count(self, obj):

@@ -42,8 +42,25 @@ def chromium():
         browser.close()
 
 
+# What Chromium says when the Content-Security-Policy or the Permissions-Policy refuses something
+# (an inline script or style, eval, a foreign source) or cannot be read.
+POLICY_MESSAGES = (
+    "Content Security Policy",
+    "Content-Security-Policy",
+    "Refused to",
+    "Permissions-Policy",
+)
+
+
 @pytest.fixture
-def open_browser(chromium, live_server):
+def browser_problems():
+    """What the pages opened by ``open_browser`` reported: policy messages on the console and
+    uncaught script errors. Any left at the end of a test fail it."""
+    return []
+
+
+@pytest.fixture
+def open_browser(chromium, live_server, browser_problems):
     """A fresh browser context (no cookies) per call; ``viewport`` as (width, height)."""
     contexts = []
 
@@ -55,11 +72,29 @@ def open_browser(chromium, live_server):
         )
         context.set_default_timeout(15000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+
+        def on_console(message):
+            if any(marker in message.text for marker in POLICY_MESSAGES):
+                browser_problems.append(f"console {message.type} on {page.url}: {message.text}")
+
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: browser_problems.append(f"error on {page.url}: {error}"))
+        return page
 
     yield open_
     for c in contexts:
         c.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """A browser test whose pages reported a policy violation or a script error fails."""
+    result = yield
+    problems = item.funcargs.get("browser_problems")
+    if problems:
+        pytest.fail("The browser reported:\n" + "\n".join(problems), pytrace=False)
+    return result
 
 
 @pytest.fixture
