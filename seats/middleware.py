@@ -6,13 +6,16 @@ administrator), the session is logged out and sent to the login page with the re
 """
 
 import time
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.shortcuts import redirect
+from django.utils import timezone
 
 from .services.leases import lease_touch
+from .services.leases.release import SIGNED_OUT_KEY
 from .services.stations import station_touch
 from .views import LEASES_SESSION_KEY, STATION_SESSION_KEY
 
@@ -30,6 +33,13 @@ class SeatLeaseMiddleware:
 
     def __call__(self, request):
         session = getattr(request, "session", None)
+        notice = session.pop(SIGNED_OUT_KEY, None) if session is not None else None
+        if notice is not None:
+            at = timezone.localtime(datetime.fromisoformat(notice["at"]))
+            messages.info(
+                request,
+                f"You were signed out because you signed in on another device at {at:%H:%M}.",
+            )
         lease_ids = session.get(LEASES_SESSION_KEY) if session is not None else None
         at_station = session is not None and session.get(STATION_SESSION_KEY) is not None
         if (lease_ids or at_station) and request.user.is_authenticated:

@@ -100,9 +100,14 @@ def test_a_second_login_signs_the_first_session_out_and_keeps_one_seat(org):
     assert pool_in_use(server, "agent", "concurrent") == 1
     old = SeatLease.objects.get(session_key=first_key)
     assert old.release_reason == ReleaseReason.SUPERSEDED
-    assert not Session.objects.filter(session_key=first_key).exists()
+    assert "_auth_user_id" not in Session.objects.get(session_key=first_key).get_decoded()
     assert first.get("/portal/").status_code == 302  # signed out
     assert SeatLease.objects.active().get(user=bob).session_key == second.session.session_key
+    # The first browser is told why, once.
+    at = timezone.localtime(old.released_at)
+    page = first.get("/accounts/login/").content.decode()
+    assert f"You were signed out because you signed in on another device at {at:%H:%M}." in page
+    assert "signed in on another device" not in first.get("/accounts/login/").content.decode()
 
 
 def test_parallel_sessions_setting_lets_both_sessions_share_one_seat(org, settings):

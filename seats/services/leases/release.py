@@ -116,17 +116,32 @@ def _release(
     return released
 
 
+# Where a session signed out by a newer login of its user keeps why and when, for its browser's
+# next page (seats.middleware).
+SIGNED_OUT_KEY = "iwp_signed_out"
+
+
 def sessions_end(session_keys, *, reason: str) -> None:
     """Sign the given sessions out, and free the stations they were logged in at: database
-    sessions in the caller's transaction, others (cache sessions) after it commits."""
+    sessions in the caller's transaction, others (cache sessions) after it commits. A session
+    superseded by a newer login of its user (one at a time) keeps, instead of its login, a note
+    of when: its browser's next page says why it was signed out."""
     keys = [k for k in set(session_keys) if k]
     if not keys:
         return
+    now = timezone.now()
     StationOccupancy.objects.filter(session_key__in=keys, ended_at__isnull=True).update(
-        ended_at=timezone.now(), end_reason=reason
+        ended_at=now, end_reason=reason
     )
     store = import_module(settings.SESSION_ENGINE).SessionStore
-    if hasattr(store, "get_model_class"):  # one DELETE
+    if reason == ReleaseReason.SUPERSEDED:
+        for key in keys:
+            session = store(session_key=key)
+            if session.exists(key):
+                session.clear()  # no longer logged in
+                session[SIGNED_OUT_KEY] = {"reason": reason, "at": now.isoformat()}
+                session.save()
+    elif hasattr(store, "get_model_class"):  # one DELETE
         store.get_model_class().objects.filter(session_key__in=keys).delete()
     else:
         transaction.on_commit(lambda: [store(session_key=key).delete() for key in keys])
