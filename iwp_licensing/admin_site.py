@@ -1,4 +1,5 @@
-"""The admin site: its titles, and the license status of every server on its index page."""
+"""The admin site: its titles, and on its index page the license status of every server and
+what needs an administrator."""
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
@@ -11,7 +12,13 @@ class IWPAdminSite(admin.AdminSite):
     index_template = "admin/iwp_index.html"
 
     def index(self, request, extra_context=None):
+        from compliance.selectors import compliance_recipients
         from seats.selectors import license_status_with_usage
 
-        extra_context = {**(extra_context or {}), "license_status": license_status_with_usage()}
+        extra_context = {
+            **(extra_context or {}),
+            "license_status": license_status_with_usage(),
+            # The audit mails nobody: say so where administrators look.
+            "no_compliance_recipients": not compliance_recipients(),
+        }
         return super().index(request, extra_context)

@@ -216,3 +216,15 @@ def test_admin_pages_run_the_same_number_of_queries_for_more_rows(
     grow(6, "L")
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert admin_client.get(url).status_code == 200
+
+
+def test_the_admin_home_warns_when_the_audit_would_mail_nobody(admin_client, settings):
+    from compliance.models import ComplianceRecipient
+
+    settings.ADMINS = []
+    assert (
+        "The daily compliance audit has nobody to e-mail"
+        in admin_client.get("/admin/").content.decode()
+    )
+    ComplianceRecipient.objects.create(email="ops@example.com")
+    assert "has nobody to e-mail" not in admin_client.get("/admin/").content.decode()
