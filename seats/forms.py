@@ -1,8 +1,10 @@
 """The login form: username, password and, for Assigned users, the station they log in at."""
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.utils.translation import gettext_lazy as _
+
+from organizations.models import User
 
 from .services.leases import station_for_login
 
@@ -28,3 +30,12 @@ class SeatLoginForm(AuthenticationForm):
                     code="unknown_station",
                 )
         return cleaned
+
+
+class PasswordSetOrResetForm(PasswordResetForm):
+    """ "Forgot your password?", and also "my account has none yet": users created without a
+    password (the admin, the CSV import) choose theirs through the same e-mailed link. Django's
+    own form skips such users silently."""
+
+    def get_users(self, email):
+        return User.objects.filter(email__iexact=email, is_active=True).exclude(email="")

@@ -1,10 +1,12 @@
 """Mounted at /accounts/: login and logout (URL names ``login`` and ``logout``), plus
 Django's password pages."""
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views
+from .forms import PasswordSetOrResetForm
 
 urlpatterns = [
     path("login/", views.SeatLoginView.as_view(), name="login"),
@@ -15,10 +17,16 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
-    path("password_reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password_reset/",
+        auth_views.PasswordResetView.as_view(form_class=PasswordSetOrResetForm),
+        name="password_reset",
+    ),
     path(
         "password_reset/done/",
-        auth_views.PasswordResetDoneView.as_view(),
+        auth_views.PasswordResetDoneView.as_view(
+            extra_context={"timeout_days": settings.PASSWORD_RESET_TIMEOUT // 86400}
+        ),
         name="password_reset_done",
     ),
     path(
