@@ -3,7 +3,9 @@ organization's size."""
 
 from __future__ import annotations
 
+import csv
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -284,59 +286,111 @@ def concurrent_sessions(*, organization: Organization, search: str = "") -> Quer
     return qs
 
 
+HOLDER_VIEWS = {"users": "Users", "stations": "Stations", "sessions": "Logged in now"}
+
+
+def holders(*, organization: Organization, view: str, search: str = "", show: str = "all"):
+    """The rows of the holders page for one ``view`` (users, stations or sessions) and its
+    filters; the page paginates them, the CSV export streams them all."""
+    if view == "stations":
+        return station_holders(organization=organization, search=search)
+    if view == "sessions":
+        return concurrent_sessions(organization=organization, search=search)
+    return seat_holders(organization=organization, search=search, show=show)
+
+
+def holder_rows(
+    *, organization: Organization, view: str, search: str = "", show: str = "all"
+) -> Iterator[list]:
+    """The holders page as CSV rows (header first): the same rows as on screen for the same
+    ``view`` and filters, unpaginated; streamed with server-side cursors."""
+    qs = holders(organization=organization, view=view, search=search, show=show)
+    if view == "stations":
+        yield ["station", "assignable seats", "since"]
+        for s in qs.iterator(chunk_size=2000):
+            yield [
+                s.name,
+                [a.license_type for a in s.active_seats],
+                [a.assigned_at for a in s.active_seats],
+            ]
+    elif view == "sessions":
+        yield ["username", "name", "e-mail", "concurrent seat", "logged in since", "last seen"]
+        for lease in qs.iterator(chunk_size=2000):
+            yield [
+                lease.user.username,
+                lease.user.get_full_name(),
+                lease.user.email,
+                lease.license_type,
+                lease.acquired_at,
+                lease.last_seen_at,
+            ]
+    else:
+        yield [
+            "username",
+            "name",
+            "e-mail",
+            "role",
+            "method",
+            "assignable seat",
+            "assigned since",
+            "concurrent seat",
+            "logged in since",
+            "last seen",
+        ]
+        for m in qs.iterator(chunk_size=2000):
+            yield [
+                m.user.username,
+                m.user.get_full_name(),
+                m.user.email,
+                m.role,
+                m.user.license_method,
+                m.assigned_license,
+                m.assigned_at,
+                m.lease_license,
+                m.lease_since,
+                m.lease_last_seen,
+            ]
+
+
+# CSV ----------------------------------------------------------------------------------------------
+
+CSV_BOM = "\ufeff"  # Excel reads a CSV as UTF-8 only when it starts with one
+
+
 def csv_safe(value: str) -> str:
     """A name typed by someone (user, station) must not become a spreadsheet formula when
     the CSV is opened."""
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-def seat_list(*, organization: Organization):
-    """Every seat the organization holds now, as CSV rows (header first); streamed with
-    server-side cursors."""
-    yield ["holder type", "holder", "e-mail", "license", "method", "since", "last seen"]
-    for a in (
-        SeatAssignment.objects.active()
-        .filter(organization=organization)
-        .select_related("user", "station")
-        .order_by("license_type", "id")
-        .iterator(chunk_size=2000)
-    ):
-        if a.user_id:
-            yield [
-                "user",
-                csv_safe(a.user.username),
-                csv_safe(a.user.email),
-                a.license_type,
-                Method.ASSIGNABLE.value,
-                a.assigned_at.isoformat(),
-                "",
-            ]
-        else:
-            yield [
-                "station",
-                csv_safe(a.station.name),
-                "",
-                a.license_type,
-                Method.ASSIGNABLE.value,
-                a.assigned_at.isoformat(),
-                "",
-            ]
-    for lease in (
-        SeatLease.objects.active()
-        .filter(organization=organization)
-        .select_related("user")
-        .order_by("license_type", "id")
-        .iterator(chunk_size=2000)
-    ):
-        yield [
-            "user",
-            csv_safe(lease.user.username),
-            csv_safe(lease.user.email),
-            lease.license_type,
-            Method.CONCURRENT.value,
-            lease.acquired_at.isoformat(),
-            lease.last_seen_at.isoformat(),
-        ]
+def csv_cell(value) -> str | int:
+    """One cell as every export writes it: times in TIME_ZONE to the second, days as
+    YYYY-MM-DD, text never a formula, a list joined with "; "."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return csv_safe(value)
+    if isinstance(value, (list, tuple)):
+        return "; ".join(str(csv_cell(v)) for v in value)
+    return value
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def csv_lines(rows: Iterable[Iterable]) -> Iterator[str]:
+    """The one CSV writer of every export (downloads and scheduled reports): UTF-8 with a
+    BOM, cells by ``csv_cell``; lazy, so a download streams."""
+    writer = csv.writer(_Echo())
+    yield CSV_BOM
+    for row in rows:
+        yield writer.writerow([csv_cell(v) for v in row])
 
 
 # History ------------------------------------------------------------------------------------------

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import calendar
-import csv
-import io
 import logging
 from datetime import date, timedelta
 
@@ -12,12 +10,13 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from licenses.audit import acting_as
 from organizations.models import Organization, User
 
 from .models import ReportRun, ScheduledReport
-from .selectors import HISTORY_HEADER, usage_history_rows
+from .selectors import HISTORY_HEADER, csv_lines, usage_history_rows
 
 logger = logging.getLogger(__name__)
 
@@ -94,14 +93,9 @@ def report_period(*, frequency: str, today: date) -> tuple[date, date]:
 
 
 def report_csv(*, organization: Organization, start: date, end: date) -> tuple[str, int]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(HISTORY_HEADER)
-    n = 0
-    for row in usage_history_rows(organization=organization, start=start, end=end):
-        writer.writerow(row)
-        n += 1
-    return buffer.getvalue(), n
+    """The report's CSV, written as every download is (``csv_lines``), and its row count."""
+    rows = list(usage_history_rows(organization=organization, start=start, end=end))
+    return "".join(csv_lines([HISTORY_HEADER, *rows])), len(rows)
 
 
 def _enqueue_mail(run: ReportRun) -> None:
@@ -139,7 +133,9 @@ def report_run_create(
     if existing:
         return existing, False
     content, rows = report_csv(organization=report.organization, start=start, end=end)
-    slug = "".join(c if c.isalnum() else "-" for c in report.name.lower()).strip("-") or "report"
+    org = report.organization
+    org_slug = slugify(org.name, allow_unicode=True) or f"organization-{org.pk}"
+    slug = f"{org_slug}-{slugify(report.name, allow_unicode=True) or 'report'}"
     try:
         with transaction.atomic():
             run = ReportRun.objects.create(

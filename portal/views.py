@@ -3,7 +3,9 @@ reads in selectors.py."""
 
 from __future__ import annotations
 
-import csv
+import re
+import unicodedata
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
@@ -13,6 +15,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.text import slugify
 from django.views.generic import TemplateView, View
 
 from licenses.models import LicenseType
@@ -119,26 +122,28 @@ class OrganizationUsageView(PortalFeatureMixin, TemplateView):
         return context
 
 
+def _holder_filters(request) -> tuple[str, str, str]:
+    """The holders page's filters (search, view, users shown), read the same way by the page
+    and by its CSV export."""
+    q = search_text(request)
+    view = request.GET.get("view", "users")
+    view = view if view in selectors.HOLDER_VIEWS else "users"
+    show = request.GET.get("show", "all")
+    show = show if show in selectors.HOLDER_FILTERS else "all"
+    return q, view, show
+
+
 class HoldersView(PortalFeatureMixin, TemplateView):
     """Who holds what: users with their seats, stations with theirs, and who is logged in now."""
 
     feature = Feature.SEAT_HOLDERS
     template_name = "portal/holders.html"
-    VIEWS = {"users": "Users", "stations": "Stations", "sessions": "Logged in now"}
+    VIEWS = selectors.HOLDER_VIEWS
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        q = search_text(self.request)
-        view = self.request.GET.get("view", "users")
-        view = view if view in self.VIEWS else "users"
-        show = self.request.GET.get("show", "all")
-        show = show if show in selectors.HOLDER_FILTERS else "all"
-        if view == "stations":
-            qs = selectors.station_holders(organization=self.organization, search=q)
-        elif view == "sessions":
-            qs = selectors.concurrent_sessions(organization=self.organization, search=q)
-        else:
-            qs = selectors.seat_holders(organization=self.organization, search=q, show=show)
+        q, view, show = _holder_filters(self.request)
+        qs = selectors.holders(organization=self.organization, view=view, search=q, show=show)
         page = Paginator(qs, PAGE_SIZE).get_page(self.request.GET.get("page"))
         context.update(
             page=page,
@@ -187,28 +192,43 @@ class HistoryView(PortalFeatureMixin, TemplateView):
         return context
 
 
-class _Echo:
-    def write(self, value):
-        return value
+def _export_filename(organization, *parts) -> str:
+    """``<organization>-<what>-<date>.csv``: the organization's name, slugified (it may stay
+    non-ASCII: the header carries it as RFC 6266 ``filename*``)."""
+    name = slugify(organization.name, allow_unicode=True) or f"organization-{organization.pk}"
+    return "-".join([name, *map(str, parts)]) + ".csv"
+
+
+def _content_disposition(filename: str) -> str:
+    """An attachment header with an ASCII ``filename`` for every client and, when the name
+    is not ASCII, the UTF-8 ``filename*`` (RFC 6266) that browsers prefer."""
+    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+    ascii_name = re.sub(r"-{2,}", "-", re.sub(r"[^A-Za-z0-9._-]+", "-", ascii_name))
+    ascii_name = ascii_name.strip("-.") or "export.csv"
+    if ascii_name == filename:
+        return f'attachment; filename="{filename}"'
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def _stream_csv(rows, filename: str) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
     response = StreamingHttpResponse(
-        (writer.writerow(r) for r in rows), content_type="text/csv; charset=utf-8"
+        selectors.csv_lines(rows), content_type="text/csv; charset=utf-8"
     )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = _content_disposition(filename)
     return response
 
 
 class SeatListCsvView(PortalFeatureMixin, View):
+    """The holders page as CSV: the same view and filters (the page's link carries them)."""
+
     feature = Feature.EXPORTS
 
     def get(self, request, org_id):
-        stamp = timezone.localdate().isoformat()
+        q, view, show = _holder_filters(request)
+        what = "seats" if view == "users" else f"seats-{view}"
         return _stream_csv(
-            selectors.seat_list(organization=self.organization),
-            f"seats-{self.organization.pk}-{stamp}.csv",
+            selectors.holder_rows(organization=self.organization, view=view, search=q, show=show),
+            _export_filename(self.organization, what, timezone.localdate().isoformat()),
         )
 
 
@@ -222,7 +242,7 @@ class HistoryCsvView(PortalFeatureMixin, View):
         ).iterator(chunk_size=2000)
         return _stream_csv(
             _with_header(selectors.HISTORY_HEADER, rows),
-            f"seat-history-{self.organization.pk}-{start}-{end}.csv",
+            _export_filename(self.organization, "seat-history", start, end),
         )
 
 
@@ -357,8 +377,11 @@ class ReportRunDownloadView(PortalFeatureMixin, View):
 
     def get(self, request, org_id, run_id):
         run = get_object_or_404(self.scoped(ReportRun.objects, "report__organization"), pk=run_id)
-        response = HttpResponse(run.content, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{run.filename}"'
+        content = run.content
+        if not content.startswith(selectors.CSV_BOM):  # a run stored before exports had one
+            content = selectors.CSV_BOM + content
+        response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = _content_disposition(run.filename)
         return response
 
 

@@ -20,7 +20,9 @@ def csv_rows(response):
     assert response.status_code == 200
     assert response.streaming, "CSV exports are streamed"
     assert response["Content-Type"].startswith("text/csv")
-    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    body = b"".join(response.streaming_content)
+    assert body.startswith(b"\xef\xbb\xbf"), "UTF-8 with a BOM, for Excel"
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
 
 
 # Who holds what
@@ -161,25 +163,34 @@ def test_history_csv_has_the_same_data(client, org, supervisor):
 # Exports
 
 
-def test_seat_list_csv_streams_every_seat_of_the_organization(client, org, supervisor, populate):
-    populate(org, 30)
+def test_seat_list_csv_streams_every_row_of_each_view_unpaginated(
+    client, org, supervisor, populate
+):
+    populate(org, 60)  # more users than a page holds
     client.force_login(supervisor)
-    rows = csv_rows(client.get(f"/portal/org/{org.pk}/seats.csv"))
-    assert rows[0][:5] == ["holder type", "holder", "e-mail", "license", "method"]
+    rows = csv_rows(client.get(f"/portal/org/{org.pk}/seats.csv"))  # the page's default: users
+    assert rows[0][:6] == ["username", "name", "e-mail", "role", "method", "assignable seat"]
     body = rows[1:]
-    assert (
-        len(body) == 1 + 10 + 10 + 3
-    )  # the supervisor's seat, 10 assigned, 10 logged in, 3 stations
-    assert {r[4] for r in body} == {"assignable", "concurrent"}
-    assert sum(r[0] == "station" for r in body) == 3
+    assert len(body) == 1 + 60  # the supervisor and every agent, seated or not
+    assert sum(r[5] == "agent" for r in body) == 20 and sum(r[7] == "agent" for r in body) == 20
+
+    stations = csv_rows(client.get(f"/portal/org/{org.pk}/seats.csv?view=stations"))
+    assert stations[0] == ["station", "assignable seats", "since"]
+    assert [r[1] for r in stations[1:]] == ["agent"] * 5
+    sessions = csv_rows(client.get(f"/portal/org/{org.pk}/seats.csv?view=sessions"))
+    assert sessions[0][3:] == ["concurrent seat", "logged in since", "last seen"]
+    assert len(sessions) == 1 + 20
 
 
 def test_seat_list_csv_query_count_does_not_grow_with_seats(client, org, supervisor, populate):
     client.force_login(supervisor)
     populate(org, 10)
-    small = queries(client, f"/portal/org/{org.pk}/seats.csv")
+    small = {}
+    for view in ("users", "stations", "sessions"):
+        small[view] = queries(client, f"/portal/org/{org.pk}/seats.csv?view={view}")
     populate(org, 600, prefix="more")
-    assert queries(client, f"/portal/org/{org.pk}/seats.csv") == small
+    for view in ("users", "stations", "sessions"):
+        assert queries(client, f"/portal/org/{org.pk}/seats.csv?view={view}") == small[view]
 
 
 def test_seat_list_csv_does_not_turn_names_into_spreadsheet_formulas(client, org, supervisor):
@@ -189,6 +200,5 @@ def test_seat_list_csv_does_not_turn_names_into_spreadsheet_formulas(client, org
         license_type="agent",
     )
     client.force_login(supervisor)
-    rows = csv_rows(client.get(f"/portal/org/{org.pk}/seats.csv"))
-    station = next(r for r in rows if r[0] == "station")
-    assert station[1] == '\'=HYPERLINK("http://evil")'
+    rows = csv_rows(client.get(f"/portal/org/{org.pk}/seats.csv?view=stations"))
+    assert rows[1][0] == '\'=HYPERLINK("http://evil")'

@@ -181,7 +181,10 @@ def test_runs_are_kept_and_downloadable(client, org, supervisor):
     assert f"/portal/org/{org.pk}/runs/{run.pk}/download/" in html
     response = client.get(f"/portal/org/{org.pk}/runs/{run.pk}/download/")
     assert response["Content-Disposition"] == f'attachment; filename="{run.filename}"'
-    assert response.content.decode().startswith("day,license,method,licensed,in use,peak,denials")
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    assert response.content.decode("utf-8-sig").startswith(
+        "day,license,method,licensed,in use,peak,denials"
+    )
 
 
 def test_reports_page_query_count_does_not_grow_with_runs(client, org, supervisor):

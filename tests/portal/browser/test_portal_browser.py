@@ -137,7 +137,7 @@ def test_supervisor_sees_usage_opens_the_chart_and_downloads_the_csv(
     with page.expect_download() as download_info:
         page.click("text=Download history (CSV)")
     download = download_info.value
-    rows = list(csv.reader(io.StringIO(open(download.path()).read())))
+    rows = list(csv.reader(io.StringIO(open(download.path(), encoding="utf-8-sig").read())))
     assert rows[0] == ["day", "license", "method", "licensed", "in use", "peak", "denials"]
     assert len(rows) > 90  # 90 days of at least one license
 
