@@ -15,8 +15,9 @@ from django.utils.text import slugify
 from licenses.audit import acting_as
 from organizations.models import Organization, User
 
+from .exports import csv_lines
 from .models import ReportRun, ScheduledReport
-from .selectors import HISTORY_HEADER, csv_lines, usage_history_rows
+from .selectors import HISTORY_HEADER, usage_history_rows
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from organizations.models import Membership
 from portal.features import Feature, feature_refusal
 from seats.views import STATION_SESSION_KEY
 
-from . import selectors
+from . import exports, selectors
 from .charts import usage_chart_svg
 from .forms import ScheduledReportForm
 from .models import ReportRun, ScheduledReport
@@ -212,7 +212,7 @@ def _content_disposition(filename: str) -> str:
 
 def _stream_csv(rows, filename: str) -> StreamingHttpResponse:
     response = StreamingHttpResponse(
-        selectors.csv_lines(rows), content_type="text/csv; charset=utf-8"
+        exports.csv_lines(rows), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = _content_disposition(filename)
     return response
@@ -378,8 +378,8 @@ class ReportRunDownloadView(PortalFeatureMixin, View):
     def get(self, request, org_id, run_id):
         run = get_object_or_404(self.scoped(ReportRun.objects, "report__organization"), pk=run_id)
         content = run.content
-        if not content.startswith(selectors.CSV_BOM):  # a run stored before exports had one
-            content = selectors.CSV_BOM + content
+        if not content.startswith(exports.CSV_BOM):  # a run stored before exports had one
+            content = exports.CSV_BOM + content
         response = HttpResponse(content, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = _content_disposition(run.filename)
         return response
