@@ -43,6 +43,17 @@ def seats_answer():
 
 
 @pytest.fixture
+def no_usage_answer():
+    """No receiver answers ``usage_requested``: in use is unknown."""
+    saved = usage_requested.receivers[:]
+    usage_requested.receivers.clear()
+    usage_requested.sender_receivers_cache.clear()
+    yield
+    usage_requested.receivers[:] = saved
+    usage_requested.sender_receivers_cache.clear()
+
+
+@pytest.fixture
 def admin_client(client):
     client.force_login(UserFactory(username="admin", is_staff=True, is_superuser=True))
     return client
@@ -164,7 +175,7 @@ def test_a_file_for_a_new_server_previews_without_creating_it(admin_client, vend
 
 
 def test_without_usage_nothing_is_marked_and_the_page_says_so(
-    admin_client, vendor_key, three_agents_assigned
+    admin_client, vendor_key, three_agents_assigned, no_usage_answer
 ):
     text = license_text(vendor_key, server_id="CIC-PRE", entitlements=SMALLER)
     response = _upload(admin_client, text)
@@ -187,7 +198,7 @@ def test_a_counted_line_the_new_file_drops_is_exceeded_by_any_use(
 
 
 def test_dry_run_prints_the_table_and_changes_nothing(
-    tmp_path, capsys, vendor_key, three_agents_assigned
+    tmp_path, capsys, vendor_key, three_agents_assigned, no_usage_answer
 ):
     path = tmp_path / "new.lic"
     path.write_text(
