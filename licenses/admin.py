@@ -1,5 +1,8 @@
 """License files (installed from signed files, never typed in) and their entitlements, read-only."""
 
+import base64
+import binascii
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -8,10 +11,14 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from organizations.models import Server
+
 from .admin_base import ReadOnlyModelAdmin
 from .licensefile import MAX_FILE_BYTES, LicenseFileError
 from .models import Entitlement, LicenseFile
-from .services import license_file_import
+from .selectors import license_file_preview
+from .services import license_file_import, license_file_verify
+from .signals import usage_now
 
 
 class EntitlementInline(admin.TabularInline):
@@ -48,6 +55,20 @@ class LicenseFileInstallForm(forms.Form):
                 _("A license file is a few kilobytes; this one is over 1 MB.")
             )
         return upload.read(MAX_FILE_BYTES + 1)
+
+
+class LicenseFileConfirmForm(forms.Form):
+    """The previewed file, carried back as base64 (a browser would turn its line ends into CRLF
+    and break the signature); the import verifies it again, so a changed copy is refused."""
+
+    license = forms.CharField(widget=forms.HiddenInput, max_length=(MAX_FILE_BYTES + 3) * 4 // 3)
+    server = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def clean_license(self):
+        try:
+            return base64.b64decode(self.cleaned_data["license"], validate=True)
+        except (binascii.Error, ValueError):
+            raise forms.ValidationError(_("The previewed file was changed.")) from None
 
 
 @admin.register(LicenseFile)
@@ -94,30 +115,46 @@ class LicenseFileAdmin(ReadOnlyModelAdmin):
         ]
 
     def install_view(self, request):
-        """Upload a signed license file; a refused file changes nothing and says why."""
+        """Upload a signed license file, see what it would change, then install it or cancel.
+
+        A refused file changes nothing and says why at upload. A verified one is shown beside
+        the installed license (with today's use, each license it would leave exceeded marked)
+        and carried in a hidden field; Install verifies it again and installs it.
+        """
         if not request.user.has_perm("licenses.add_licensefile"):
             raise PermissionDenied
+        if request.method == "POST" and "_cancel" in request.POST:
+            self.message_user(request, _("Nothing was installed."), messages.INFO)
+            return HttpResponseRedirect(reverse("admin:licenses_licensefile_changelist"))
+        if request.method == "POST" and "_install" in request.POST:
+            return self._install(request)
         initial = {"server": request.GET.get("server", "")}
         form = LicenseFileInstallForm(request.POST or None, request.FILES or None, initial=initial)
         if request.method == "POST" and form.is_valid():
+            text = form.cleaned_data["file"]
+            expected = form.cleaned_data["server"] or None
             try:
-                license_file = license_file_import(
-                    text=form.cleaned_data["file"],
-                    acting_user=request.user,
-                    expected_server_id=form.cleaned_data["server"] or None,
-                )
+                content, key_id = license_file_verify(text=text, expected_server_id=expected)
             except LicenseFileError as exc:
                 form.add_error("file", exc.message)
             else:
-                self.message_user(
-                    request,
-                    _("License %(serial)s installed for server %(server)s.")
-                    % {"serial": license_file.serial, "server": license_file.server.server_id},
-                    messages.SUCCESS,
+                servers = Server.objects.filter(server_id=content.server_id)
+                preview = license_file_preview(
+                    content=content,
+                    key_id=key_id,
+                    usage=usage_now(server_ids=servers.values_list("pk", flat=True)),
                 )
-                return HttpResponseRedirect(
-                    reverse("admin:organizations_server_change", args=[license_file.server_id])
+                confirm = LicenseFileConfirmForm(
+                    initial={"license": base64.b64encode(text).decode(), "server": expected or ""}
                 )
+                context = {
+                    **self.admin_site.each_context(request),
+                    "title": _("Install license %(serial)s?") % {"serial": content.serial},
+                    "preview": preview,
+                    "confirm": confirm,
+                    "opts": self.model._meta,
+                }
+                return TemplateResponse(request, "admin/licenses/licensefile/preview.html", context)
         context = {
             **self.admin_site.each_context(request),
             "title": _("Install a license file"),
@@ -125,6 +162,37 @@ class LicenseFileAdmin(ReadOnlyModelAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/licenses/licensefile/install.html", context)
+
+    def _install(self, request):
+        confirm = LicenseFileConfirmForm(request.POST)
+        install_page = reverse("admin:licenses_licensefile_install")
+        if not confirm.is_valid():
+            self.message_user(
+                request, _("The previewed file was changed; upload it again."), messages.ERROR
+            )
+            return HttpResponseRedirect(install_page)
+        try:
+            license_file = license_file_import(
+                text=confirm.cleaned_data["license"],
+                acting_user=request.user,
+                expected_server_id=confirm.cleaned_data["server"] or None,
+            )
+        except LicenseFileError as exc:
+            self.message_user(
+                request,
+                _("The license file was not installed: %(reason)s") % {"reason": exc.message},
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(install_page)
+        self.message_user(
+            request,
+            _("License %(serial)s installed for server %(server)s.")
+            % {"serial": license_file.serial, "server": license_file.server.server_id},
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(
+            reverse("admin:organizations_server_change", args=[license_file.server_id])
+        )
 
 
 @admin.register(Entitlement)

@@ -15,11 +15,14 @@ from django.utils import timezone
 
 from organizations.models import Organization, Server
 
+from .content import LicenseContent
 from .keys import demo_key_id, is_demo_signed_in_production
 from .models import (
+    COUNTED_TYPES,
     Entitlement,
     LicenseFile,
     LicenseType,
+    Method,
     UsageState,
     is_exceeded,
     license_label,
@@ -242,3 +245,120 @@ def license_status(
             )
         result.append(status)
     return result
+
+
+# The lines a preview compares, in the order every page lists them.
+PREVIEW_LINES = (
+    (LicenseType.SERVER, Method.NONE),
+    (LicenseType.ORGANIZATION, Method.NONE),
+    (LicenseType.SUPERVISOR, Method.ASSIGNABLE),
+    (LicenseType.SUPERVISOR, Method.CONCURRENT),
+    (LicenseType.AGENT, Method.ASSIGNABLE),
+    (LicenseType.AGENT, Method.CONCURRENT),
+    (LicenseType.MARQUEE, Method.NONE),
+    (LicenseType.SCHEDULED_REPORTS, Method.NONE),
+)
+
+
+@dataclass(frozen=True)
+class LineTerms:
+    """One license line as a file grants it (quantity None for a flag)."""
+
+    quantity: int | None
+    overage_percent: int
+    starts_on: date
+    expires_on: date
+
+
+@dataclass
+class PreviewLine:
+    """One license and method: what the installed file grants, what the new one would, and what
+    is in use now (None for a flag, or when no usage was given)."""
+
+    license_type: str
+    method: str
+    current: LineTerms | None
+    new: LineTerms | None
+    in_use: int | None
+    day: date
+
+    @property
+    def label(self) -> str:
+        return license_label(self.license_type, self.method)
+
+    @property
+    def new_licensed(self) -> int | None:
+        """What the new file licenses on the day: its quantity while the line is valid, else 0
+        (None for a flag)."""
+        if self.license_type not in COUNTED_TYPES:
+            return None
+        if self.new is None or not (self.new.starts_on <= self.day <= self.new.expires_on):
+            return 0
+        return self.new.quantity
+
+    @property
+    def exceeded(self) -> bool:
+        """Today's use is beyond what the new file licenses (the audit would report it)."""
+        return self.in_use is not None and is_exceeded(
+            licensed=self.new_licensed, in_use=self.in_use
+        )
+
+    @property
+    def changed(self) -> bool:
+        return self.current != self.new
+
+
+@dataclass
+class LicensePreview:
+    """What installing a verified license file would change on its server."""
+
+    content: LicenseContent
+    key_id: str
+    server: Server | None  # None: the file names a server that is not here yet
+    current_file: LicenseFile | None
+    lines: list[PreviewLine]
+    usage_known: bool
+
+    @property
+    def exceeded(self) -> list[PreviewLine]:
+        return [line for line in self.lines if line.exceeded]
+
+
+def license_file_preview(
+    *,
+    content: LicenseContent,
+    key_id: str = "",
+    usage: Mapping[tuple[int, str, str], int] | None = None,
+    day: date | None = None,
+) -> LicensePreview:
+    """The installed license of the server ``content`` names beside ``content``, per license and
+    method. Given ``usage`` (keyed (server pk, license type, method), as seats'
+    ``usage_by_server`` counts it), each counted line has its use now and is marked exceeded when
+    the new file would license less. Without ``usage``, in use is unknown (None). Three queries.
+    """
+    day = day or today()
+    server = Server.objects.filter(server_id=content.server_id).first()
+    current_file = LicenseFile.objects.installed().filter(server=server).first() if server else None
+    current = {
+        (e.license_type, e.method): LineTerms(
+            e.quantity, e.overage_percent, e.starts_on, e.expires_on
+        )
+        for e in (current_file.entitlements.all() if current_file else [])
+    }
+    new = {
+        (e.license_type, e.method): LineTerms(
+            e.quantity,
+            e.overage_percent,
+            e.starts_on or content.starts_on,
+            e.expires_on or content.expires_on,
+        )
+        for e in content.entitlements
+    }
+    lines = []
+    for license_type, method in PREVIEW_LINES:
+        key = (license_type.value, method.value)
+        in_use = None
+        if usage is not None and license_type in COUNTED_TYPES:
+            in_use = usage.get((server.pk, *key), 0) if server else 0
+        lines.append(PreviewLine(*key, current.get(key), new.get(key), in_use, day))
+    return LicensePreview(content, key_id, server, current_file, lines, usage is not None)

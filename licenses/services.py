@@ -13,24 +13,23 @@ from organizations.models import Organization, Server, User
 
 from .exceptions import LicenseLimitReached, LicenseMissing
 from .keys import demo_key_id, trusted_public_keys
-from .licensefile import LicenseFileError, verify
+from .licensefile import LicenseContent, LicenseFileError, verify
 from .models import Entitlement, LicenseFile, LicenseType
 from .selectors import entitlement_valid, server_is_marquee_only
 from .signals import license_installed
 
 
-def license_file_import(
+def license_file_verify(
     *,
     text: str | bytes,
-    acting_user: User | None = None,
     expected_server_id: str | None = None,
     day: date | None = None,
-) -> LicenseFile:
-    """Verify and install a license file, all or nothing; it replaces the server's installed file.
+) -> tuple[LicenseContent, str]:
+    """Every rule the import checks, without writing: the file's content and signing key id.
 
     Raises LicenseFileError (malformed, unknown_key, demo_key, bad_signature, wrong_server,
-    expired, not_yet_valid, duplicate_serial). A refused file changes nothing: every rule is
-    checked before the first write.
+    expired, not_yet_valid, duplicate_serial). The preview calls it at upload and the import
+    calls it again at install, so a file is never installed on an earlier verification.
     """
     day = day or timezone.localdate()
     try:
@@ -66,13 +65,32 @@ def license_file_import(
             f"is not valid until {content.starts_on:%Y-%m-%d}. "
             "Install it on or after that day.",
         )
-    duplicate = LicenseFileError(
+    if LicenseFile.objects.filter(serial=content.serial).exists():
+        raise _duplicate_serial(content)
+    return content, key_id
+
+
+def _duplicate_serial(content: LicenseContent) -> LicenseFileError:
+    return LicenseFileError(
         "duplicate_serial",
         f"License {content.serial} is already installed (serials are used once). "
         "Nothing was changed; ask the vendor for a new file if the license has changed.",
     )
-    if LicenseFile.objects.filter(serial=content.serial).exists():
-        raise duplicate
+
+
+def license_file_import(
+    *,
+    text: str | bytes,
+    acting_user: User | None = None,
+    expected_server_id: str | None = None,
+    day: date | None = None,
+) -> LicenseFile:
+    """Verify and install a license file, all or nothing; it replaces the server's installed file.
+
+    Raises LicenseFileError as ``license_file_verify`` does. A refused file changes nothing:
+    every rule is checked before the first write.
+    """
+    content, key_id = license_file_verify(text=text, expected_server_id=expected_server_id, day=day)
     text = text.decode() if isinstance(text, bytes) else text
     try:
         with transaction.atomic(), acting_as(acting_user):
@@ -104,7 +122,7 @@ def license_file_import(
             license_installed.send(sender=LicenseFile, server_id=server.pk)
     except IntegrityError:
         # A concurrent import of the same serial won the race.
-        raise duplicate from None
+        raise _duplicate_serial(content) from None
     return license_file
 
 

@@ -4,3 +4,20 @@ from django.dispatch import Signal
 
 # Sent inside the transaction that installs a license file, with ``server_id`` (the Server's pk).
 license_installed = Signal()
+
+# Sent when a license preview needs what is in use now, with ``server_ids`` (Server pks). A
+# receiver (the seats app's) returns the use keyed (server pk, license type, method), as seats'
+# ``usage_by_server`` counts it: licenses sits below seats and cannot ask it directly.
+usage_requested = Signal()
+
+
+def usage_now(*, server_ids) -> dict[tuple[int, str, str], int] | None:
+    """What the receivers of ``usage_requested`` report in use, or None when none is connected
+    (the preview then says in use is unknown rather than 0)."""
+    responses = usage_requested.send(sender=None, server_ids=list(server_ids))
+    if not responses:
+        return None
+    usage: dict[tuple[int, str, str], int] = {}
+    for _receiver, answer in responses:
+        usage.update(answer)
+    return usage
