@@ -2,8 +2,9 @@
 
 from django.dispatch import receiver
 
-from licenses.signals import license_installed
+from licenses.signals import license_installed, usage_requested
 
+from .selectors import usage_by_server
 from .services.pools import pools_create
 
 
@@ -11,3 +12,9 @@ from .services.pools import pools_create
 def _pools_for_installed_license(sender, *, server_id: int, **kwargs) -> None:
     """A seat pool exists from the moment a license is installed on its server."""
     pools_create(server_id=server_id)
+
+
+@receiver(usage_requested, dispatch_uid="seats.usage_by_server")
+def _usage_for_license_preview(sender, *, server_ids, **kwargs) -> dict:
+    """What is in use now, for the license preview (licenses cannot import seats)."""
+    return usage_by_server(server_ids=server_ids)

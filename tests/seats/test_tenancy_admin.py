@@ -27,8 +27,16 @@ def _upload(admin_client, text, server=""):
     )
 
 
+def _install(admin_client, text, server=""):
+    """Upload, then click Install on the preview."""
+    confirm = _upload(admin_client, text, server).context["confirm"]
+    return admin_client.post(
+        "/admin/licenses/licensefile/install/", {**confirm.initial, "_install": "Install"}
+    )
+
+
 def test_admin_installs_an_uploaded_license_file(admin_client, vendor_key):
-    response = _upload(
+    response = _install(
         admin_client,
         license_text(vendor_key, server_id="CIC-UP", entitlements=["server", "organization=2"]),
     )
@@ -42,7 +50,7 @@ def test_admin_installs_an_uploaded_license_file(admin_client, vendor_key):
 
 
 def test_admin_upload_of_a_tampered_file_shows_why_and_changes_nothing(admin_client, vendor_key):
-    installed = _upload(
+    installed = _install(
         admin_client,
         license_text(vendor_key, server_id="CIC-UP", entitlements=["server", "organization=2"]),
     )
