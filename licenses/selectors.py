@@ -181,10 +181,6 @@ class ServerLicenseStatus:
             self.license_file.key_id
         )
 
-    @property
-    def attention(self) -> list[EntitlementStatus]:
-        return [r for r in self.rows if r.state in ("expiring", "expired") or r.exceeded]
-
 
 def license_files_signed_with_demo_key():
     """Installed license files signed by the public demo key, where that key is refused (DEBUG

@@ -54,10 +54,6 @@ class Seat(models.Model):
     class Meta:
         abstract = True
 
-    @property
-    def is_held(self) -> bool:
-        return self.released_at is None
-
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class SeatAssignment(Seat):

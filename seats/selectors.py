@@ -53,19 +53,20 @@ def seats_in_use(
 
 
 def usage_by_server(
-    *, server_ids=None, at: datetime | None = None
+    *, server_ids=None, at: datetime | None = None, seats: dict | None = None
 ) -> dict[tuple[int, str, str], int]:
     """In use per server, keyed (server pk, license type, method): active organizations (the
-    Organization license) and seats held (``seats_in_use``, now or at ``at``). Two queries."""
+    Organization license) and seats held (``seats_in_use``, now or at ``at``; or ``seats``, its
+    result, when the caller has it). Two queries, one when ``seats`` is given."""
     usage: dict[tuple[int, str, str], int] = defaultdict(int)
     organizations = Organization.objects.counted()
     if server_ids is not None:
         organizations = organizations.filter(server_id__in=list(server_ids))
     for server_id, n in organizations.values_list("server_id").annotate(n=Count("id")).order_by():
         usage[(server_id, LicenseType.ORGANIZATION.value, "")] = n
-    for (server_id, _, license_type, method), n in seats_in_use(
-        server_ids=server_ids, at=at
-    ).items():
+    if seats is None:
+        seats = seats_in_use(server_ids=server_ids, at=at)
+    for (server_id, _, license_type, method), n in seats.items():
         usage[(server_id, license_type, method)] += n
     return usage
 
@@ -82,7 +83,7 @@ def seat_peaks(*, start: datetime, end: datetime) -> dict[tuple[int, str, str], 
 
 
 def license_status_with_usage(
-    *, servers=None, day: date | None = None
+    *, servers=None, day: date | None = None, seats: dict | None = None
 ) -> list[ServerLicenseStatus]:
     """License status (licenses.selectors.license_status) with the seats and organizations in
     use now and the day's peaks: the figures the audit judges the day by."""
@@ -95,5 +96,5 @@ def license_status_with_usage(
             day=day, organization__isnull=True, server_id__in=ids
         ).values_list("server_id", "license_type", "method", "peak")
     }
-    usage = usage_by_server(server_ids=ids)
+    usage = usage_by_server(server_ids=ids, seats=seats)
     return license_status(servers=server_list, day=day, usage=usage, peaks=peaks)

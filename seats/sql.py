@@ -191,35 +191,30 @@ SELECT server_id, license_type, method, COALESCE(s.n, 0) + GREATEST(COALESCE(r.n
 FROM at_start s FULL JOIN rise r USING (server_id, license_type, method)
 """
 
-LEASES_HELD_SQL = """
-SELECT id, server_id, organization_id, license_type, session_key FROM seats_seatlease
-WHERE user_id = %(user)s AND released_at IS NULL
-"""
-
-# Per user and server, the memberships that decide the license a user needs (seats/rules.py).
-# ``%(lock)s``: lock the users' rows, so two logins of one user take turns.
-MEMBERSHIPS_SQL = """
+# Per user and server, the memberships that decide the license a user needs (seats/rules.py):
+# of the given users (the locked form also locks their rows, so two logins of one user take
+# turns), or of every active user of a license method who is a member of ``%(organizations)s``.
+_MEMBERSHIPS = """
 SELECT m.user_id, o.server_id, o.id, m.role
-FROM organizations_membership m
+FROM organizations_membership m {lock_join}
 JOIN organizations_organization o ON o.id = m.organization_id
-WHERE m.user_id = ANY(%(users)s) AND o.is_active AND NOT o.is_wallboard
+WHERE {users} AND o.is_active AND NOT o.is_wallboard
 ORDER BY m.user_id, o.server_id, o.name, o.id
-"""
-# The same, for every user who is an active member of ``%(organizations)s`` with that license
-# method: what a page needs to count the seats an organization's users need.
-MEMBERSHIPS_OF_MEMBERS_SQL = MEMBERSHIPS_SQL.replace(
-    "m.user_id = ANY(%(users)s)",
-    """m.user_id IN (SELECT mm.user_id FROM organizations_membership mm
+{lock}"""
+_OF_USERS = "m.user_id = ANY(%(users)s)"
+MEMBERSHIPS_SQL = _MEMBERSHIPS.format(lock_join="", users=_OF_USERS, lock="")
+MEMBERSHIPS_LOCKED_SQL = _MEMBERSHIPS.format(
+    lock_join="JOIN organizations_user u ON u.id = m.user_id",
+    users=_OF_USERS,
+    lock="FOR NO KEY UPDATE OF u",
+)
+MEMBERSHIPS_OF_MEMBERS_SQL = _MEMBERSHIPS.format(
+    lock_join="",
+    users="""m.user_id IN (SELECT mm.user_id FROM organizations_membership mm
     JOIN organizations_user u ON u.id = mm.user_id
     WHERE mm.organization_id = ANY(%(organizations)s) AND u.license_method = %(method)s
       AND u.is_active)""",
-)
-MEMBERSHIPS_LOCKED_SQL = (
-    MEMBERSHIPS_SQL.replace(
-        "JOIN organizations_organization o",
-        "JOIN organizations_user u ON u.id = m.user_id\nJOIN organizations_organization o",
-    )
-    + "FOR NO KEY UPDATE OF u\n"
+    lock="",
 )
 
 

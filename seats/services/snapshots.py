@@ -4,7 +4,7 @@ license and method."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from django.db import transaction
 from django.db.models import Count, F
@@ -38,14 +38,14 @@ def usage_snapshot_take(*, day: date) -> int:
         licensed[(server_id, license_type, method)] = quantity
 
     # A day missed while beat was down is taken from what was held then, never from now.
-    at = min(timezone.now(), day_span(day)[1])
-    server_use = usage_by_server(at=at)
+    start, end = day_span(day)
+    at = min(timezone.now(), end)
     org_use = seats_in_use(at=at)
+    server_use = usage_by_server(at=at, seats=org_use)
 
-    start = timezone.make_aware(datetime.combine(day, time.min))
     denied: dict[tuple, int] = defaultdict(int)
     for row in (
-        SeatDenial.objects.filter(created_at__gte=start, created_at__lt=start + timedelta(days=1))
+        SeatDenial.objects.filter(created_at__gte=start, created_at__lt=end)
         .values("server_id", "organization_id", "license_type", "method")
         .annotate(n=Count("id"))
         .order_by()

@@ -234,19 +234,7 @@ def _lease_insert(*, requirement: SeatRequirement, session_key: str, now: dateti
 
 
 def _leases_held(user: User) -> list[SeatLease]:
-    return [
-        SeatLease(
-            pk=pk,
-            server_id=server_id,
-            organization_id=organization_id,
-            license_type=license_type,
-            user=user,
-            session_key=session_key,
-        )
-        for pk, server_id, organization_id, license_type, session_key in sql.execute(
-            sql.LEASES_HELD_SQL, {"user": user.pk}
-        )
-    ]
+    return list(SeatLease.objects.active().filter(user=user))
 
 
 def denial_record(*, user: User | None, requirement: SeatRequirement, message: str) -> SeatDenial:
