@@ -126,9 +126,6 @@ class ComplianceEvent(AuditRecord):
         ]
         indexes = [models.Index(fields=["day"], name="complianceevent_day")]
 
-    def __str__(self):
-        return self.message
-
 
 class ExpiryWarning(AuditRecord):
     """An entitlement expiring within a warning threshold (30, 7, 1 days): one per
@@ -168,9 +165,6 @@ class ExpiryWarning(AuditRecord):
                 fields=["entitlement", "threshold_days"], name="expirywarning_one_per_threshold"
             ),
         ]
-
-    def __str__(self):
-        return self.message
 
 
 class ComplianceRecipient(models.Model):

@@ -23,7 +23,6 @@ logger = logging.getLogger("iwp_licensing.compliance")
 _AUDIT_LOCK_KEY = 0x1A0D17
 # A beat outage longer than this is caught up only for its last days.
 MAX_CATCH_UP_DAYS = 31
-MAX_CATCH_UP = timedelta(days=MAX_CATCH_UP_DAYS)
 
 
 def _lock_audit() -> None:
@@ -138,7 +137,11 @@ def compliance_audit_catch_up(
     today = today or timezone.localdate()
     ended = today - timedelta(days=1)
     last = selectors.last_completed_audit_day()
-    first = ended if last is None else max(last + timedelta(days=1), today - MAX_CATCH_UP)
+    first = (
+        ended
+        if last is None
+        else max(last + timedelta(days=1), today - timedelta(days=MAX_CATCH_UP_DAYS))
+    )
     runs = []
     day = first
     while day <= ended:

@@ -11,14 +11,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from organizations.models import Server
-
 from .admin_base import ReadOnlyModelAdmin
 from .licensefile import MAX_FILE_BYTES, LicenseFileError
 from .models import Entitlement, LicenseFile
 from .selectors import license_file_preview
 from .services import license_file_import, license_file_verify
-from .signals import usage_now
 
 
 class EntitlementInline(admin.TabularInline):
@@ -138,12 +135,7 @@ class LicenseFileAdmin(ReadOnlyModelAdmin):
             except LicenseFileError as exc:
                 form.add_error("file", exc.message)
             else:
-                servers = Server.objects.filter(server_id=content.server_id)
-                preview = license_file_preview(
-                    content=content,
-                    key_id=key_id,
-                    usage=usage_now(server_ids=servers.values_list("pk", flat=True)),
-                )
+                preview = license_file_preview(content=content, key_id=key_id)
                 confirm = LicenseFileConfirmForm(
                     initial={"license": base64.b64encode(text).decode(), "server": expected or ""}
                 )

@@ -28,6 +28,7 @@ from .models import (
     license_label,
     usage_state,
 )
+from .signals import usage_now
 
 
 def today() -> date:
@@ -320,20 +321,27 @@ class LicensePreview:
         return [line for line in self.lines if line.exceeded]
 
 
+_ASK_SEATS = object()
+
+
 def license_file_preview(
     *,
     content: LicenseContent,
     key_id: str = "",
-    usage: Mapping[tuple[int, str, str], int] | None = None,
+    usage: Mapping[tuple[int, str, str], int] | None | object = _ASK_SEATS,
     day: date | None = None,
 ) -> LicensePreview:
     """The installed license of the server ``content`` names beside ``content``, per license and
     method. Given ``usage`` (keyed (server pk, license type, method), as seats'
     ``usage_by_server`` counts it), each counted line has its use now and is marked exceeded when
-    the new file would license less. Without ``usage``, in use is unknown (None). Three queries.
+    the new file would license less. By default it asks the apps above (``usage_now``: seats
+    answers); with ``usage=None`` or no answer, in use is unknown (None). Three queries and the
+    answer's.
     """
     day = day or today()
     server = Server.objects.filter(server_id=content.server_id).first()
+    if usage is _ASK_SEATS:
+        usage = usage_now(server_ids=[server.pk] if server else [])
     current_file = LicenseFile.objects.installed().filter(server=server).first() if server else None
     current = {
         (e.license_type, e.method): LineTerms(

@@ -153,9 +153,10 @@ def organization_check_room(
     if in_use < capacity:
         return
     if entitlement is None:
+        marquee = server_is_marquee_only(server=server, day=day)
         detail = (
             "is Marquee-only (no Organization license)"
-            if server_is_marquee_only(server=server, day=day)
+            if marquee
             else "has no valid Organization license"
         )
         message = (
@@ -164,7 +165,7 @@ def organization_check_room(
             + (
                 ", or make this the server's wallboard organization (its members see the "
                 "wallboard only)."
-                if server_is_marquee_only(server=server, day=day)
+                if marquee
                 else "."
             )
         )

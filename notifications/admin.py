@@ -38,11 +38,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Try to send the selected messages now"), permissions=["view"])
     def send_now(self, request, queryset):
-        sent = sum(
-            1
-            for pk in queryset.values_list("pk", flat=True)
-            if services.outbox_deliver(message_id=pk)
-        )
+        sent = services.outbox_deliver_many(message_ids=queryset.values_list("pk", flat=True))
         self.message_user(
             request,
             ngettext("%d message sent.", "%d messages sent.", sent) % sent,

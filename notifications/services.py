@@ -191,6 +191,11 @@ def outbox_due_ids(*, limit: int = 100) -> list[int]:
     )
 
 
+def outbox_deliver_many(*, message_ids) -> int:
+    """Try each message once; returns how many were sent."""
+    return sum(1 for pk in message_ids if outbox_deliver(message_id=pk))
+
+
 def outbox_sweep(*, limit: int = 100) -> int:
     """Try every due, undelivered message once; returns how many were sent."""
-    return sum(1 for pk in outbox_due_ids(limit=limit) if outbox_deliver(message_id=pk))
+    return outbox_deliver_many(message_ids=outbox_due_ids(limit=limit))

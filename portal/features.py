@@ -26,7 +26,7 @@ from enum import StrEnum
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from licenses.models import ACCESS_TYPES, Entitlement, LicenseType
+from licenses.models import ACCESS_TYPES, Entitlement, LicenseType, license_label
 from licenses.selectors import marquee_only, today
 from organizations.models import Membership, User
 from seats.models import SeatAssignment, SeatLease
@@ -138,10 +138,6 @@ class GateContext:
         return marquee_only(self.valid_licenses)
 
 
-def _license_label(license_type: str) -> str:
-    return str(LicenseType(license_type).label)
-
-
 def gate_context(
     *,
     user: User,
@@ -243,7 +239,7 @@ def feature_refusal(feature: Feature, ctx: GateContext) -> Refusal | None:
                 )
                 % {
                     "feature": rule.label,
-                    "license": _license_label(license_type),
+                    "license": license_label(license_type),
                     "server": ctx.server_id,
                 },
             )
@@ -265,7 +261,7 @@ def feature_refusal(feature: Feature, ctx: GateContext) -> Refusal | None:
                 )
                 % {
                     "feature": rule.label,
-                    "license": _license_label(license_type),
+                    "license": license_label(license_type),
                     "server": ctx.server_id,
                     "how": how,
                 },

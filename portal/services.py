@@ -15,7 +15,7 @@ from django.utils.text import slugify
 from licenses.audit import acting_as
 from organizations.models import Organization, User
 
-from .exports import csv_lines
+from .exports import csv_lines, export_filename
 from .models import ReportRun, ScheduledReport
 from .selectors import HISTORY_HEADER, usage_history_rows
 
@@ -134,16 +134,16 @@ def report_run_create(
     if existing:
         return existing, False
     content, rows = report_csv(organization=report.organization, start=start, end=end)
-    org = report.organization
-    org_slug = slugify(org.name, allow_unicode=True) or f"organization-{org.pk}"
-    slug = f"{org_slug}-{slugify(report.name, allow_unicode=True) or 'report'}"
+    filename = export_filename(
+        report.organization, slugify(report.name, allow_unicode=True) or "report", start, end
+    )
     try:
         with transaction.atomic():
             run = ReportRun.objects.create(
                 report=report,
                 period_start=start,
                 period_end=end,
-                filename=f"{slug}-{start}-{end}.csv",
+                filename=filename,
                 content=content,
                 row_count=rows,
                 recipients="\n".join(report.recipient_list),

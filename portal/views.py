@@ -3,10 +3,6 @@ reads in selectors.py."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from urllib.parse import quote
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,7 +11,6 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.text import slugify
 from django.views.generic import TemplateView, View
 
 from licenses.models import LicenseType
@@ -192,29 +187,11 @@ class HistoryView(PortalFeatureMixin, TemplateView):
         return context
 
 
-def _export_filename(organization, *parts) -> str:
-    """``<organization>-<what>-<date>.csv``: the organization's name, slugified (it may stay
-    non-ASCII: the header carries it as RFC 6266 ``filename*``)."""
-    name = slugify(organization.name, allow_unicode=True) or f"organization-{organization.pk}"
-    return "-".join([name, *map(str, parts)]) + ".csv"
-
-
-def _content_disposition(filename: str) -> str:
-    """An attachment header with an ASCII ``filename`` for every client and, when the name
-    is not ASCII, the UTF-8 ``filename*`` (RFC 6266) that browsers prefer."""
-    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
-    ascii_name = re.sub(r"-{2,}", "-", re.sub(r"[^A-Za-z0-9._-]+", "-", ascii_name))
-    ascii_name = ascii_name.strip("-.") or "export.csv"
-    if ascii_name == filename:
-        return f'attachment; filename="{filename}"'
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
 def _stream_csv(rows, filename: str) -> StreamingHttpResponse:
     response = StreamingHttpResponse(
         exports.csv_lines(rows), content_type="text/csv; charset=utf-8"
     )
-    response["Content-Disposition"] = _content_disposition(filename)
+    response["Content-Disposition"] = exports.content_disposition(filename)
     return response
 
 
@@ -228,7 +205,7 @@ class SeatListCsvView(PortalFeatureMixin, View):
         what = "seats" if view == "users" else f"seats-{view}"
         return _stream_csv(
             selectors.holder_rows(organization=self.organization, view=view, search=q, show=show),
-            _export_filename(self.organization, what, timezone.localdate().isoformat()),
+            exports.export_filename(self.organization, what, timezone.localdate().isoformat()),
         )
 
 
@@ -242,7 +219,7 @@ class HistoryCsvView(PortalFeatureMixin, View):
         ).iterator(chunk_size=2000)
         return _stream_csv(
             _with_header(selectors.HISTORY_HEADER, rows),
-            _export_filename(self.organization, "seat-history", start, end),
+            exports.export_filename(self.organization, "seat-history", start, end),
         )
 
 
@@ -381,7 +358,7 @@ class ReportRunDownloadView(PortalFeatureMixin, View):
         if not content.startswith(exports.CSV_BOM):  # a run stored before exports had one
             content = exports.CSV_BOM + content
         response = HttpResponse(content, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = _content_disposition(run.filename)
+        response["Content-Disposition"] = exports.content_disposition(run.filename)
         return response
 
 

@@ -68,10 +68,11 @@ def _in_use(station: Station, current: StationOccupancy) -> StationInUse:
 
 
 def _end(occupancies, *, reason: str, now: datetime) -> None:
-    StationOccupancy.objects.filter(pk__in=[o.pk for o in occupancies]).update(
-        ended_at=now, end_reason=reason
-    )
-    sessions_end({o.session_key for o in occupancies if o.session_key}, reason=reason)
+    # Ending a session frees its station; an occupancy without a session yet is ended here.
+    keyless = [o.pk for o in occupancies if not o.session_key]
+    if keyless:
+        StationOccupancy.objects.filter(pk__in=keyless).update(ended_at=now, end_reason=reason)
+    sessions_end({o.session_key for o in occupancies if o.session_key}, reason=reason, now=now)
 
 
 def station_attach_session(*, occupancy: StationOccupancy, session_key: str) -> None:

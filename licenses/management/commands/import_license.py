@@ -3,8 +3,6 @@ from django.core.management.base import BaseCommand, CommandError
 from licenses.licensefile import MAX_FILE_BYTES, LicenseFileError
 from licenses.selectors import LicensePreview, LineTerms, license_file_preview
 from licenses.services import license_file_import, license_file_verify
-from licenses.signals import usage_now
-from organizations.models import Server
 
 
 def _terms(terms: LineTerms | None) -> list[str]:
@@ -75,12 +73,7 @@ class Command(BaseCommand):
 
     def _preview(self, *, text: bytes, server_id: str | None) -> None:
         content, key_id = license_file_verify(text=text, expected_server_id=server_id)
-        servers = Server.objects.filter(server_id=content.server_id)
-        preview = license_file_preview(
-            content=content,
-            key_id=key_id,
-            usage=usage_now(server_ids=servers.values_list("pk", flat=True)),
-        )
+        preview = license_file_preview(content=content, key_id=key_id)
         current = preview.current_file
         self.stdout.write(
             f"Dry run: license {content.serial} for {content.customer}, server "

@@ -112,7 +112,7 @@ def _release(
             # A session that ends gives back every seat it holds (a user on several servers
             # holds one on each), not only the one released here.
             released += release(sql.RELEASE_BY_SESSIONS, {"sessions": list(keys)}, give_back=True)
-            sessions_end(keys, reason=reason)
+            sessions_end(keys, reason=reason, now=now)
     return released
 
 
@@ -121,7 +121,7 @@ def _release(
 SIGNED_OUT_KEY = "iwp_signed_out"
 
 
-def sessions_end(session_keys, *, reason: str) -> None:
+def sessions_end(session_keys, *, reason: str, now: datetime | None = None) -> None:
     """Sign the given sessions out, and free the stations they were logged in at: database
     sessions in the caller's transaction, others (cache sessions) after it commits. A session
     superseded by a newer login of its user (one at a time) keeps, instead of its login, a note
@@ -129,7 +129,7 @@ def sessions_end(session_keys, *, reason: str) -> None:
     keys = [k for k in set(session_keys) if k]
     if not keys:
         return
-    now = timezone.now()
+    now = now or timezone.now()
     StationOccupancy.objects.filter(session_key__in=keys, ended_at__isnull=True).update(
         ended_at=now, end_reason=reason
     )
