@@ -365,6 +365,14 @@ def usage_history_rows(*, organization: Organization, start: date, end: date) ->
     )
 
 
+def usage_history_csv_rows(*, organization: Organization, start: date, end: date):
+    """The history export's rows, its header first (the download and scheduled reports)."""
+    yield HISTORY_HEADER
+    yield from usage_history_rows(organization=organization, start=start, end=end).iterator(
+        chunk_size=2000
+    )
+
+
 @dataclass
 class Series:
     license_type: str

@@ -17,7 +17,7 @@ from organizations.models import Organization, User
 
 from .exports import csv_lines, export_filename
 from .models import ReportRun, ScheduledReport
-from .selectors import HISTORY_HEADER, usage_history_rows
+from .selectors import usage_history_csv_rows
 
 logger = logging.getLogger(__name__)
 
@@ -95,8 +95,8 @@ def report_period(*, frequency: str, today: date) -> tuple[date, date]:
 
 def report_csv(*, organization: Organization, start: date, end: date) -> tuple[str, int]:
     """The report's CSV, written as every download is (``csv_lines``), and its row count."""
-    rows = list(usage_history_rows(organization=organization, start=start, end=end))
-    return "".join(csv_lines([HISTORY_HEADER, *rows])), len(rows)
+    lines = list(usage_history_csv_rows(organization=organization, start=start, end=end))
+    return "".join(csv_lines(lines)), len(lines) - 1  # the header is no row
 
 
 def _enqueue_mail(run: ReportRun) -> None:

@@ -214,18 +214,10 @@ class HistoryCsvView(PortalFeatureMixin, View):
 
     def get(self, request, org_id):
         start, end = selectors.history_period(days=_days(request))  # complete days, as the chart
-        rows = selectors.usage_history_rows(
-            organization=self.organization, start=start, end=end
-        ).iterator(chunk_size=2000)
         return _stream_csv(
-            _with_header(selectors.HISTORY_HEADER, rows),
+            selectors.usage_history_csv_rows(organization=self.organization, start=start, end=end),
             exports.export_filename(self.organization, "seat-history", start, end),
         )
-
-
-def _with_header(header, rows):
-    yield header
-    yield from rows
 
 
 class ComplianceView(PortalFeatureMixin, TemplateView):
