@@ -1,8 +1,14 @@
-"""Scheduled reports in the admin: administrators see every organization's
-reports and their runs."""
+"""The portal in the admin: scheduled reports and their runs, and on each user's page the portal
+features their memberships give."""
 
 from django.contrib import admin
+from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy as _
 
+from organizations.models import User
+from seats.admin.tenancy import UserAdmin
+
+from .features import features_of_user
 from .models import ReportRun, ScheduledReport
 
 
@@ -33,3 +39,27 @@ class ScheduledReportAdmin(admin.ModelAdmin):
     autocomplete_fields = ["organization"]
     readonly_fields = ["created_by", "created_at"]
     inlines = [ReportRunInline]
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class PortalUserAdmin(UserAdmin):
+    """The user admin of seats/admin/tenancy.py, with what the portal gives the user."""
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is None:
+            return fieldsets
+        return [*fieldsets[:3], (_("Portal"), {"fields": ["portal_features"]}), *fieldsets[3:]]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "portal_features"]
+
+    @admin.display(description=_("portal features"))
+    def portal_features(self, obj):
+        return render_to_string(
+            "admin/organizations/user/portal_features.html",
+            {"memberships": features_of_user(user=obj)},
+        )

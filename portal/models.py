@@ -1,23 +1,10 @@
-"""Scheduled seat-usage reports and their runs; the portal's feature permissions live on
-ScheduledReport.Meta."""
+"""Scheduled seat-usage reports and their runs."""
 
 import pghistory
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-
-# Codename -> label of each supervisor feature's permission (seats/features.py names them
-# "portal.<codename>").
-FEATURE_PERMISSIONS = [
-    ("view_seat_usage", _("Portal: see seat usage")),
-    ("view_seat_holders", _("Portal: see who holds which seat")),
-    ("view_usage_history", _("Portal: see the usage history")),
-    ("export_seat_data", _("Portal: download CSV exports")),
-    ("view_compliance", _("Portal: see compliance events")),
-    ("view_wallboard", _("Portal: show the wallboard")),
-    ("use_scheduled_reports", _("Portal: configure and download scheduled reports")),
-]
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
@@ -63,7 +50,6 @@ class ScheduledReport(models.Model):
                 fields=["organization", "name"], name="scheduledreport_unique_name_per_org"
             ),
         ]
-        permissions = FEATURE_PERMISSIONS
 
     def __str__(self):
         return f"{self.name} ({self.get_frequency_display()}, {self.organization})"
