@@ -212,6 +212,10 @@ IWP_PREPARED_STATEMENTS = env.bool("IWP_PREPARED_STATEMENTS", default=True)
 IWP_OUTBOX_RETRY_BASE_SECONDS = env.int("IWP_OUTBOX_RETRY_BASE_SECONDS", default=30)
 IWP_OUTBOX_RETRY_MAX_SECONDS = env.int("IWP_OUTBOX_RETRY_MAX_SECONDS", default=3600)
 IWP_OUTBOX_SMTP_TIMEOUT = env.int("IWP_OUTBOX_SMTP_TIMEOUT", default=30)
+# Invitations to choose a password (users created without one): how long a link works, and the
+# address links in mail start with (empty: the address the administrator's request came to).
+IWP_INVITATION_DAYS = env.int("IWP_INVITATION_DAYS", default=7)
+IWP_SITE_URL = env("IWP_SITE_URL", default="")
 
 # Login throttling (django-axes), on the portal's and the admin's login: after
 # IWP_LOGIN_FAILURE_LIMIT wrong passwords for one username from one address, that pair is refused

@@ -500,3 +500,16 @@ def wallboard_figures(*, organization: Organization) -> list[dict]:
         }
         for r in usage.rows
     ]
+
+
+def invitation_status(invitation, *, now=None) -> str:
+    """What became of an invitation, in words (reads ``invitation.user``; no query when it is
+    selected with it)."""
+    now = now or timezone.now()
+    if invitation.accepted_at is not None:
+        return f"Password chosen {timezone.localtime(invitation.accepted_at):%Y-%m-%d %H:%M}"
+    if invitation.user.has_usable_password():
+        return "Not used: the user has a password"
+    if invitation.expires_at <= now:
+        return f"Expired {timezone.localtime(invitation.expires_at):%Y-%m-%d %H:%M}"
+    return f"Waiting, link works until {timezone.localtime(invitation.expires_at):%Y-%m-%d %H:%M}"

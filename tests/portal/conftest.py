@@ -8,6 +8,9 @@ from seats.models import SeatAssignment, SeatLease
 from seats.rules import required_license
 from tests.factories import MembershipFactory, OrganizationFactory, StationFactory, UserFactory
 
+from ..notifications.conftest import smtp_server  # noqa: F401  (fixture)
+
+
 def queries(client, url) -> int:
     """How many queries one GET of ``url`` runs (it must answer 200)."""
     from django.db import connection

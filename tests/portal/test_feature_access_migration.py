@@ -88,9 +88,7 @@ def test_existing_grants_become_withholdings_and_the_group_goes():
     User = old.get_model("organizations", "User")
     assert User.objects.get(username="in.group").groups.filter(name="Portal supervisors").exists()
     assert set(
-        User.objects.get(username="some.perms").user_permissions.values_list(
-            "codename", flat=True
-        )
+        User.objects.get(username="some.perms").user_permissions.values_list("codename", flat=True)
     ) == {"view_seat_usage", "view_usage_history"}
     migrate(executor_leaf_nodes())
 

@@ -45,7 +45,9 @@ def test_every_portal_feature_is_declared_with_a_license():
         assert (feature in PortalFeature.values) == (feature != Feature.AGENT_PAGE), feature
 
 
-def test_supervisor_with_seat_sees_every_supervisor_page_from_the_role_alone(client, org, supervisor):
+def test_supervisor_with_seat_sees_every_supervisor_page_from_the_role_alone(
+    client, org, supervisor
+):
     client.force_login(supervisor)
     for name in SUPERVISOR_PAGES + ["wallboard"]:
         assert page(client, name, org).status_code == 200, name
@@ -118,10 +120,7 @@ def test_administrator_withholds_some_features_and_the_supervisor_keeps_the_othe
     assert page(client, "history", org).status_code == 200
     refused = page(client, "holders", org)
     assert refused.status_code == 403
-    assert (
-        "Who holds what has been withheld from you in Acme Support"
-        in refused.content.decode()
-    )
+    assert "Who holds what has been withheld from you in Acme Support" in refused.content.decode()
 
 
 def test_withholding_is_per_organization(client, licensed_server, make_member):
@@ -263,7 +262,8 @@ def test_a_new_concurrent_supervisor_logs_in_and_sees_seat_usage_with_no_further
     the portal, with no group or permission given by an administrator."""
     org = OrganizationFactory(
         server=licensed_server(
-            server_id="CIC-NEW", entitlements=["server", "organization=2", "supervisor:concurrent=2"]
+            server_id="CIC-NEW",
+            entitlements=["server", "organization=2", "supervisor:concurrent=2"],
         ),
         name="Fresh Start",
     )
