@@ -6,7 +6,6 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ImportMixin
 
 from licenses.admin_base import AuditedModelAdmin
 from licenses.exceptions import LicenseLimitReached, LicenseMissing
@@ -17,6 +16,7 @@ from organizations.models import Membership, Organization, PortalFeature, Server
 from ..resources import UserImportResource
 from ..selectors import license_status_with_usage
 from .actions import StationSeatAdminMixin, UserSeatAdminMixin
+from .csv_import import CSVImportMixin
 
 
 @admin.register(Server)
@@ -152,7 +152,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(UserSeatAdminMixin, ImportMixin, AuditedModelAdmin, DjangoUserAdmin):
+class UserAdmin(UserSeatAdminMixin, CSVImportMixin, AuditedModelAdmin, DjangoUserAdmin):
     resource_classes = [UserImportResource]  # CSV import: organization, role, method and seat
     list_display = [
         "username",
