@@ -189,9 +189,8 @@ class PortalUserAdmin(UserAdmin):
             ),
         )
 
-    def process_result(self, result, request):
+    def import_written(self, result, request):
         """After a confirmed CSV import: invite the new users, who have no password."""
-        response = super().process_result(result, request)
         new = [
             r.object_id for r in result.valid_rows() if r.import_type == RowResult.IMPORT_TYPE_NEW
         ]
@@ -203,7 +202,6 @@ class PortalUserAdmin(UserAdmin):
                     users=users, acting_user=request.user, site_url=_site_url(request)
                 ),
             )
-        return response
 
     def _say(self, request, result):
         level = messages.SUCCESS if result.sent and not result.refused else messages.WARNING

@@ -43,7 +43,11 @@ COLUMNS = (
         "The login name: letters, digits and @ . + - _, at most 150 characters. "
         "A username that exists already updates that user.",
     ),
-    Column("email", False, "The user's e-mail address."),
+    Column(
+        "email",
+        False,
+        "The user's e-mail address: a new user is mailed an invitation to choose a password.",
+    ),
     Column("first_name", False, "At most 150 characters."),
     Column("last_name", False, "At most 150 characters."),
     Column(

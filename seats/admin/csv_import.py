@@ -99,9 +99,15 @@ class CSVImportMixin(ImportMixin):
             )
             return redirect(f"admin:{self._import_url_name('import')}")
 
+    def import_written(self, result, request) -> None:
+        """Called once a confirmed import is written: what a subclass does next (the portal
+        invites the new users)."""
+
     def process_result(self, result, request):
         if not (result.has_errors() or result.has_validation_errors()):
-            return super().process_result(result, request)
+            response = super().process_result(result, request)
+            self.import_written(result, request)
+            return response
         # The resource rolled the import back: say why, as the preview does.
         problems = [str(error.error) for error in result.base_errors]
         problems += [
