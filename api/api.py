@@ -14,7 +14,7 @@ import pghistory
 from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
-from ninja import Field, NinjaAPI, Schema
+from ninja import Field, NinjaAPI, Schema, Status
 from ninja.security import HttpBearer
 from ninja.throttling import AuthRateThrottle
 
@@ -168,20 +168,26 @@ def checkout(request, payload: CheckoutIn):
         .first()
     )
     if user is None:
-        return 404, {
-            "code": "unknown_user",
-            "detail": f"No active user “{payload.username}” is a member of an active "
-            f"organization on server {server.server_id}.",
-        }
+        return Status(
+            404,
+            {
+                "code": "unknown_user",
+                "detail": f"No active user “{payload.username}” is a member of an active "
+                f"organization on server {server.server_id}.",
+            },
+        )
     station = None
     if payload.station:
         station = station_for_login(user=user, name=payload.station)
         if station is None or station.organization.server_id != server.pk:
-            return 404, {
-                "code": "unknown_station",
-                "detail": f"There is no station named “{payload.station}” in the organizations "
-                f"of {user.username} on server {server.server_id}.",
-            }
+            return Status(
+                404,
+                {
+                    "code": "unknown_station",
+                    "detail": f"There is no station named “{payload.station}” in the organizations "
+                    f"of {user.username} on server {server.server_id}.",
+                },
+            )
     held_before = (
         SeatLease.objects.active()
         .filter(user=user, server=server, source=LeaseSource.API, client_id=payload.client_id)
@@ -194,24 +200,27 @@ def checkout(request, payload: CheckoutIn):
                 user=user, server_id=server.pk, client_id=payload.client_id, station=station
             )
     except LicenseLimitReached as refused:
-        return 409, {"code": "pool_full", "detail": refused.message}
+        return Status(409, {"code": "pool_full", "detail": refused.message})
     except NoSeatAssigned as refused:
-        return 409, {"code": "no_seat_assigned", "detail": refused.message}
+        return Status(409, {"code": "no_seat_assigned", "detail": refused.message})
     except StationInUse as refused:
-        return 409, {"code": "station_in_use", "detail": refused.message}
+        return Status(409, {"code": "station_in_use", "detail": refused.message})
     except LicenseMissing as refused:
-        return 409, {"code": "license_missing", "detail": refused.message}
+        return Status(409, {"code": "license_missing", "detail": refused.message})
     if seats.leases:
         lease = seats.leases[0]
         status = 200 if lease.pk == held_before else 201
-        return status, _seat_out(lease, user=user, server_id=server.server_id)
+        return Status(status, _seat_out(lease, user=user, server_id=server.server_id))
     if seats.assigned:
-        return 200, _seat_out(seats.assigned[0], user=user, server_id=server.server_id)
-    return 409, {
-        "code": "no_seat_required",
-        "detail": f"{user.username} needs no seat on server {server.server_id} "
-        "(a member of its wallboard organization only).",
-    }
+        return Status(200, _seat_out(seats.assigned[0], user=user, server_id=server.server_id))
+    return Status(
+        409,
+        {
+            "code": "no_seat_required",
+            "detail": f"{user.username} needs no seat on server {server.server_id} "
+            "(a member of its wallboard organization only).",
+        },
+    )
 
 
 @api.post(
@@ -223,22 +232,30 @@ def heartbeat(request, lease_id: int):
     """Move the lease's expiry forward (one UPDATE). A released lease is a 410 saying why."""
     expires_at = lease_heartbeat(lease_id=lease_id, server_id=request.auth.server_id)
     if expires_at is not None:
-        return 200, {
-            "id": lease_id,
-            "expires_at": expires_at,
-            "heartbeat_seconds": _heartbeat_seconds(),
-        }
+        return Status(
+            200,
+            {
+                "id": lease_id,
+                "expires_at": expires_at,
+                "heartbeat_seconds": _heartbeat_seconds(),
+            },
+        )
     lease = _api_lease(request, lease_id)
     if lease is None:
-        return 404, {"code": "unknown_lease", "detail": f"No seat API lease {lease_id} here."}
-    return 410, {
-        "code": "released",
-        "reason": lease.release_reason,
-        "released_at": lease.released_at,
-        "detail": f"This seat was released at "
-        f"{timezone.localtime(lease.released_at):%Y-%m-%d %H:%M:%S}: "
-        f"{lease.get_release_reason_display()}. Check out again.",
-    }
+        return Status(
+            404, {"code": "unknown_lease", "detail": f"No seat API lease {lease_id} here."}
+        )
+    return Status(
+        410,
+        {
+            "code": "released",
+            "reason": lease.release_reason,
+            "released_at": lease.released_at,
+            "detail": f"This seat was released at "
+            f"{timezone.localtime(lease.released_at):%Y-%m-%d %H:%M:%S}: "
+            f"{lease.get_release_reason_display()}. Check out again.",
+        },
+    )
 
 
 @api.delete("/leases/{lease_id}", response={204: None, 404: Problem}, summary="Check a seat in")
@@ -246,11 +263,13 @@ def checkin(request, lease_id: int):
     """Give the seat back. Checking in a lease already released changes nothing (204)."""
     lease = _api_lease(request, lease_id)
     if lease is None:
-        return 404, {"code": "unknown_lease", "detail": f"No seat API lease {lease_id} here."}
+        return Status(
+            404, {"code": "unknown_lease", "detail": f"No seat API lease {lease_id} here."}
+        )
     if lease.released_at is None:
         with pghistory.context(api_key=request.auth.prefix):
             lease_release(leases=[lease], reason=ReleaseReason.CHECKED_IN)
-    return 204, None
+    return Status(204, None)
 
 
 @api.get("/usage", response=UsageOut, summary="This server's seat pools")
