@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "notifications",
     "compliance",
     "portal",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -205,6 +206,10 @@ IWP_TRUST_DEMO_KEY = env.bool("IWP_TRUST_DEMO_KEY", default=DEBUG)
 IWP_EXPIRY_WARNING_DAYS = env.list("IWP_EXPIRY_WARNING_DAYS", cast=int, default=[30, 7, 1])
 IWP_CONCURRENT_IDLE_MINUTES = env.int("IWP_CONCURRENT_IDLE_MINUTES", default=30)
 IWP_ALLOW_PARALLEL_SESSIONS = env.bool("IWP_ALLOW_PARALLEL_SESSIONS", default=False)
+# Seat API (/api/v1/): a lease lives this long without a heartbeat (clients beat every half of
+# it); requests per API key, as N/s, N/m or N/h.
+IWP_API_LEASE_SECONDS = env.int("IWP_API_LEASE_SECONDS", default=600)
+IWP_API_RATE_LIMIT = env("IWP_API_RATE_LIMIT", default="100/s")
 # Login and logout statements run as prepared statements (seats/sql.py); 0 behind a pooler
 # that cannot keep them.
 IWP_PREPARED_STATEMENTS = env.bool("IWP_PREPARED_STATEMENTS", default=True)

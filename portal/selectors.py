@@ -235,6 +235,8 @@ def seat_holders(*, organization: Organization, search: str = "", show: str = "a
             lease_license=Subquery(leases.values("license_type")[:1]),
             lease_since=Subquery(leases.values("acquired_at")[:1]),
             lease_last_seen=Subquery(leases.values("last_seen_at")[:1]),
+            lease_source=Subquery(leases.values("source")[:1]),
+            lease_client=Subquery(leases.values("client_id")[:1]),
         )
         .order_by("user__username")
     )
@@ -314,13 +316,24 @@ def holder_rows(
                 [a.assigned_at for a in s.active_seats],
             ]
     elif view == "sessions":
-        yield ["username", "name", "e-mail", "concurrent seat", "logged in since", "last seen"]
+        yield [
+            "username",
+            "name",
+            "e-mail",
+            "concurrent seat",
+            "taken by",
+            "client",
+            "logged in since",
+            "last seen",
+        ]
         for lease in qs.iterator(chunk_size=2000):
             yield [
                 lease.user.username,
                 lease.user.get_full_name(),
                 lease.user.email,
                 lease.license_type,
+                lease.source,
+                lease.client_id,
                 lease.acquired_at,
                 lease.last_seen_at,
             ]

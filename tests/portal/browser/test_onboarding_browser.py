@@ -43,9 +43,7 @@ def log_in(page, url, username, password=PASSWORD):
     page.wait_for_load_state()
 
 
-def test_invited_supervisor_chooses_a_password_and_sees_seat_usage(
-    world, open_browser, screenshot
-):
+def test_invited_supervisor_chooses_a_password_and_sees_seat_usage(world, open_browser, screenshot):
     admin = open_browser()
     log_in(admin, "/admin/login/?next=/admin/organizations/user/add/", "root")
     admin.fill("input[name=username]", "nina.new")
