@@ -257,3 +257,29 @@ def test_admin_creates_a_key_shown_once_and_revokes_it(world, admin_client):
         "/admin/api/apikey/", {"action": "revoke", "_selected_action": [key.pk]}, follow=True
     )
     assert call("get", "/usage", raw).status_code == 401
+
+
+def test_the_client_in_docs_api_md_is_the_one_the_live_test_runs():
+    from pathlib import Path
+
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    embedded = (docs / "api.md").read_text().split("```python\n", 1)[1].split("```", 1)[0]
+    assert embedded == (docs / "api_client.py").read_text()
+
+
+def test_who_holds_what_shows_a_seat_taken_by_an_api_client(world, client):
+    from seats.services.leases import lease_acquire
+
+    supervisor = member(world["org"], "sam", role="supervisor")
+    lease_acquire(user=supervisor)
+    member(world["org"], "bob")
+    checkout(world, "bob", "desk-0042")
+    client.force_login(supervisor)
+    page = client.get(f"/portal/org/{world['org'].pk}/holders/?view=sessions").content.decode()
+
+    def row(username):
+        rest = page[page.index(f'<span class="muted small">{username}</span>') :]
+        return rest[: rest.index("</tr>")]
+
+    assert "Seat API" in row("bob") and "desk-0042" in row("bob")
+    assert "Browser login" in row("sam")
