@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "pghistory",
     "django_celery_beat",
     "import_export",
+    "ninja",  # the seat API docs page from static files (no CDN)
     "organizations",
     "licenses",
     "seats",
