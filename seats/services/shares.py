@@ -102,6 +102,51 @@ def share_refusal(
     )
 
 
+def pool_share_check(
+    *,
+    organization: Organization,
+    license_type: str,
+    method: str,
+    reserve: int = 0,
+    cap: int | None = None,
+) -> None:
+    """Raise ValueError, naming the pool and what to do, when the share cannot be set: a reserve
+    larger than the cap, or reserves adding up to more than the pool's capacity today."""
+    if reserve < 0 or (cap is not None and cap < 0):
+        raise ValueError("A reserve and a cap are whole numbers of seats, 0 or more.")
+    if cap is not None and reserve > cap:
+        raise ValueError(
+            f"The reserve ({reserve}) of {organization.name} cannot be larger than its cap ({cap})."
+        )
+    if not reserve:
+        return
+    server_id = organization.server_id
+    entitlement = (
+        Entitlement.objects.valid_on(timezone.localdate())
+        .filter(license_file__server_id=server_id, license_type=license_type, method=method)
+        .first()
+    )
+    capacity = entitlement.capacity if entitlement is not None else 0
+    others = (
+        PoolShare.objects.filter(
+            organization__server_id=server_id,
+            organization__is_active=True,
+            license_type=license_type,
+            method=method,
+        )
+        .exclude(organization=organization)
+        .aggregate(total=Sum("reserve"))["total"]
+        or 0
+    )
+    if others + reserve > capacity:
+        raise ValueError(
+            f"The reserves of the {license_label(license_type, method)} pool on server "
+            f"{organization.server.server_id} would add up to {others + reserve}, more than its "
+            f"{capacity} seats (other organizations reserve {others}). Lower a reserve or "
+            "license more seats."
+        )
+
+
 def pool_share_set(
     *,
     organization: Organization,
@@ -113,45 +158,19 @@ def pool_share_set(
 ) -> PoolShare | None:
     """Set (or, with no reserve and no cap, remove) an organization's share of a pool.
 
-    Refused with ValueError naming the pool when the reserve exceeds the cap, or when the pool's
-    reserves would add up to more than its capacity today. The pool row is locked meanwhile, so two
-    administrators cannot together over-reserve it.
+    Refused with ValueError (pool_share_check) naming the pool. The pool row is locked meanwhile,
+    so two administrators cannot together over-reserve it.
     """
-    if reserve < 0 or (cap is not None and cap < 0):
-        raise ValueError("A reserve and a cap are whole numbers of seats, 0 or more.")
-    if cap is not None and reserve > cap:
-        raise ValueError(
-            f"The reserve ({reserve}) of {organization.name} cannot be larger than its cap ({cap})."
-        )
     server_id = organization.server_id
-    label = license_label(license_type, method)
     with transaction.atomic(), acting_as(acting_user):
         pool_lock(server_id=server_id, license_type=license_type, method=method)
-        if reserve:
-            entitlement = (
-                Entitlement.objects.valid_on(timezone.localdate())
-                .filter(license_file__server_id=server_id, license_type=license_type, method=method)
-                .first()
-            )
-            capacity = entitlement.capacity if entitlement is not None else 0
-            others = (
-                PoolShare.objects.filter(
-                    organization__server_id=server_id,
-                    organization__is_active=True,
-                    license_type=license_type,
-                    method=method,
-                )
-                .exclude(organization=organization)
-                .aggregate(total=Sum("reserve"))["total"]
-                or 0
-            )
-            if others + reserve > capacity:
-                raise ValueError(
-                    f"The reserves of the {label} pool on server {organization.server.server_id} "
-                    f"would add up to {others + reserve}, more than its {capacity} seats "
-                    f"(other organizations reserve {others}). Lower a reserve or license more "
-                    "seats."
-                )
+        pool_share_check(
+            organization=organization,
+            license_type=license_type,
+            method=method,
+            reserve=reserve,
+            cap=cap,
+        )
         if not reserve and cap is None:
             PoolShare.objects.filter(
                 organization=organization, license_type=license_type, method=method

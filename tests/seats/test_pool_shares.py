@@ -210,3 +210,39 @@ def test_three_organizations_racing_never_break_a_cap_a_reserve_or_the_pool(
     assert sampler.max_total <= 10
     reasons = Counter(SeatDenial.objects.values_list("reason", flat=True))
     assert sum(reasons.values()) == len(racers) - 10
+
+
+def test_the_admin_sets_shares_through_the_service_and_lists_them_with_use(three, admin_client):
+    server, north, south, _east = three
+    response = admin_client.post(
+        "/admin/seats/poolshare/add/",
+        {
+            "organization": north.pk,
+            "license_type": "agent",
+            "method": "concurrent",
+            "reserve": 4,
+            "cap": "",
+        },
+    )
+    assert response.status_code == 302
+    refused = admin_client.post(
+        "/admin/seats/poolshare/add/",
+        {
+            "organization": south.pk,
+            "license_type": "agent",
+            "method": "concurrent",
+            "reserve": 3,
+            "cap": 5,
+        },
+    )
+    assert refused.status_code == 200
+    assert "would add up to 7, more than its 6 seats" in refused.content.decode()
+    assert SeatPool.objects.get(server=server, license_type="agent", method="concurrent").shared
+    member(north, "n0")
+    login(Client(), "n0")
+    listing = admin_client.get(
+        f"/admin/seats/poolshare/?organization__server__id__exact={server.pk}"
+    )
+    body = listing.content.decode()
+    assert "Northwind" in body and "Southwind" not in body
+    assert '<td class="field-held">1</td>' in body
