@@ -15,7 +15,7 @@ from compliance.models import ComplianceEvent
 from licenses.models import ACCESS_TYPES, LicenseType, Method, license_label
 from licenses.selectors import EntitlementStatus, today
 from organizations.models import Membership, Organization, Station, User
-from seats.models import DailySeatUsage, SeatAssignment, SeatDenial, SeatLease
+from seats.models import DailySeatUsage, PoolShare, SeatAssignment, SeatDenial, SeatLease
 from seats.rules import members_license
 from seats.selectors import license_status_with_usage, seats_in_use
 
@@ -36,6 +36,16 @@ class UsageRow:
     in_use: int = 0  # this organization: seats held now
     peak_today: int = 0
     denials_today: int = 0
+    reserve: int = 0  # this organization's share of the pool (seats.PoolShare): 0 = none
+    cap: int | None = None  # None = no cap
+
+    @property
+    def share_text(self) -> str:
+        """“reserve 2 · cap 5”, or empty when the organization has no share of the pool."""
+        parts = [f"reserve {self.reserve}"] if self.reserve else []
+        if self.cap is not None:
+            parts.append(f"cap {self.cap}")
+        return " · ".join(parts)
 
     @property
     def label(self) -> str:
@@ -154,6 +164,10 @@ def seat_usage(
         (r.organization_id, r.license_type, r.method): r.peak
         for r in DailySeatUsage.objects.filter(day=day, organization_id__in=org_ids)
     }
+    shares = {
+        (s.organization_id, s.license_type, s.method): s
+        for s in PoolShare.objects.filter(organization_id__in=org_ids)
+    }
     start = timezone.make_aware(datetime.combine(day, time.min))
     denials = {
         (r["organization_id"], r["license_type"], r["method"]): r["n"]
@@ -201,6 +215,8 @@ def seat_usage(
                         if method == Method.CONCURRENT
                         else held,
                         denials_today=denials.get(key, 0),
+                        reserve=shares[key].reserve if key in shares else 0,
+                        cap=shares[key].cap if key in shares else None,
                     )
                 )
         result.append(usage)
@@ -510,6 +526,7 @@ def wallboard_figures(*, organization: Organization) -> list[dict]:
             "exceeded": r.exceeded,
             "state": r.usage_state,
             "denials_today": r.denials_today,
+            "share": r.share_text,
         }
         for r in usage.rows
     ]

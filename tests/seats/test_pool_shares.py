@@ -27,7 +27,9 @@ pytestmark = pytest.mark.django_db
 def three(licensed_server, settings):
     """A server with 6 Concurrent and 6 Assignable agent seats and three organizations."""
     settings.PASSWORD_HASHERS = FAST_HASHER
-    server, north = setup_server(licensed_server, ["agent:concurrent=6", "agent:assignable=6"])
+    server, north = setup_server(
+        licensed_server, ["agent:concurrent=6", "agent:assignable=6", "supervisor:concurrent=2"]
+    )
     south = OrganizationFactory(server=server, name="Southwind")
     east = OrganizationFactory(server=server, name="Eastwind")
     return server, north, south, east
@@ -246,3 +248,19 @@ def test_the_admin_sets_shares_through_the_service_and_lists_them_with_use(three
     body = listing.content.decode()
     assert "Northwind" in body and "Southwind" not in body
     assert '<td class="field-held">1</td>' in body
+
+
+def test_the_portal_and_the_wallboard_show_the_organization_s_reserve_and_cap(three, client):
+    from portal.selectors import wallboard_figures
+
+    server, north, _south, _east = three
+    share(north, reserve=2, cap=4)
+    sam = member(north, "sam", role="supervisor")
+    login(client, "sam")
+    page = client.get(f"/portal/org/{north.pk}/").content.decode()
+    row = page[page.index('data-license="agent-concurrent"') :]
+    assert "reserve 2 · cap 4" in row[: row.index("</tr>")]
+    figures = {f["key"]: f for f in wallboard_figures(organization=north)}
+    assert figures["agent-concurrent"]["share"] == "reserve 2 · cap 4"
+    assert figures["agent-assignable"]["share"] == ""
+    assert sam.seat_leases.exists()
