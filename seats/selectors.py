@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime
 
-from django.db.models import Count, Q, Value
+from django.db.models import Count, Q, Sum, Value
 from django.utils import timezone
 
-from licenses.models import LicenseType, Method
+from licenses.models import Entitlement, LicenseType, Method, license_label
 from licenses.selectors import ServerLicenseStatus, license_status
 from organizations.models import Organization, Server
 
 from . import sql
-from .models import DailySeatUsage, SeatAssignment, SeatLease
+from .models import DailySeatUsage, PoolShare, SeatAssignment, SeatLease
 
 
 def seats_in_use(
@@ -98,3 +98,48 @@ def license_status_with_usage(
     }
     usage = usage_by_server(server_ids=ids, seats=seats)
     return license_status(servers=server_list, day=day, usage=usage, peaks=peaks)
+
+
+def pool_reserves(*, server_ids=None) -> dict[tuple[int, str, str], int]:
+    """The seats active organizations hold in reserve, summed per pool, keyed (server pk, license
+    type, method). One query."""
+    shares = PoolShare.objects.filter(organization__is_active=True, reserve__gt=0)
+    if server_ids is not None:
+        shares = shares.filter(organization__server_id__in=list(server_ids))
+    return {
+        (server_id, license_type, method): total
+        for server_id, license_type, method, total in shares.values_list(
+            "organization__server_id", "license_type", "method"
+        )
+        .annotate(total=Sum("reserve"))
+        .order_by()
+    }
+
+
+def reserves_over_capacity(*, day: date | None = None) -> list[dict]:
+    """Pools whose reserves add up to more than their license allows today (a smaller license was
+    installed after the reserves were set): server, license label, reserved and capacity. Two
+    queries."""
+    reserves = pool_reserves()
+    if not reserves:
+        return []
+    day = day or timezone.localdate()
+    capacity = {
+        (server_id, license_type, method): cap
+        for server_id, license_type, method, cap in Entitlement.objects.valid_on(day)
+        .filter(license_file__server_id__in={k[0] for k in reserves})
+        .values_list("license_file__server_id", "license_type", "method", "capacity")
+    }
+    names = dict(
+        Server.objects.filter(pk__in={k[0] for k in reserves}).values_list("pk", "server_id")
+    )
+    return [
+        {
+            "server": names[server_id],
+            "label": license_label(license_type, method),
+            "reserved": reserved,
+            "capacity": capacity.get((server_id, license_type, method), 0),
+        }
+        for (server_id, license_type, method), reserved in sorted(reserves.items())
+        if reserved > capacity.get((server_id, license_type, method), 0)
+    ]

@@ -264,3 +264,40 @@ def test_the_portal_and_the_wallboard_show_the_organization_s_reserve_and_cap(th
     assert figures["agent-concurrent"]["share"] == "reserve 2 · cap 4"
     assert figures["agent-assignable"]["share"] == ""
     assert sam.seat_leases.exists()
+
+
+def test_a_smaller_license_that_breaks_a_reserve_is_shown_in_the_preview_and_on_the_admin_home(
+    three, admin_client, vendor_key
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.factories import license_text
+
+    server, north, south, _east = three
+    share(north, reserve=3)
+    share(south, reserve=2)
+    smaller = license_text(
+        vendor_key,
+        server_id=server.server_id,
+        entitlements=["server", "organization=5", "agent:concurrent=4", "agent:assignable=6"],
+    )
+    preview = admin_client.post(
+        "/admin/licenses/licensefile/install/",
+        {"file": SimpleUploadedFile("smaller.lic", smaller.encode()), "server": ""},
+    )
+    body = preview.content.decode()
+    assert (
+        "reserves in the Agent access (IWP_Agent) Concurrent pool add up to 5, more than the 4 "
+        "seats of the new file" in body
+    )
+    assert "5 reserved: more than it allows" in body
+    assert "reserves-over-capacity" not in admin_client.get("/admin/").content.decode()
+    confirm = preview.context["confirm"]
+    admin_client.post(
+        "/admin/licenses/licensefile/install/", {**confirm.initial, "_install": "Install"}
+    )
+    home = admin_client.get("/admin/").content.decode()
+    assert (
+        "On server CIC-SEATS, the organizations' reserves of Agent access (IWP_Agent) Concurrent "
+        "add up to 5, more than its 4 seats." in home
+    )
