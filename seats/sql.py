@@ -73,12 +73,18 @@ def lease_take_sql(shared: bool = False) -> str:
     """
     held = """EXISTS (SELECT 1 FROM seats_seatlease l
     WHERE l.server_id = %(server)s AND l.user_id = %(user)s AND l.released_at IS NULL)"""
+    # A shared pool: the organization's cap, and the seats others hold in reserve unused.
+    shares = f"""
+    AND COALESCE((SELECT c.cap IS NULL OR c.held + 1 <= c.cap FROM counts c
+                  WHERE c.organization_id = %(organization)s), true)
+    AND p.in_use + 1 + (SELECT COALESCE(SUM(GREATEST(c.reserve - c.held, 0)), 0) FROM counts c
+                        WHERE c.organization_id <> %(organization)s) <= {capacity_sql()}"""
     return f"""
-WITH {_CONTEXT},
+WITH {_CONTEXT},{_share_counts("concurrent") + "," if shared else ""}
 take AS (
   UPDATE seats_seatpool p SET in_use = p.in_use + 1
   WHERE {_pool("concurrent")} AND p.in_use + 1 <= {capacity_sql()}
-    AND NOT {held} AND (SELECT true FROM ctx){"" if shared else " AND NOT p.shared"}
+    AND NOT {held} AND (SELECT true FROM ctx){shares if shared else " AND NOT p.shared"}
   RETURNING p.in_use
 ), lease AS (
   INSERT INTO seats_seatlease (server_id, organization_id, license_type, user_id, session_key,
@@ -130,16 +136,13 @@ def pool_lock_sql(method: str) -> str:
     return f"SELECT p.id FROM seats_seatpool p WHERE {_pool(method)} FOR UPDATE"
 
 
-@cache
-def share_check_sql(method: str) -> str:
-    """A shared pool as an organization about to take seats sees it (run after pool_lock_sql, so
-    its snapshot is fresh): the pool's seats in use and capacity, the organization's cap and seats
-    held, and the seats other organizations hold in reserve and do not use. ``%(pending)s`` (JSON,
-    organization id -> seats) counts seats taken earlier in the transaction and not yet written.
-    """
+def _share_counts(method: str) -> str:
+    """A CTE ``counts``: each organization with a share of the pool, its reserve, its cap and the
+    seats it holds (plus ``%(pending)s``, JSON organization id -> seats taken earlier in the
+    transaction and not yet written)."""
     table = "seats_seatlease" if method == "concurrent" else "seats_seatassignment"
     return f"""
-WITH counts AS (
+counts AS (
   SELECT s.organization_id, s.reserve, s.cap,
     (SELECT count(*) FROM {table} x
      WHERE x.server_id = %(server)s AND x.license_type = %(license)s
@@ -148,7 +151,18 @@ WITH counts AS (
   FROM seats_poolshare s JOIN organizations_organization o ON o.id = s.organization_id
   WHERE o.server_id = %(server)s AND s.license_type = %(license)s AND s.method = '{method}'
     AND o.is_active
-)
+)"""
+
+
+@cache
+def share_check_sql(method: str) -> str:
+    """A shared pool as an organization about to take seats sees it (run after pool_lock_sql, so
+    its snapshot is fresh): the pool's seats in use and capacity, the organization's cap and seats
+    held, and the seats other organizations hold in reserve and do not use. ``%(pending)s`` (JSON,
+    organization id -> seats) counts seats taken earlier in the transaction and not yet written.
+    """
+    return f"""
+WITH {_share_counts(method)}
 SELECT p.in_use, {capacity_sql()},
   (SELECT cap FROM counts WHERE organization_id = %(organization)s),
   (SELECT held FROM counts WHERE organization_id = %(organization)s),

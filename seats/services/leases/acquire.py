@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -195,12 +196,19 @@ def _with_peaks(taken: list[_Taken], *, day: date) -> list[SeatLease]:
     return [t.lease for t in taken]
 
 
+# Pools this process last found shared (reserves, caps), and when: their check-outs go straight to
+# the locked path instead of first trying the one-statement take that skips shared pools. Only a
+# hint: the locked path is right for any pool.
+_SHARED_SEEN: dict[tuple[int, str], float] = {}
+SHARED_HINT_SECONDS = 60.0
+
+
 def _take(
     requirement: SeatRequirement, *, holder: _Holder, context, now: datetime, day: date
 ) -> _Attempt:
     """One statement: a seat from the pool if it has room and the user holds none on the server,
     and the lease that holds it; otherwise the refusal, and whether a rule could still find one.
-    A shared pool (reserves, caps) is taken under its row's lock once its shares allow it."""
+    A shared pool (reserves, caps) is taken under its row's lock (_take_shared)."""
     params = {
         "server": requirement.server_id,
         "organization": requirement.organization_id,
@@ -213,8 +221,13 @@ def _take(
         "now": now,
         "day": day,
         "cutoff": idle_cutoff(now),
+        "pending": "{}",
         **context_params(context),
     }
+    pool = (requirement.server_id, requirement.license_type)
+    seen = _SHARED_SEEN.get(pool)
+    if seen is not None and time.monotonic() - seen < SHARED_HINT_SECONDS:
+        return _take_shared(requirement, params, holder=holder, now=now, day=day)
     rows = sql.execute(sql.lease_take_sql(), params)
     if not rows:  # no license was ever installed on the server: it has no pools
         server_name = Server.objects.values_list("server_id", flat=True).get(
@@ -222,14 +235,31 @@ def _take(
         )
         return _refused(requirement, server_name, 0, 0, False, False)
     *row, shared = rows[0]
-    user_holds = row[6]
-    if row[0] is None and shared and not user_holds:
-        with transaction.atomic():
-            pool_lock(
-                server_id=requirement.server_id,
-                license_type=requirement.license_type,
-                method=CONCURRENT,
-            )
+    if row[0] is None and shared and not row[6]:
+        _SHARED_SEEN[pool] = time.monotonic()
+        return _take_shared(requirement, params, holder=holder, now=now, day=day)
+    return _attempt(requirement, row, holder=holder, now=now)
+
+
+def _take_shared(
+    requirement: SeatRequirement, params: dict, *, holder: _Holder, now: datetime, day: date
+) -> _Attempt:
+    """Lock the pool row, then take in a statement whose snapshot follows the lock: the
+    organization's cap and the others' unused reserves are counted as they stand."""
+    with transaction.atomic():
+        pool_lock(
+            server_id=requirement.server_id,
+            license_type=requirement.license_type,
+            method=CONCURRENT,
+        )
+        rows = sql.execute(sql.lease_take_sql(shared=True), params)
+        if not rows:
+            return _refused(requirement, "", 0, 0, False, False)
+        *row, shared = rows[0]
+        if not shared:
+            _SHARED_SEEN.pop((requirement.server_id, requirement.license_type), None)
+        if row[0] is None and not row[6] and shared:
+            # Refused: by the pool, the organization's cap, or the others' reserves? Say which.
             refused = share_refusal(
                 server_id=requirement.server_id,
                 license_type=requirement.license_type,
@@ -238,8 +268,11 @@ def _take(
                 day=day,
             )
             if refused is not None:
-                return _Attempt(None, refused, user_holds, row[7])
-            *row, _shared = sql.execute(sql.lease_take_sql(shared=True), params)[0]
+                return _Attempt(None, refused, row[6], row[7])
+    return _attempt(requirement, row, holder=holder, now=now)
+
+
+def _attempt(requirement: SeatRequirement, row, *, holder: _Holder, now: datetime) -> _Attempt:
     lease_id, in_use_after, organization_after, pool_in_use, capacity, server_name = row[:6]
     user_holds, idle_held = row[6], row[7]
     if lease_id is not None:
