@@ -83,6 +83,7 @@ def test_an_administrator_imports_users_from_an_excel_csv_file(world, open_brows
     )
     page.click("#content form [type=submit]")
     preview = page.locator("table.import-preview")
+    preview.locator("tr.new").first.wait_for()  # .all() below does not wait for the page
     cells = [
         [cell.inner_text().strip() for cell in row.locator("td").all()]
         for row in preview.locator("tr.new").all()
