@@ -221,7 +221,6 @@ class ManageUserView(MemberMixin, TemplateView):
             invitation=latest,
             invitation_status=selectors.invitation_status(latest) if latest else "",
             invitation_refusal=invitation_refusal(self.user),
-            method_form=MethodForm(initial={"method": self.user.license_method}),
             is_assigned=self.user.license_method == User.LicenseMethod.ASSIGNED,
             now=timezone.now(),
         )
@@ -251,8 +250,12 @@ class MemberSeatsUnassignView(MemberMixin, TemplateView):
         context.update(
             question=f"Unassign {self.user.username}'s seat?",
             facts=[
-                (a.get_license_type_display(), f"Assignable, since {a.assigned_at:%d %b %Y}")
+                fact
                 for a in seats
+                for fact in (
+                    ("Seat", a.get_license_type_display()),
+                    ("Assigned since", f"{timezone.localtime(a.assigned_at):%d %b %Y}"),
+                )
             ],
             refusal=member_refusal(membership=self.member, acting_user=self.request.user),
             consequence=(
@@ -397,7 +400,12 @@ class StationSeatReleaseView(StationMixin, TemplateView):
         label = license_label(license_type)
         context.update(
             question=f"Release station {self.station.name}'s {label} seat?",
-            facts=[(label, f"Assignable, since {held.assigned_at:%d %b %Y}")] if held else [],
+            facts=[
+                ("Seat", label),
+                ("Assigned since", f"{timezone.localtime(held.assigned_at):%d %b %Y}"),
+            ]
+            if held
+            else [],
             consequence=(
                 f"The seat goes back to server {self.organization.server.server_id}'s pool; "
                 f"nobody signs in at {self.station.name} on its seat any more."

@@ -79,7 +79,9 @@ def state(organization) -> dict:
             .values_list("pk", flat=True)
         ),
         "leases": sorted(
-            SeatLease.objects.active().filter(organization=organization).values_list("pk", flat=True)
+            SeatLease.objects.active()
+            .filter(organization=organization)
+            .values_list("pk", flat=True)
         ),
         "invitations": Invitation.objects.filter(
             user__memberships__organization=organization
