@@ -123,8 +123,9 @@ class User(AbstractUser):
 
 class PortalFeature(models.TextChoices):
     """The supervisor portal's features. A supervisor or organization-admin membership gives
-    every one the server's licenses allow; an administrator may withhold some of them on the
-    membership (portal/features.py applies the licenses, the seat and the withholding)."""
+    every one the server's licenses allow (managing users and seats: organization admins only);
+    an administrator may withhold some of them on the membership (portal/features.py applies
+    the licenses, the role, the seat and the withholding)."""
 
     SEAT_USAGE = "seat_usage", _("Seat usage")
     SEAT_HOLDERS = "seat_holders", _("Who holds what")
@@ -133,6 +134,7 @@ class PortalFeature(models.TextChoices):
     COMPLIANCE = "compliance", _("Compliance")
     SCHEDULED_REPORTS = "scheduled_reports", _("Scheduled reports")
     WALLBOARD = "wallboard", _("Wallboard")
+    MANAGE = "manage", _("Manage users and seats")
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())

@@ -272,6 +272,24 @@ def seat_holders(*, organization: Organization, search: str = "", show: str = "a
     return qs
 
 
+def managed_members(*, organization: Organization, search: str = "", show: str = "all") -> QuerySet:
+    """``seat_holders`` for an organization administrator: also whether each member belongs to
+    another organization too (``elsewhere``) and the Concurrent seat held for this organization
+    (``lease_id``), which they may release."""
+    return seat_holders(organization=organization, search=search, show=show).annotate(
+        elsewhere=Exists(
+            Membership.objects.filter(user_id=OuterRef("user_id")).exclude(
+                organization_id=organization.pk
+            )
+        ),
+        lease_id=Subquery(
+            SeatLease.objects.active()
+            .filter(user_id=OuterRef("user_id"), organization_id=organization.pk)
+            .values("pk")[:1]
+        ),
+    )
+
+
 def station_holders(*, organization: Organization, search: str = "") -> QuerySet:
     """The organization's stations with their active Assignable seats (one query per
     page for the seats)."""
