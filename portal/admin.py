@@ -3,6 +3,8 @@ reports and their runs."""
 
 from django.contrib import admin
 
+from licenses.admin_base import ScaledModelAdmin
+
 from .models import ReportRun, ScheduledReport
 
 
@@ -25,7 +27,7 @@ class ReportRunInline(admin.TabularInline):
 
 
 @admin.register(ScheduledReport)
-class ScheduledReportAdmin(admin.ModelAdmin):
+class ScheduledReportAdmin(ScaledModelAdmin):
     list_display = ["name", "organization", "frequency", "is_active", "created_by", "created_at"]
     list_filter = ["frequency", "is_active", "organization__server"]
     search_fields = ["name", "organization__name", "recipients"]
