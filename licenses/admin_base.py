@@ -1,13 +1,13 @@
 """The base classes every model admin of the project uses, and what keeps their change lists
 fast at a million rows: estimated counts and searches the indexes answer."""
 
-import json
 from functools import cached_property
 from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import lookup_spawns_duplicates
-from django.core.exceptions import FieldDoesNotExist
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import EmptyResultSet, FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Q
@@ -51,8 +51,18 @@ class EstimatedCountPaginator(Paginator):
                 row = cursor.fetchone()
             # -1: the table was never analyzed, nothing to estimate from.
             return row[0] if row and row[0] >= 0 else None
-        plan = json.loads(queryset.order_by().explain(format="json"))
-        return int(plan[0]["Plan"]["Plan Rows"])
+        try:
+            sql, params = queryset.order_by().query.sql_with_params()
+        except EmptyResultSet:  # e.g. a search that matched nothing: pk IN ()
+            return 0
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+            plan = cursor.fetchall()
+            # Inside a request the audit trail's context statement runs first, in the same
+            # round trip (pghistory); the plan is the last result.
+            while cursor.nextset():
+                plan = cursor.fetchall()
+        return int(plan[0][0][0]["Plan"]["Plan Rows"])  # psycopg decodes the JSON
 
 
 class IndexedSearchMixin:
@@ -132,15 +142,30 @@ def is_tracked(model) -> bool:
     )
 
 
+class ScaledChangeList(ChangeList):
+    def _get_deterministic_ordering(self, ordering):
+        # Django breaks ties with "-pk" whichever way the column is sorted; following the
+        # column's direction lets one (column, id) index serve both (sorting 700,000 seats
+        # assigned at the same instant oldest first took 1.4 s, with "-pk").
+        ordering = super()._get_deterministic_ordering(ordering)
+        if len(ordering) == 2 and ordering[1] == "-pk" and isinstance(ordering[0], str):
+            if not ordering[0].startswith("-"):
+                ordering[1] = "pk"
+        return ordering
+
+
 class ScaledModelAdmin(IndexedSearchMixin, admin.ModelAdmin):
     """A model admin whose change list answers in the same few queries and about the same time at
     a million rows as at ten: estimated counts, indexed search, no facet counts (each facet is a
     count of the whole table). List pages still declare ``list_select_related`` for what they
-    show, and order by an indexed column."""
+    show, and order (``sortable_by``) by indexed columns."""
 
     paginator = EstimatedCountPaginator
     show_full_result_count = False  # a second count, of the unfiltered table
     show_facets = admin.ShowFacets.NEVER
+
+    def get_changelist(self, request, **kwargs):
+        return ScaledChangeList
 
 
 class AuditedModelAdmin(ScaledModelAdmin):
