@@ -97,7 +97,8 @@ class OrganizationAdmin(AuditedModelAdmin):
             )
         )
 
-    @admin.display(description=_("members"), ordering="_members")
+    # Not sortable: sorting by it would count the members of every organization.
+    @admin.display(description=_("members"))
     def member_count(self, obj):
         return obj._members
 
@@ -158,6 +159,8 @@ class UserAdmin(UserSeatAdminMixin, ImportMixin, AuditedModelAdmin, DjangoUserAd
         "memberships__organization__server",
     ]
     search_fields = ["username", "email", "first_name", "last_name"]
+    # A million users: sorted by the unique username's index only; the search finds the rest.
+    sortable_by = ["username"]
     fieldsets = [
         *DjangoUserAdmin.fieldsets[:1],
         (_("Licensing"), {"fields": ["license_method"]}),
@@ -181,6 +184,8 @@ class MembershipAdmin(AuditedModelAdmin):
     list_filter = ["role", "organization__server"]
     search_fields = ["user__username", "organization__name"]
     list_select_related = ["user", "organization__server"]
+    # A million memberships: by organization then user (the default) or by user, both indexed.
+    sortable_by = ["user"]
     autocomplete_fields = ["user", "organization"]
 
     @admin.display(description=_("server"), ordering="organization__server__server_id")
