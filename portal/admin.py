@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export.results import RowResult
 
-from licenses.admin_base import ReadOnlyModelAdmin
+from licenses.admin_base import ReadOnlyModelAdmin, ScaledModelAdmin
 from organizations.models import User
 from seats.admin.tenancy import UserAdmin
 
@@ -40,7 +40,7 @@ class ReportRunInline(admin.TabularInline):
 
 
 @admin.register(ScheduledReport)
-class ScheduledReportAdmin(admin.ModelAdmin):
+class ScheduledReportAdmin(ScaledModelAdmin):
     list_display = ["name", "organization", "frequency", "is_active", "created_by", "created_at"]
     list_filter = ["frequency", "is_active", "organization__server"]
     search_fields = ["name", "organization__name", "recipients"]

@@ -130,6 +130,8 @@ class SeatAssignment(Seat):
             models.Index(
                 fields=["organization", "license_type"], name="seatassignment_org_license"
             ),
+            # The admin's list, newest first (the admin adds the pk to make the order total).
+            models.Index(fields=["assigned_at", "id"], name="seatassignment_assigned_at"),
         ]
 
     def __str__(self):
@@ -217,6 +219,7 @@ class SeatLease(Seat):
                 name="seatlease_active_session",
             ),
             models.Index(fields=["organization", "license_type"], name="seatlease_org_license"),
+            models.Index(fields=["acquired_at", "id"], name="seatlease_acquired_at"),
         ]
 
     def __str__(self):
@@ -403,6 +406,7 @@ class StationOccupancy(models.Model):
                 condition=Q(ended_at__isnull=True),
                 name="stationoccupancy_session",
             ),
+            models.Index(fields=["since", "id"], name="stationoccupancy_since"),
         ]
 
     def __str__(self):
