@@ -9,6 +9,13 @@ from django.utils.translation import gettext_lazy as _
 
 from licenses.models import ACCESS_TYPES, LicenseType, Method
 
+# The access licenses a seat is of, and the two ways seats are given.
+ACCESS_LICENSE_CHOICES = [(t.value, t.label) for t in ACCESS_TYPES]
+SEAT_METHOD_CHOICES = [
+    (Method.ASSIGNABLE.value, Method.ASSIGNABLE.label),
+    (Method.CONCURRENT.value, Method.CONCURRENT.label),
+]
+
 
 class ReleaseReason(models.TextChoices):
     LOGOUT = "logout", _("Logged out")
@@ -42,9 +49,7 @@ class Seat(models.Model):
     server = models.ForeignKey(
         "organizations.Server", on_delete=models.PROTECT, related_name="+", verbose_name=_("server")
     )
-    license_type = models.CharField(
-        _("license"), max_length=30, choices=[(t.value, t.label) for t in ACCESS_TYPES]
-    )
+    license_type = models.CharField(_("license"), max_length=30, choices=ACCESS_LICENSE_CHOICES)
     released_at = models.DateTimeField(_("released"), null=True, blank=True)
     released_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -332,16 +337,11 @@ class SeatPool(models.Model):
     server = models.ForeignKey(
         "organizations.Server", on_delete=models.CASCADE, related_name="+", verbose_name=_("server")
     )
-    license_type = models.CharField(
-        _("license"), max_length=30, choices=[(t.value, t.label) for t in ACCESS_TYPES]
-    )
+    license_type = models.CharField(_("license"), max_length=30, choices=ACCESS_LICENSE_CHOICES)
     method = models.CharField(
         _("method"),
         max_length=20,
-        choices=[
-            (Method.ASSIGNABLE.value, Method.ASSIGNABLE.label),
-            (Method.CONCURRENT.value, Method.CONCURRENT.label),
-        ],
+        choices=SEAT_METHOD_CHOICES,
     )
     in_use = models.PositiveIntegerField(_("in use"), default=0)
     shared = models.BooleanField(
@@ -425,16 +425,11 @@ class PoolShare(models.Model):
         related_name="pool_shares",
         verbose_name=_("organization"),
     )
-    license_type = models.CharField(
-        _("license"), max_length=30, choices=[(t.value, t.label) for t in ACCESS_TYPES]
-    )
+    license_type = models.CharField(_("license"), max_length=30, choices=ACCESS_LICENSE_CHOICES)
     method = models.CharField(
         _("method"),
         max_length=20,
-        choices=[
-            (Method.ASSIGNABLE.value, Method.ASSIGNABLE.label),
-            (Method.CONCURRENT.value, Method.CONCURRENT.label),
-        ],
+        choices=SEAT_METHOD_CHOICES,
     )
     reserve = models.PositiveIntegerField(
         _("reserve"), default=0, help_text=_("Seats of this pool only this organization may take.")

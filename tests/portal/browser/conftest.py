@@ -105,3 +105,15 @@ def screenshot():
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
     return shot
+
+
+PASSWORD = "correct horse battery"  # tests/factories.py
+
+
+def log_in(page, url, username, password=PASSWORD):
+    """Sign in on the login page at ``url`` (the site's or the admin's) and wait for the next."""
+    page.goto(url)
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("[type=submit]")
+    page.wait_for_load_state()

@@ -11,9 +11,10 @@ from organizations.models import User
 from seats.services.assignments import seat_assign
 from tests.factories import MembershipFactory, OrganizationFactory, StationFactory, UserFactory
 
+from .conftest import log_in
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "correct horse battery"  # tests/factories.py
 # compliance/templates/admin/compliance/change_list_with_audit.html still puts two style=""
 # attributes on its "Run the audit now" button, which the policy refuses (static/iwp/admin.css
 # gives the button the same look); back in the sweep once they are gone.
@@ -34,14 +35,6 @@ def admin_world(licensed_server):
         crontab=CrontabSchedule.objects.create(minute="0", hour="2"),
     )
     return {"server": server, "agent": agent, "task": task}
-
-
-def log_in(page, url, username, password=PASSWORD):
-    page.goto(url)
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("[type=submit]")
-    page.wait_for_load_state()
 
 
 def test_admin_pages_work_under_the_content_security_policy(admin_world, open_browser, screenshot):

@@ -12,9 +12,10 @@ from organizations.models import Membership, User
 from seats.services.assignments import seat_assign
 from tests.factories import OrganizationFactory, UserFactory, license_text
 
+from .conftest import log_in
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "correct horse battery"  # tests/factories.py
 NEW_PASSWORD = "a long new password 42"
 
 
@@ -33,14 +34,6 @@ def world(licensed_server):
     org = OrganizationFactory(server=server, name="Northwind Outsourcing")
     UserFactory(username="root", is_staff=True, is_superuser=True)
     return {"server": server, "org": org}
-
-
-def log_in(page, url, username, password=PASSWORD):
-    page.goto(url)
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("[type=submit]")
-    page.wait_for_load_state()
 
 
 def test_invited_supervisor_chooses_a_password_and_sees_seat_usage(world, open_browser, screenshot):
