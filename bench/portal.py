@@ -64,7 +64,6 @@ def ensure_database() -> None:
 def build() -> None:
     from licenses.licensefile import public_key_b64
     from organizations.models import Membership, Organization, Server, Station, User
-    from portal.demo import supervisors_group
     from seats.models import DailySeatUsage, SeatAssignment, SeatLease
     from tests.factories import install_license
 
@@ -85,14 +84,12 @@ def build() -> None:
             "scheduled_reports",
         ],
     ).server
-    group = supervisors_group()
     now, today = timezone.now(), timezone.localdate()
     for name, n in SIZES.items():
         org = Organization.objects.create(server=server, name=name)
         sup = User.objects.create_user(
             f"sup-{org.pk}", f"sup-{org.pk}@example.com", "bench-password"
         )
-        sup.groups.add(group)
         Membership.objects.create(user=sup, organization=org, role="supervisor")
         SeatAssignment.objects.create(
             server=server, organization=org, license_type="supervisor", user=sup

@@ -55,12 +55,14 @@ INSTALLED_APPS = [
     "pghistory",
     "django_celery_beat",
     "import_export",
+    "ninja",  # the seat API docs page from static files (no CDN)
     "organizations",
     "licenses",
     "seats",
     "notifications",
     "compliance",
     "portal",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -205,6 +207,10 @@ IWP_TRUST_DEMO_KEY = env.bool("IWP_TRUST_DEMO_KEY", default=DEBUG)
 IWP_EXPIRY_WARNING_DAYS = env.list("IWP_EXPIRY_WARNING_DAYS", cast=int, default=[30, 7, 1])
 IWP_CONCURRENT_IDLE_MINUTES = env.int("IWP_CONCURRENT_IDLE_MINUTES", default=30)
 IWP_ALLOW_PARALLEL_SESSIONS = env.bool("IWP_ALLOW_PARALLEL_SESSIONS", default=False)
+# Seat API (/api/v1/): a lease lives this long without a heartbeat (clients beat every half of
+# it); requests per API key, as N/s, N/m or N/h.
+IWP_API_LEASE_SECONDS = env.int("IWP_API_LEASE_SECONDS", default=600)
+IWP_API_RATE_LIMIT = env("IWP_API_RATE_LIMIT", default="100/s")
 # Login and logout statements run as prepared statements (seats/sql.py); 0 behind a pooler
 # that cannot keep them.
 IWP_PREPARED_STATEMENTS = env.bool("IWP_PREPARED_STATEMENTS", default=True)
@@ -212,6 +218,10 @@ IWP_PREPARED_STATEMENTS = env.bool("IWP_PREPARED_STATEMENTS", default=True)
 IWP_OUTBOX_RETRY_BASE_SECONDS = env.int("IWP_OUTBOX_RETRY_BASE_SECONDS", default=30)
 IWP_OUTBOX_RETRY_MAX_SECONDS = env.int("IWP_OUTBOX_RETRY_MAX_SECONDS", default=3600)
 IWP_OUTBOX_SMTP_TIMEOUT = env.int("IWP_OUTBOX_SMTP_TIMEOUT", default=30)
+# Invitations to choose a password (users created without one): how long a link works, and the
+# address links in mail start with (empty: the address the administrator's request came to).
+IWP_INVITATION_DAYS = env.int("IWP_INVITATION_DAYS", default=7)
+IWP_SITE_URL = env("IWP_SITE_URL", default="")
 
 # Login throttling (django-axes), on the portal's and the admin's login: after
 # IWP_LOGIN_FAILURE_LIMIT wrong passwords for one username from one address, that pair is refused

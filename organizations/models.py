@@ -2,6 +2,7 @@
 
 import pghistory
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -120,6 +121,20 @@ class User(AbstractUser):
         return self.username
 
 
+class PortalFeature(models.TextChoices):
+    """The supervisor portal's features. A supervisor or organization-admin membership gives
+    every one the server's licenses allow; an administrator may withhold some of them on the
+    membership (portal/features.py applies the licenses, the seat and the withholding)."""
+
+    SEAT_USAGE = "seat_usage", _("Seat usage")
+    SEAT_HOLDERS = "seat_holders", _("Who holds what")
+    USAGE_HISTORY = "usage_history", _("History")
+    EXPORTS = "exports", _("CSV exports")
+    COMPLIANCE = "compliance", _("Compliance")
+    SCHEDULED_REPORTS = "scheduled_reports", _("Scheduled reports")
+    WALLBOARD = "wallboard", _("Wallboard")
+
+
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Membership(models.Model):
     """A user's role in one organization. A user may hold different roles in
@@ -142,6 +157,16 @@ class Membership(models.Model):
         verbose_name=_("organization"),
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.AGENT)
+    withheld_features = ArrayField(
+        models.CharField(max_length=40, choices=PortalFeature.choices),
+        verbose_name=_("withheld portal features"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "A supervisor or organization administrator gets every portal feature the server's "
+            "licenses allow. Tick a feature to withhold it from this user in this organization."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -151,6 +176,11 @@ class Membership(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "organization"], name="membership_one_role_per_organization"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(withheld_features__contained_by=PortalFeature.values),
+                name="membership_withheld_features_known",
+                violation_error_message=_("Only portal features can be withheld."),
             ),
         ]
         indexes = [models.Index(fields=["organization", "role"])]

@@ -1,5 +1,4 @@
-"""Demo data for the portal: 90 days of daily seat usage, the supervisors' feature
-group, a scheduled report.
+"""Demo data for the portal: 90 days of daily seat usage and a scheduled report.
 
 Called by ``seed_demo`` (and by the browser tests, so the screenshots show what the demo shows).
 """
@@ -9,33 +8,16 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
 from licenses.models import ACCESS_TYPES, Entitlement
-from organizations.models import Membership, Organization, Server, User
+from organizations.models import Organization, Server, User
 from seats.models import DailySeatUsage
 
-from .models import FEATURE_PERMISSIONS, ScheduledReport
+from .models import ScheduledReport
 from .services import report_run_create, scheduled_report_create
-
-SUPERVISOR_GROUP = "Portal supervisors"
-
-
-def supervisors_group() -> Group:
-    """The group holding every portal feature permission (created by a migration; recreated
-    here if flushed)."""
-    group, created = Group.objects.get_or_create(name=SUPERVISOR_GROUP)
-    if created:
-        group.permissions.set(
-            Permission.objects.filter(
-                content_type__app_label="portal",
-                codename__in=[c for c, _label in FEATURE_PERMISSIONS],
-            )
-        )
-    return group
 
 
 def demo_usage_history(*, server: Server, days: int = 90, seed: int = 7) -> int:
@@ -111,15 +93,10 @@ def demo_usage_history(*, server: Server, days: int = 90, seed: int = 7) -> int:
 
 
 def demo_portal_data(*, server: Server, acting_user: User | None = None) -> None:
-    """Everything the portal demo needs on ``server``: history, feature permissions for
-    supervisors, a report."""
+    """Everything the portal demo needs on ``server``: history and a report (supervisors get
+    the portal from their role)."""
     with transaction.atomic():
         demo_usage_history(server=server)
-        group = supervisors_group()
-        for membership in Membership.objects.filter(
-            organization__server=server, role__in=Membership.SUPERVISOR_ROLES
-        ):
-            membership.user.groups.add(group)
         first = Organization.objects.filter(server=server).order_by("name").first()
         if first and not first.scheduled_reports.exists():
             report = scheduled_report_create(

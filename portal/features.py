@@ -13,12 +13,13 @@ Rules (issue 3, "Feature gating"):
 - the agent's own page needs the Agent access license, in the same sense;
 - the wallboard needs Marquee; scheduled reports need Scheduled Reports (and Supervisor access);
 - a Marquee-only server (Marquee, no Organization license) offers only the wallboard;
-- each supervisor feature also needs a Django permission (defined on portal.ScheduledReport's
-  Meta), so an administrator can give a supervisor some features and not others.
+- a supervisor or organization-admin membership gives every supervisor feature the licenses
+  allow; an administrator may withhold some on the membership (``withheld_features``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -28,18 +29,18 @@ from django.utils.translation import gettext_lazy as _
 
 from licenses.models import ACCESS_TYPES, Entitlement, LicenseType, license_label
 from licenses.selectors import marquee_only, today
-from organizations.models import Membership, User
+from organizations.models import Membership, PortalFeature, User
 from seats.models import SeatAssignment, SeatLease
 
 
 class Feature(StrEnum):
-    SEAT_USAGE = "seat_usage"
-    SEAT_HOLDERS = "seat_holders"
-    USAGE_HISTORY = "usage_history"
-    EXPORTS = "exports"
-    COMPLIANCE = "compliance"
-    WALLBOARD = "wallboard"
-    SCHEDULED_REPORTS = "scheduled_reports"
+    SEAT_USAGE = PortalFeature.SEAT_USAGE.value
+    SEAT_HOLDERS = PortalFeature.SEAT_HOLDERS.value
+    USAGE_HISTORY = PortalFeature.USAGE_HISTORY.value
+    EXPORTS = PortalFeature.EXPORTS.value
+    COMPLIANCE = PortalFeature.COMPLIANCE.value
+    WALLBOARD = PortalFeature.WALLBOARD.value
+    SCHEDULED_REPORTS = PortalFeature.SCHEDULED_REPORTS.value
     AGENT_PAGE = "agent_page"
 
 
@@ -55,40 +56,36 @@ class FeatureRule:
         str, ...
     ]  # license types the server needs besides Server; access types also need a seat
     audience: Audience
-    permission: str | None = None
     on_marquee_only: bool = False  # offered on a Marquee-only server
 
 
 SUPERVISOR = LicenseType.SUPERVISOR.value
 AGENT = LicenseType.AGENT.value
 
+
+def _label(feature: Feature):
+    return PortalFeature(feature.value).label
+
+
 FEATURES: dict[Feature, FeatureRule] = {
-    Feature.SEAT_USAGE: FeatureRule(
-        _("Seat usage"), (SUPERVISOR,), Audience.SUPERVISOR, "portal.view_seat_usage"
-    ),
+    Feature.SEAT_USAGE: FeatureRule(_label(Feature.SEAT_USAGE), (SUPERVISOR,), Audience.SUPERVISOR),
     Feature.SEAT_HOLDERS: FeatureRule(
-        _("Who holds what"), (SUPERVISOR,), Audience.SUPERVISOR, "portal.view_seat_holders"
+        _label(Feature.SEAT_HOLDERS), (SUPERVISOR,), Audience.SUPERVISOR
     ),
     Feature.USAGE_HISTORY: FeatureRule(
-        _("History"), (SUPERVISOR,), Audience.SUPERVISOR, "portal.view_usage_history"
+        _label(Feature.USAGE_HISTORY), (SUPERVISOR,), Audience.SUPERVISOR
     ),
-    Feature.EXPORTS: FeatureRule(
-        _("CSV exports"), (SUPERVISOR,), Audience.SUPERVISOR, "portal.export_seat_data"
-    ),
-    Feature.COMPLIANCE: FeatureRule(
-        _("Compliance"), (SUPERVISOR,), Audience.SUPERVISOR, "portal.view_compliance"
-    ),
+    Feature.EXPORTS: FeatureRule(_label(Feature.EXPORTS), (SUPERVISOR,), Audience.SUPERVISOR),
+    Feature.COMPLIANCE: FeatureRule(_label(Feature.COMPLIANCE), (SUPERVISOR,), Audience.SUPERVISOR),
     Feature.SCHEDULED_REPORTS: FeatureRule(
-        _("Scheduled reports"),
+        _label(Feature.SCHEDULED_REPORTS),
         (SUPERVISOR, LicenseType.SCHEDULED_REPORTS.value),
         Audience.SUPERVISOR,
-        "portal.use_scheduled_reports",
     ),
     Feature.WALLBOARD: FeatureRule(
-        _("Wallboard"),
+        _label(Feature.WALLBOARD),
         (LicenseType.MARQUEE.value,),
         Audience.SUPERVISOR,
-        "portal.view_wallboard",
         on_marquee_only=True,
     ),
     Feature.AGENT_PAGE: FeatureRule(_("My license"), (AGENT,), Audience.MEMBER),
@@ -111,7 +108,7 @@ SUPERVISOR_NAV = (
 
 @dataclass(frozen=True)
 class Refusal:
-    """Why a feature is not offered: the missing license (or permission) and a
+    """Why a feature is not offered: the missing license (or the withholding) and a
     sentence saying so."""
 
     feature: Feature
@@ -132,6 +129,8 @@ class GateContext:
     role: str | None  # the user's role in the organization
     method: str
     wallboard_org: bool = False  # the server's wallboard organization: the wallboard, nothing else
+    withheld: frozenset[str] = frozenset()  # features an administrator withheld on the membership
+    organization_name: str = ""
 
     @property
     def marquee_only(self) -> bool:
@@ -170,6 +169,18 @@ def gate_context(
         role=role,
         method=user.license_method,
         wallboard_org=organization.is_wallboard,
+        organization_name=organization.name,
+    )
+
+
+def membership_context(ctx: GateContext, membership: Membership) -> GateContext:
+    """``ctx`` (one user on one server) narrowed to one of their memberships on that server."""
+    return dataclasses.replace(
+        ctx,
+        role=membership.role,
+        wallboard_org=membership.organization.is_wallboard,
+        withheld=frozenset(membership.withheld_features),
+        organization_name=membership.organization.name,
     )
 
 
@@ -188,7 +199,7 @@ def feature_refusal(feature: Feature, ctx: GateContext) -> Refusal | None:
             status=503,
         )
     if ctx.wallboard_org:
-        # Its members watch the wallboard: it needs Marquee, and no role, seat or permission.
+        # Its members watch the wallboard: it needs Marquee, and no role, seat or withholding.
         if not rule.on_marquee_only:
             return Refusal(
                 feature,
@@ -266,15 +277,57 @@ def feature_refusal(feature: Feature, ctx: GateContext) -> Refusal | None:
                     "how": how,
                 },
             )
-    if rule.permission and not ctx.user.has_perm(rule.permission):
+    if feature in ctx.withheld:
         return Refusal(
             feature,
             None,
             _(
-                "%(feature)s has not been given to you: "
-                "an administrator grants it with the permission "
-                "“%(perm)s” (or the group “Portal supervisors”)."
+                "%(feature)s has been withheld from you in %(organization)s: "
+                "an administrator gives it back on your membership."
             )
-            % {"feature": rule.label, "perm": rule.permission},
+            % {"feature": rule.label, "organization": ctx.organization_name},
         )
     return None
+
+
+@dataclass(frozen=True)
+class MembershipFeatures:
+    """What one membership gives in the portal: each feature, offered or the reason it is not."""
+
+    membership: Membership
+    features: list[tuple[str, Refusal | None]]
+
+
+def features_of_user(*, user: User, day: date | None = None) -> list[MembershipFeatures]:
+    """The portal features ``user`` has in each organization, as an administrator reads them.
+
+    A Concurrent user is judged as when logged in with their seat taken (they hold none between
+    sessions); an Assigned user by the seats assigned to them. Two queries per server.
+    """
+    memberships = list(
+        user.memberships.filter(organization__is_active=True)
+        .select_related("organization__server")
+        .order_by("organization__name")
+    )
+    by_server: dict[int, GateContext] = {}
+    result = []
+    for membership in memberships:
+        org = membership.organization
+        if org.server_id not in by_server:
+            ctx = gate_context(user=user, organization=org, role=None, day=day)
+            if user.license_method == User.LicenseMethod.CONCURRENT:
+                ctx = dataclasses.replace(
+                    ctx, held_seats=ctx.valid_licenses & frozenset(ACCESS_TYPES)
+                )
+            by_server[org.server_id] = ctx
+        ctx = membership_context(by_server[org.server_id], membership)
+        if membership.role in Membership.SUPERVISOR_ROLES or org.is_wallboard:
+            features = (*SUPERVISOR_NAV, Feature.EXPORTS)
+        else:
+            features = (Feature.AGENT_PAGE,)
+        result.append(
+            MembershipFeatures(
+                membership, [(FEATURES[f].label, feature_refusal(f, ctx)) for f in features]
+            )
+        )
+    return result

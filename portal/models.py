@@ -1,23 +1,10 @@
-"""Scheduled seat-usage reports and their runs; the portal's feature permissions live on
-ScheduledReport.Meta."""
+"""Scheduled seat-usage reports and their runs."""
 
 import pghistory
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-
-# Codename -> label of each supervisor feature's permission (seats/features.py names them
-# "portal.<codename>").
-FEATURE_PERMISSIONS = [
-    ("view_seat_usage", _("Portal: see seat usage")),
-    ("view_seat_holders", _("Portal: see who holds which seat")),
-    ("view_usage_history", _("Portal: see the usage history")),
-    ("export_seat_data", _("Portal: download CSV exports")),
-    ("view_compliance", _("Portal: see compliance events")),
-    ("view_wallboard", _("Portal: show the wallboard")),
-    ("use_scheduled_reports", _("Portal: configure and download scheduled reports")),
-]
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
@@ -63,7 +50,6 @@ class ScheduledReport(models.Model):
                 fields=["organization", "name"], name="scheduledreport_unique_name_per_org"
             ),
         ]
-        permissions = FEATURE_PERMISSIONS
 
     def __str__(self):
         return f"{self.name} ({self.get_frequency_display()}, {self.organization})"
@@ -104,3 +90,54 @@ class ReportRun(models.Model):
 
     def __str__(self):
         return f"{self.report.name}: {self.period_start} – {self.period_end}"
+
+
+class InvitationQuerySet(models.QuerySet):
+    def latest_per_user(self):
+        """Each user's most recent invitation (a resend supersedes the earlier ones)."""
+        return self.order_by("user_id", "-sent_at").distinct("user_id")
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class Invitation(models.Model):
+    """An e-mail inviting a user created without a password to choose one.
+
+    Its link works until ``expires_at``, once, and only while it is the user's latest invitation
+    and the user still has no password. Sending again writes a new invitation.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        verbose_name=_("user"),
+    )
+    email = models.EmailField(_("sent to"))
+    sent_at = models.DateTimeField(_("sent"))
+    expires_at = models.DateTimeField(_("expires"))
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("sent by"),
+    )
+    accepted_at = models.DateTimeField(_("password chosen"), null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-sent_at"]
+        indexes = [models.Index(fields=["user", "-sent_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("sent_at")),
+                name="invitation_expires_after_sent",
+            )
+        ]
+
+    def __str__(self):
+        return f"Invitation of {self.user} ({self.sent_at:%Y-%m-%d})"

@@ -8,8 +8,6 @@ is a 404, never a 403), applies the feature table of seats/features.py, and hand
 
 from __future__ import annotations
 
-import dataclasses
-
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import Q
 from django.http import Http404
@@ -26,6 +24,7 @@ from portal.features import (
     Refusal,
     feature_refusal,
     gate_context,
+    membership_context,
 )
 from seats.views import STATION_SESSION_KEY
 
@@ -68,15 +67,11 @@ class GateCache:
                 role=None,
                 station_id=self.request.session.get(STATION_SESSION_KEY),
             )
-        return dataclasses.replace(
-            self._by_server[org.server_id],
-            role=membership.role,
-            wallboard_org=org.is_wallboard,
-        )
+        return membership_context(self._by_server[org.server_id], membership)
 
 
 def render_refusal(request, refusals: list[Refusal], **context):
-    """The page a refused feature shows: which license (or permission) is missing, 503 when the
+    """The page a refused feature shows: which license (or withheld) is missing, 503 when the
     server is unlicensed."""
     status = 503 if any(r.status == 503 for r in refusals) else 403
     return render(request, "portal/refused.html", {"refusals": refusals, **context}, status=status)

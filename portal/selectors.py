@@ -254,6 +254,8 @@ def seat_holders(*, organization: Organization, search: str = "", show: str = "a
             lease_license=Subquery(leases.values("license_type")[:1]),
             lease_since=Subquery(leases.values("acquired_at")[:1]),
             lease_last_seen=Subquery(leases.values("last_seen_at")[:1]),
+            lease_source=Subquery(leases.values("source")[:1]),
+            lease_client=Subquery(leases.values("client_id")[:1]),
         )
         .order_by("user__username")
     )
@@ -333,13 +335,24 @@ def holder_rows(
                 [a.assigned_at for a in s.active_seats],
             ]
     elif view == "sessions":
-        yield ["username", "name", "e-mail", "concurrent seat", "logged in since", "last seen"]
+        yield [
+            "username",
+            "name",
+            "e-mail",
+            "concurrent seat",
+            "taken by",
+            "client",
+            "logged in since",
+            "last seen",
+        ]
         for lease in qs.iterator(chunk_size=2000):
             yield [
                 lease.user.username,
                 lease.user.get_full_name(),
                 lease.user.email,
                 lease.license_type,
+                lease.source,
+                lease.client_id,
                 lease.acquired_at,
                 lease.last_seen_at,
             ]
@@ -522,3 +535,16 @@ def wallboard_figures(*, organization: Organization) -> list[dict]:
         }
         for r in usage.rows
     ]
+
+
+def invitation_status(invitation, *, now=None) -> str:
+    """What became of an invitation, in words (reads ``invitation.user``; no query when it is
+    selected with it)."""
+    now = now or timezone.now()
+    if invitation.accepted_at is not None:
+        return f"Password chosen {timezone.localtime(invitation.accepted_at):%Y-%m-%d %H:%M}"
+    if invitation.user.has_usable_password():
+        return "Not used: the user has a password"
+    if invitation.expires_at <= now:
+        return f"Expired {timezone.localtime(invitation.expires_at):%Y-%m-%d %H:%M}"
+    return f"Waiting, link works until {timezone.localtime(invitation.expires_at):%Y-%m-%d %H:%M}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
@@ -24,7 +25,13 @@ from .forms import ScheduledReportForm
 from .models import ReportRun, ScheduledReport
 from .params import search_text
 from .scoping import GateCache, PortalFeatureMixin, nav_links, portal_memberships, render_refusal
-from .services import scheduled_report_create, scheduled_report_delete, scheduled_report_update
+from .services import (
+    invitation_accept,
+    invitation_from_token,
+    scheduled_report_create,
+    scheduled_report_delete,
+    scheduled_report_update,
+)
 
 PAGE_SIZE = 50
 
@@ -403,3 +410,46 @@ def own_license(request):
             "now": timezone.now(),
         },
     )
+
+
+class InvitationAcceptView(View):
+    """The link in an invitation: choose a password (Django's SetPasswordForm and validators),
+    then sign in on the login page, which takes the seat."""
+
+    template_name = "registration/invitation_accept.html"
+
+    def dispatch(self, request, token):
+        self.invitation, self.why_not = invitation_from_token(token)
+        return super().dispatch(request, token)
+
+    def _render(self, request, form=None, status=200):
+        return render(
+            request,
+            self.template_name,
+            {"invitation": self.invitation, "why_not": self.why_not, "form": form},
+            status=status,
+        )
+
+    def get(self, request, token):
+        if self.invitation is None:
+            return self._render(request, status=410)
+        return self._render(request, SetPasswordForm(self.invitation.user))
+
+    def post(self, request, token):
+        if self.invitation is None:
+            return self._render(request, status=410)
+        form = SetPasswordForm(self.invitation.user, request.POST)
+        if not form.is_valid():
+            return self._render(request, form)
+        try:
+            invitation_accept(
+                invitation=self.invitation, password=form.cleaned_data["new_password1"]
+            )
+        except ValidationError as exc:
+            self.invitation, self.why_not = None, exc.messages[0]
+            return self._render(request, status=410)
+        messages.success(
+            request,
+            f"Your password is saved, {self.invitation.user.username}. Sign in with it now.",
+        )
+        return redirect("login")

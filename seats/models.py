@@ -19,6 +19,15 @@ class ReleaseReason(models.TextChoices):
     UNASSIGNED = "unassigned", _("Unassigned")
     ROLE_CHANGE = "role_change", _("User's role changed")
     LOGIN_FAILED = "login_failed", _("The login did not complete")
+    CHECKED_IN = "checked_in", _("Checked in by its client")
+    HEARTBEAT_MISSED = "heartbeat_missed", _("Heartbeat missed")
+
+
+class LeaseSource(models.TextChoices):
+    """Where a Concurrent seat was taken: the site's login page, or a client of the seat API."""
+
+    BROWSER = "browser", _("Browser login")
+    API = "api", _("Seat API")
 
 
 class SeatQuerySet(models.QuerySet):
@@ -131,11 +140,12 @@ class SeatAssignment(Seat):
     pghistory.InsertEvent(),
     pghistory.UpdateEvent(),
     pghistory.DeleteEvent(),
-    exclude=["last_seen_at", "session_key"],
+    exclude=["last_seen_at", "session_key", "expires_at"],
 )
 class SeatLease(Seat):
-    """A Concurrent seat held by a logged-in user; released at logout, when idle, or by
-    an administrator."""
+    """A Concurrent seat held by a logged-in user (a browser session) or by a client of the seat
+    API; released at logout or check-in, when idle or its heartbeat is missed, or by an
+    administrator."""
 
     organization = models.ForeignKey(
         "organizations.Organization",
@@ -150,8 +160,23 @@ class SeatLease(Seat):
         verbose_name=_("user"),
     )
     session_key = models.CharField(_("session"), max_length=40, blank=True)
+    source = models.CharField(
+        _("taken by"), max_length=10, choices=LeaseSource.choices, default=LeaseSource.BROWSER
+    )
+    client_id = models.CharField(
+        _("client"),
+        max_length=100,
+        blank=True,
+        help_text=_("The seat API client's own id (a desktop, a wallboard display)."),
+    )
     acquired_at = models.DateTimeField(_("since"), auto_now_add=True)
     last_seen_at = models.DateTimeField(_("last seen"))
+    expires_at = models.DateTimeField(
+        _("expires"),
+        null=True,
+        blank=True,
+        help_text=_("Seat API leases: released when no heartbeat moves this forward."),
+    )
 
     class Meta:
         verbose_name = _("seat lease (Concurrent)")
@@ -162,6 +187,11 @@ class SeatLease(Seat):
                 fields=["server", "user"],
                 condition=Q(released_at__isnull=True),
                 name="seatlease_one_active_per_user_and_server",
+            ),
+            models.CheckConstraint(
+                condition=Q(source=LeaseSource.BROWSER, expires_at__isnull=True)
+                | Q(source=LeaseSource.API, expires_at__isnull=False),
+                name="seatlease_api_leases_expire",
             ),
         ]
         indexes = [
@@ -174,6 +204,11 @@ class SeatLease(Seat):
                 fields=["last_seen_at"],
                 condition=Q(released_at__isnull=True),
                 name="seatlease_active_last_seen",
+            ),
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(released_at__isnull=True, expires_at__isnull=False),
+                name="seatlease_active_expires",
             ),
             # Logout finds the seat by its session: without this it walks every active lease.
             models.Index(

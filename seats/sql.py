@@ -68,7 +68,7 @@ def lease_take_sql() -> str:
     take, the organization's Concurrent seats of this license after it; and for when none was
     taken: the pool's seats in use, its capacity, the server's name, whether the user holds a
     seat on the server, and whether a seat of the pool is held by a session idle since before
-    ``%(cutoff)s``.
+    ``%(cutoff)s`` or an API client whose heartbeat was due before ``%(now)s``.
     """
     held = """EXISTS (SELECT 1 FROM seats_seatlease l
     WHERE l.server_id = %(server)s AND l.user_id = %(user)s AND l.released_at IS NULL)"""
@@ -81,8 +81,10 @@ take AS (
   RETURNING p.in_use
 ), lease AS (
   INSERT INTO seats_seatlease (server_id, organization_id, license_type, user_id, session_key,
-                               acquired_at, last_seen_at, release_reason)
-  SELECT %(server)s, %(organization)s, %(license)s, %(user)s, %(session)s, %(now)s, %(now)s, ''
+                               source, client_id, acquired_at, last_seen_at, expires_at,
+                               release_reason)
+  SELECT %(server)s, %(organization)s, %(license)s, %(user)s, %(session)s, %(source)s,
+         %(client)s, %(now)s, %(now)s, %(expires)s::timestamptz, ''
   FROM take
   RETURNING id
 )
@@ -93,7 +95,7 @@ SELECT (SELECT id FROM lease), (SELECT in_use FROM take),
   p.in_use, {capacity_sql()}, s.server_id, {held},
   EXISTS (SELECT 1 FROM seats_seatlease l
     WHERE l.server_id = %(server)s AND l.license_type = %(license)s AND l.released_at IS NULL
-      AND l.last_seen_at < %(cutoff)s)
+      AND ({RELEASE_STALE}))
 FROM seats_seatpool p JOIN organizations_server s ON s.id = p.server_id
 WHERE {_pool("concurrent")}
 """
@@ -123,11 +125,28 @@ RELEASE_BY_IDS = "id = ANY(%(ids)s)"
 RELEASE_BY_USER = "user_id = %(user)s"
 RELEASE_BY_SESSION = "session_key = %(session)s"  # a logout
 RELEASE_BY_SESSIONS = "session_key = ANY(%(sessions)s)"
-RELEASE_IDLE = "last_seen_at < %(cutoff)s"
-RELEASE_IDLE_IN_POOL = "server_id = %(server)s AND license_type = %(license)s AND " + RELEASE_IDLE
+# A browser session idle past the limit; a seat API client whose heartbeat is overdue.
+RELEASE_IDLE = "expires_at IS NULL AND last_seen_at < %(cutoff)s"
+RELEASE_EXPIRED = "expires_at < %(now)s"
+RELEASE_STALE = f"({RELEASE_IDLE}) OR {RELEASE_EXPIRED}"
+IN_POOL = "server_id = %(server)s AND license_type = %(license)s AND "
 # A seat taken by a login that never got its session (the process or the connection died between
 # the take and the session's creation).
-RELEASE_ORPHANED = "session_key = '' AND acquired_at < %(cutoff)s"
+RELEASE_ORPHANED = "source = 'browser' AND session_key = '' AND acquired_at < %(cutoff)s"
+
+# A seat API client's heartbeat: one statement, its lease's new expiry (and the station it
+# occupies seen now), or no row when the lease is not a held API lease of the server.
+LEASE_HEARTBEAT = """
+WITH beat AS (
+  UPDATE seats_seatlease SET expires_at = %(expires)s, last_seen_at = %(now)s
+  WHERE id = %(id)s AND server_id = %(server)s AND source = 'api' AND released_at IS NULL
+  RETURNING session_key, expires_at
+), station AS (
+  UPDATE seats_stationoccupancy o SET last_seen_at = %(now)s FROM beat
+  WHERE o.session_key = beat.session_key AND o.ended_at IS NULL
+)
+SELECT expires_at FROM beat
+"""
 
 
 @cache

@@ -1,9 +1,14 @@
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.core.servers.basehttp import WSGIServer
 
 from licenses.licensefile import public_key_b64
 
 from . import factories
+
+# The live server's listen backlog: socketserver's default of 5 resets connections when the API
+# race test's 80 clients connect at once (gunicorn's default backlog is 2048).
+WSGIServer.request_queue_size = 128
 
 
 @pytest.fixture(scope="session")

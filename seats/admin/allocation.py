@@ -88,13 +88,15 @@ class SeatLeaseAdmin(SeatReleaseMixin, ReadOnlyModelAdmin):
         "license_type",
         "organization",
         "server",
+        "source",
+        "client_id",
         "acquired_at",
         "last_seen_at",
         "released_at",
         "release_reason",
         "released_by",
     ]
-    list_filter = [ActiveFilter, "license_type", "release_reason", "server"]
+    list_filter = [ActiveFilter, "license_type", "source", "release_reason", "server"]
     search_fields = ["user__username", "organization__name", "server__server_id"]
     list_select_related = ["user", "organization", "server", "released_by"]
     date_hierarchy = "acquired_at"

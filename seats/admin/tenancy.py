@@ -6,17 +6,17 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ImportMixin
 
 from licenses.admin_base import AuditedModelAdmin
 from licenses.exceptions import LicenseLimitReached, LicenseMissing
 from licenses.selectors import license_status
 from licenses.services import organization_check_room, organization_create, organization_update
-from organizations.models import Membership, Organization, Server, Station, User
+from organizations.models import Membership, Organization, PortalFeature, Server, Station, User
 
 from ..resources import UserImportResource
 from ..selectors import license_status_with_usage
 from .actions import StationSeatAdminMixin, UserSeatAdminMixin
+from .csv_import import CSVImportMixin
 
 
 @admin.register(Server)
@@ -127,15 +127,32 @@ class OrganizationAdmin(AuditedModelAdmin):
         return super().changelist_view(request, extra_context)
 
 
+class MembershipForm(forms.ModelForm):
+    """A membership with its withheld portal features as checkboxes."""
+
+    withheld_features = forms.TypedMultipleChoiceField(
+        label=_("withheld portal features"),
+        choices=PortalFeature.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=Membership._meta.get_field("withheld_features").help_text,
+    )
+
+    class Meta:
+        model = Membership
+        fields = ["user", "organization", "role", "withheld_features"]
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
+    form = MembershipForm
     extra = 0
     autocomplete_fields = ["organization"]
     fk_name = "user"
 
 
 @admin.register(User)
-class UserAdmin(UserSeatAdminMixin, ImportMixin, AuditedModelAdmin, DjangoUserAdmin):
+class UserAdmin(UserSeatAdminMixin, CSVImportMixin, AuditedModelAdmin, DjangoUserAdmin):
     resource_classes = [UserImportResource]  # CSV import: organization, role, method and seat
     list_display = [
         "username",
@@ -173,7 +190,8 @@ class UserAdmin(UserSeatAdminMixin, ImportMixin, AuditedModelAdmin, DjangoUserAd
 
 @admin.register(Membership)
 class MembershipAdmin(AuditedModelAdmin):
-    list_display = ["user", "organization", "role", "server", "created_at"]
+    form = MembershipForm
+    list_display = ["user", "organization", "role", "withheld", "server", "created_at"]
     list_filter = ["role", "organization__server"]
     search_fields = ["user__username", "organization__name"]
     list_select_related = ["user", "organization__server"]
@@ -182,6 +200,11 @@ class MembershipAdmin(AuditedModelAdmin):
     @admin.display(description=_("server"), ordering="organization__server__server_id")
     def server(self, obj):
         return obj.organization.server.server_id
+
+    @admin.display(description=_("withheld"))
+    def withheld(self, obj):
+        labels = dict(PortalFeature.choices)
+        return ", ".join(str(labels[f]) for f in obj.withheld_features) or "—"
 
 
 @admin.register(Station)

@@ -4,13 +4,13 @@ are named for the session once it exists, or given back when the login fails aft
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import DatabaseError
 
 from organizations.models import Station, User
 
-from ..models import ReleaseReason, SeatLease, StationOccupancy
+from ..models import ReleaseReason, SeatAssignment, SeatLease, StationOccupancy
 from .leases import assigned_seat_check, lease_acquire, lease_attach_session, lease_release
 from .stations import StationInUse, station_attach_session, station_leave, station_occupy
 
@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 class LoginSeats:
     leases: list[SeatLease]
     occupancy: StationOccupancy | None = None
+    assigned: list[SeatAssignment] = field(default_factory=list)
 
 
 def login_seats_take(*, user: User, station: Station | None) -> LoginSeats:
@@ -37,6 +38,25 @@ def login_seats_take(*, user: User, station: Station | None) -> LoginSeats:
         if leases:
             lease_release(leases=leases, acting_user=user, end_sessions=False)
         raise
+
+
+def client_seats_take(
+    *, user: User, server_id: int, client_id: str, station: Station | None = None
+) -> LoginSeats:
+    """A seat API client's check-out on one server, with the browser login's rules: an Assigned
+    user's seat (or their station's) checked, a Concurrent user's seat taken (the same client
+    asking again gets the one it holds), the station taken for as long as the lease lives.
+    Raises the refusal holding nothing."""
+    assigned = assigned_seat_check(user=user, station=station, server_id=server_id)
+    leases = lease_acquire(user=user, server_id=server_id, client_id=client_id)
+    if station is None or not leases:
+        return LoginSeats(leases, assigned=assigned)
+    try:
+        occupancy = station_occupy(station=station, user=user, session_key=leases[0].session_key)
+    except StationInUse:
+        lease_release(leases=leases, acting_user=user, end_sessions=False)
+        raise
+    return LoginSeats(leases, occupancy, assigned=assigned)
 
 
 def login_seats_attach(*, seats: LoginSeats, session_key: str) -> None:

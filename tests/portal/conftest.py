@@ -1,27 +1,14 @@
 """Portal test data: a licensed server, an organization, supervisors and agents holding seats."""
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from organizations.models import Membership, User
-from portal.models import FEATURE_PERMISSIONS
 from seats.models import SeatAssignment, SeatLease
 from seats.rules import required_license
 from tests.factories import MembershipFactory, OrganizationFactory, StationFactory, UserFactory
 
-ALL_FEATURE_CODENAMES = [codename for codename, _label in FEATURE_PERMISSIONS]
-
-
-def grant(user, *codenames):
-    """Give ``user`` portal feature permissions (all of them by default)."""
-    perms = Permission.objects.filter(
-        content_type__app_label="portal", codename__in=codenames or ALL_FEATURE_CODENAMES
-    )
-    user.user_permissions.add(*perms)
-    for attr in ("_perm_cache", "_user_perm_cache"):
-        user.__dict__.pop(attr, None)
-    return user
+from ..notifications.conftest import smtp_server  # noqa: F401  (fixture)
 
 
 def queries(client, url) -> int:
@@ -66,7 +53,7 @@ def org(licensed_server):
 @pytest.fixture
 def make_member():
     """A member of ``organization`` with ``role``; ``seat`` gives them the seat
-    their method requires."""
+    their method requires, ``withheld`` the portal features an administrator withheld."""
 
     def make(
         organization,
@@ -74,20 +61,20 @@ def make_member():
         role=Membership.Role.SUPERVISOR,
         method=User.LicenseMethod.ASSIGNED,
         seat=True,
-        perms=True,
+        withheld=(),
         username=None,
     ):
         kwargs = {"username": username} if username else {}
         user = UserFactory(license_method=method, **kwargs)
-        MembershipFactory(user=user, organization=organization, role=role)
+        MembershipFactory(
+            user=user, organization=organization, role=role, withheld_features=list(withheld)
+        )
         license_type = required_license([role])
         if seat:
             if method == User.LicenseMethod.CONCURRENT:
                 lease_seat(user=user, organization=organization, license_type=license_type)
             else:
                 assign_seat(user=user, organization=organization, license_type=license_type)
-        if perms and role in Membership.SUPERVISOR_ROLES:
-            grant(user)
         return user
 
     return make

@@ -1,13 +1,12 @@
 """Feature gating (issue 3): one table, one mixin; a refusal names the missing license."""
 
 import pytest
-from django.contrib.auth.models import Group
 
-from organizations.models import User
+from organizations.models import Membership, PortalFeature, User
 from portal.features import FEATURES, Feature
-from tests.factories import OrganizationFactory
+from tests.factories import OrganizationFactory, UserFactory
 
-from .conftest import grant, lease_seat
+from .conftest import lease_seat
 
 pytestmark = pytest.mark.django_db
 
@@ -42,11 +41,13 @@ def test_every_portal_feature_is_declared_with_a_license():
     assert set(FEATURES) == set(Feature)
     for feature, rule in FEATURES.items():
         assert rule.licenses, feature
-        if feature != Feature.AGENT_PAGE:
-            assert rule.permission and rule.permission.startswith("portal."), feature
+        # every supervisor feature can be withheld on a membership; the agent's page cannot
+        assert (feature in PortalFeature.values) == (feature != Feature.AGENT_PAGE), feature
 
 
-def test_supervisor_with_seat_and_permissions_sees_every_supervisor_page(client, org, supervisor):
+def test_supervisor_with_seat_sees_every_supervisor_page_from_the_role_alone(
+    client, org, supervisor
+):
     client.force_login(supervisor)
     for name in SUPERVISOR_PAGES + ["wallboard"]:
         assert page(client, name, org).status_code == 200, name
@@ -106,24 +107,44 @@ def test_supervisor_without_seat_still_reaches_the_wallboard_and_is_told_why_the
     assert f"/portal/org/{org.pk}/wallboard/" in body
 
 
-def test_administrator_gives_a_supervisor_some_features_and_not_others(client, org, make_member):
-    user = make_member(org, perms=False)
-    grant(user, "view_seat_usage", "view_usage_history")
+def test_administrator_withholds_some_features_and_the_supervisor_keeps_the_others(
+    client, org, make_member
+):
+    user = make_member(
+        org,
+        withheld=[PortalFeature.SEAT_HOLDERS, PortalFeature.SCHEDULED_REPORTS],
+    )
     client.force_login(user)
     body = client.get("/portal/").content.decode()
     assert "History" in body and "Who holds what" not in body and "Scheduled reports" not in body
     assert page(client, "history", org).status_code == 200
     refused = page(client, "holders", org)
     assert refused.status_code == 403
-    assert "portal.view_seat_holders" in refused.content.decode()
+    assert "Who holds what has been withheld from you in Acme Support" in refused.content.decode()
 
 
-def test_portal_supervisors_group_holds_every_feature_permission(client, org, make_member):
-    user = make_member(org, perms=False)
-    user.groups.add(Group.objects.get(name="Portal supervisors"))
+def test_withholding_is_per_organization(client, licensed_server, make_member):
+    server = licensed_server(server_id="CIC-TWO")
+    first = OrganizationFactory(server=server, name="First")
+    second = OrganizationFactory(server=server, name="Second")
+    user = make_member(first, withheld=[PortalFeature.USAGE_HISTORY])
+    Membership.objects.create(user=user, organization=second, role=Membership.Role.SUPERVISOR)
     client.force_login(user)
-    for name in SUPERVISOR_PAGES + ["wallboard"]:
-        assert page(client, name, org).status_code == 200, name
+    assert page(client, "history", first).status_code == 403
+    assert page(client, "history", second).status_code == 200
+
+
+def test_a_membership_cannot_withhold_an_unknown_feature(org, make_member):
+    from django.core.exceptions import ValidationError
+    from django.db import IntegrityError, transaction
+
+    user = make_member(org)
+    membership = user.memberships.get()
+    membership.withheld_features = ["self_destruct"]
+    with pytest.raises(ValidationError):
+        membership.full_clean()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        membership.save()
 
 
 def test_without_scheduled_reports_license_the_feature_is_absent_and_its_url_says_why(
@@ -232,3 +253,34 @@ def test_agent_on_a_marquee_only_server_is_told_the_wallboard_is_for_supervisors
     response = client.get("/portal/")
     assert response.status_code == 403
     assert "Wallboard is for supervisors of this organization" in response.content.decode()
+
+
+def test_a_new_concurrent_supervisor_logs_in_and_sees_seat_usage_with_no_further_step(
+    client, licensed_server
+):
+    """The reported journey: a Supervisor membership, a login that takes a Concurrent seat, and
+    the portal, with no group or permission given by an administrator."""
+    org = OrganizationFactory(
+        server=licensed_server(
+            server_id="CIC-NEW",
+            entitlements=["server", "organization=2", "supervisor:concurrent=2"],
+        ),
+        name="Fresh Start",
+    )
+    user = UserFactory(username="new.supervisor", license_method=User.LicenseMethod.CONCURRENT)
+    user.set_password("correct horse battery")
+    user.save()
+    Membership.objects.create(user=user, organization=org, role=Membership.Role.SUPERVISOR)
+    assert not user.groups.exists() and not user.user_permissions.exists()
+
+    response = client.post(
+        "/accounts/login/",
+        {"username": "new.supervisor", "password": "correct horse battery"},
+        follow=True,
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "has not been given to you" not in body and "withheld" not in body
+    usage = page(client, "organization", org)
+    assert usage.status_code == 200
+    assert "Fresh Start" in usage.content.decode()

@@ -178,7 +178,13 @@ def test_seat_list_csv_streams_every_row_of_each_view_unpaginated(
     assert stations[0] == ["station", "assignable seats", "since"]
     assert [r[1] for r in stations[1:]] == ["agent"] * 5
     sessions = csv_rows(client.get(f"/portal/org/{org.pk}/seats.csv?view=sessions"))
-    assert sessions[0][3:] == ["concurrent seat", "logged in since", "last seen"]
+    assert sessions[0][3:] == [
+        "concurrent seat",
+        "taken by",
+        "client",
+        "logged in since",
+        "last seen",
+    ]
     assert len(sessions) == 1 + 20
 
 

@@ -219,7 +219,8 @@ def test_idle_sweep_runs_a_constant_number_of_queries(
             member(organization, f"s{size}-{i}")
             login(Client(), f"s{size}-{i}")
         SeatLease.objects.active().update(last_seen_at=timezone.now() - timedelta(hours=2))
-        with django_assert_max_num_queries(9):
+        # idle sessions, missed heartbeats and orphaned logins: three releases, however many
+        with django_assert_max_num_queries(12):
             assert len(lease_release_idle()) == size
     assert pool_in_use(server, "agent", "concurrent") == 0
     assert Session.objects.count() == 0

@@ -8,13 +8,20 @@ server; a second login supersedes the first (the earlier session is signed out) 
 ``IWP_ALLOW_PARALLEL_SESSIONS`` lets both sessions share the seat.
 
 - ``acquire``: login, and the refusals it records.
-- ``release``: logout, idle sweep, administrator release; session touch.
+- ``release``: logout, idle and missed-heartbeat sweep, administrator release; session touch,
+  a seat API client's heartbeat.
 - ``assigned``: an Assigned user's login check (their seat or their station's).
 """
 
 from .acquire import denial_record, lease_acquire, lease_attach_session
 from .assigned import NoSeatAssigned, assigned_seat_check, station_for_login
-from .release import lease_release, lease_release_idle, lease_touch, sessions_end
+from .release import (
+    lease_heartbeat,
+    lease_release,
+    lease_release_idle,
+    lease_touch,
+    sessions_end,
+)
 
 __all__ = [
     "NoSeatAssigned",
@@ -22,6 +29,7 @@ __all__ = [
     "denial_record",
     "lease_acquire",
     "lease_attach_session",
+    "lease_heartbeat",
     "lease_release",
     "lease_release_idle",
     "lease_touch",

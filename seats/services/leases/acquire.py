@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -15,13 +16,24 @@ from licenses.models import Method
 from organizations.models import Server, User
 
 from ... import sql
-from ...models import ReleaseReason, SeatDenial, SeatLease
+from ...models import LeaseSource, ReleaseReason, SeatDenial, SeatLease
 from ...rules import SeatRequirement, user_seat_requirements
 from ..pools import daily_peak_raise, refusal
 from ..pools import pool_in_use as pool_in_use_now
 from .release import idle_cutoff, lease_release, lease_release_idle
 
 CONCURRENT = Method.CONCURRENT.value
+
+
+@dataclass(frozen=True)
+class _Holder:
+    """Who holds the seat taken: a browser session, or a seat API client (which must heartbeat
+    before ``expires_at``)."""
+
+    session_key: str = ""
+    source: str = LeaseSource.BROWSER
+    client_id: str = ""
+    expires_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +64,8 @@ def lease_acquire(
     *,
     user: User,
     session_key: str = "",
+    server_id: int | None = None,
+    client_id: str = "",
     acting_user: User | None = None,
     now: datetime | None = None,
     day: date | None = None,
@@ -61,21 +75,37 @@ def lease_acquire(
     Assigned users, and users without an active organization, take none (returns []). When a
     server has no seat for them, raises LicenseLimitReached naming the license, the server and
     "N of N in use", records the refusal as a SeatDenial, and changes nothing else.
+
+    A seat API check-out passes ``server_id`` (the API key's server: only that server's seat is
+    taken) and ``client_id``: the lease then expires IWP_API_LEASE_SECONDS from now unless
+    heartbeats move it, and the same client asking again gets the lease it holds.
     """
     if user.license_method != User.LicenseMethod.CONCURRENT:
         return []
     now = now or timezone.now()
     day = day or timezone.localdate()
-    requirements = user_seat_requirements(user=user)
+    holder = (
+        _Holder(
+            session_key=f"api:{secrets.token_hex(16)}",  # ends its station's occupancy with it
+            source=LeaseSource.API,
+            client_id=client_id,
+            expires_at=now + timedelta(seconds=settings.IWP_API_LEASE_SECONDS),
+        )
+        if client_id
+        else _Holder(session_key=session_key)
+    )
+
+    def on_server(requirements):
+        return [r for r in requirements if server_id is None or r.server_id == server_id]
+
+    requirements = on_server(user_seat_requirements(user=user))
     if len(requirements) == 1:
         # The usual login (one server, no seat of the user's there) is one statement that is its
         # own transaction, so the pool row is locked only while PostgreSQL runs it: it takes the
         # seat, or refuses when the rules below could find none either.
         with acting_as(acting_user or user) as context:
             try:
-                attempt = _take(
-                    requirements[0], session_key=session_key, context=context, now=now, day=day
-                )
+                attempt = _take(requirements[0], holder=holder, context=context, now=now, day=day)
             except IntegrityError:  # the user's other login took a seat there at this moment
                 attempt = None
         if attempt is not None and attempt.taken is not None:
@@ -87,7 +117,7 @@ def lease_acquire(
     try:
         with transaction.atomic(durable=True), acting_as(acting_user or user) as context:
             # Locks the user's row: two logins of one user take turns, the second sees the first.
-            requirements = user_seat_requirements(user=user, lock=True)
+            requirements = on_server(user_seat_requirements(user=user, lock=True))
             held = {lease.server_id: lease for lease in _leases_held(user)}
             taken = []
             for requirement in requirements:
@@ -96,7 +126,7 @@ def lease_acquire(
                         user=user,
                         requirement=requirement,
                         held=held.get(requirement.server_id),
-                        session_key=session_key,
+                        holder=holder,
                         context=context,
                         now=now,
                         day=day,
@@ -113,12 +143,19 @@ def _seat_on_server(
     user: User,
     requirement: SeatRequirement,
     held: SeatLease | None,
-    session_key: str,
+    holder: _Holder,
     context,
     now: datetime,
     day: date,
 ) -> _Taken:
     """The rules of a Concurrent login on one server, in order."""
+    if (
+        held is not None
+        and holder.client_id
+        and (held.source, held.client_id) == (holder.source, holder.client_id)
+        and held.license_type == requirement.license_type
+    ):
+        return _Taken(held)  # the same API client asking again: the seat it holds
     if held is not None and held.license_type == requirement.license_type:
         if settings.IWP_ALLOW_PARALLEL_SESSIONS:
             return _Taken(held)  # a second session of the user shares the one seat
@@ -129,14 +166,14 @@ def _seat_on_server(
             now=now,
             give_back=False,
         ):  # supersede: the seat passes to the new session, the older one is signed out
-            return _Taken(_lease_insert(requirement=requirement, session_key=session_key, now=now))
+            return _Taken(_lease_insert(requirement=requirement, holder=holder, now=now))
     elif held is not None:  # the user's role changed: the seat held is of the other license
         lease_release(leases=[held], reason=ReleaseReason.ROLE_CHANGE, acting_user=user, now=now)
-    attempt = _take(requirement, session_key=session_key, context=context, now=now, day=day)
+    attempt = _take(requirement, holder=holder, context=context, now=now, day=day)
     if attempt.taken is None and lease_release_idle(
         now=now, pool=(requirement.server_id, requirement.license_type)
-    ):  # full, but sessions idle past the limit hold seats: reclaim them
-        attempt = _take(requirement, session_key=session_key, context=context, now=now, day=day)
+    ):  # full, but idle sessions or silent API clients hold seats: reclaim them
+        attempt = _take(requirement, holder=holder, context=context, now=now, day=day)
     if attempt.taken is None:
         raise attempt.refusal
     return attempt.taken
@@ -158,7 +195,7 @@ def _with_peaks(taken: list[_Taken], *, day: date) -> list[SeatLease]:
 
 
 def _take(
-    requirement: SeatRequirement, *, session_key: str, context, now: datetime, day: date
+    requirement: SeatRequirement, *, holder: _Holder, context, now: datetime, day: date
 ) -> _Attempt:
     """One statement: a seat from the pool if it has room and the user holds none on the server,
     and the lease that holds it; otherwise the refusal, and whether a rule could still find one."""
@@ -169,7 +206,10 @@ def _take(
             "organization": requirement.organization_id,
             "license": requirement.license_type,
             "user": requirement.user_id,
-            "session": session_key,
+            "session": holder.session_key,
+            "source": holder.source,
+            "client": holder.client_id,
+            "expires": holder.expires_at,
             "now": now,
             "day": day,
             "cutoff": idle_cutoff(now),
@@ -193,7 +233,7 @@ def _take(
             idle_held,
         ) = rows[0]
         if lease_id is not None:
-            lease = _lease(requirement=requirement, session_key=session_key, now=now)
+            lease = _lease(requirement=requirement, holder=holder, now=now)
             lease.pk = lease_id
             return _Attempt(_Taken(lease, in_use_after, organization_after), None, False, False)
     if pool_in_use + 1 <= capacity and not user_holds:
@@ -214,21 +254,24 @@ def _take(
     return _Attempt(None, refused, user_holds, idle_held)
 
 
-def _lease(*, requirement: SeatRequirement, session_key: str, now: datetime) -> SeatLease:
+def _lease(*, requirement: SeatRequirement, holder: _Holder, now: datetime) -> SeatLease:
     return SeatLease(
         server_id=requirement.server_id,
         organization_id=requirement.organization_id,
         license_type=requirement.license_type,
         user_id=requirement.user_id,
-        session_key=session_key,
+        session_key=holder.session_key,
+        source=holder.source,
+        client_id=holder.client_id,
         acquired_at=now,
         last_seen_at=now,
+        expires_at=holder.expires_at,
     )
 
 
-def _lease_insert(*, requirement: SeatRequirement, session_key: str, now: datetime) -> SeatLease:
+def _lease_insert(*, requirement: SeatRequirement, holder: _Holder, now: datetime) -> SeatLease:
     """A lease for a seat already counted in its pool (passed on from an older session)."""
-    lease = _lease(requirement=requirement, session_key=session_key, now=now)
+    lease = _lease(requirement=requirement, holder=holder, now=now)
     lease.save()
     return lease
 

@@ -26,15 +26,21 @@ def station_for_login(*, user: User, name: str) -> Station | None:
     )
 
 
-def assigned_seat_check(*, user: User, station: Station | None = None) -> list[SeatAssignment]:
+def assigned_seat_check(
+    *, user: User, station: Station | None = None, server_id: int | None = None
+) -> list[SeatAssignment]:
     """The Assignable seats an Assigned user logs in with: theirs, or their station's, of
-    the license they need.
+    the license they need (on ``server_id`` only, when given).
 
     Raises NoSeatAssigned, naming the license, the server and the station, when one is missing.
     """
     if user.license_method != User.LicenseMethod.ASSIGNED:
         return []
-    requirements = user_seat_requirements(user=user)
+    requirements = [
+        r
+        for r in user_seat_requirements(user=user)
+        if server_id is None or r.server_id == server_id
+    ]
     if not requirements:
         return []
     holder = Q(user=user) | Q(station=station) if station is not None else Q(user=user)

@@ -64,22 +64,28 @@ LOGIN_GRACE = timedelta(minutes=1)
 def lease_release_idle(
     *, now: datetime | None = None, pool: tuple[int, str] | None = None
 ) -> list[SeatLease]:
-    """Release the seats whose session has been idle longer than IWP_CONCURRENT_IDLE_MINUTES, and
-    end those sessions; only those of ``pool`` (server id, license), when given. The sweep (every
-    minute, without ``pool``) also gives back the seats of logins that never got their session."""
+    """Release the seats whose session has been idle longer than IWP_CONCURRENT_IDLE_MINUTES (and
+    end those sessions), and the seat API leases whose heartbeat is overdue; only those of
+    ``pool`` (server id, license), when given. The sweep (every minute, without ``pool``) also
+    gives back the seats of logins that never got their session."""
     now = now or timezone.now()
+    params = {"cutoff": idle_cutoff(now), "now": now}
+    scope = ""
     if pool is not None:
-        params = {"cutoff": idle_cutoff(now), "server": pool[0], "license": pool[1]}
-        return _release(sql.RELEASE_IDLE_IN_POOL, params, reason=ReleaseReason.IDLE, now=now)
-    released = _release(
-        sql.RELEASE_IDLE, {"cutoff": idle_cutoff(now)}, reason=ReleaseReason.IDLE, now=now
+        params.update(server=pool[0], license=pool[1])
+        scope = sql.IN_POOL
+    released = _release(scope + sql.RELEASE_IDLE, params, reason=ReleaseReason.IDLE, now=now)
+    released += _release(
+        scope + sql.RELEASE_EXPIRED, params, reason=ReleaseReason.HEARTBEAT_MISSED, now=now
     )
-    return released + _release(
-        sql.RELEASE_ORPHANED,
-        {"cutoff": now - LOGIN_GRACE},
-        reason=ReleaseReason.LOGIN_FAILED,
-        now=now,
-    )
+    if pool is None:
+        released += _release(
+            sql.RELEASE_ORPHANED,
+            {"cutoff": now - LOGIN_GRACE},
+            reason=ReleaseReason.LOGIN_FAILED,
+            now=now,
+        )
+    return released
 
 
 def _release(
@@ -154,3 +160,20 @@ def lease_touch(*, lease_ids, now: datetime | None = None) -> int:
     return SeatLease.objects.filter(pk__in=list(lease_ids), released_at__isnull=True).update(
         last_seen_at=now or timezone.now()
     )
+
+
+def lease_heartbeat(*, lease_id: int, server_id: int, now: datetime | None = None):
+    """A seat API client is alive: move its lease's expiry IWP_API_LEASE_SECONDS past ``now``.
+    One UPDATE. Returns the new expiry, or None when ``lease_id`` is not a held API lease of the
+    server (the caller then asks why: another server's, unknown, or released)."""
+    now = now or timezone.now()
+    rows = sql.execute(
+        sql.LEASE_HEARTBEAT,
+        {
+            "id": lease_id,
+            "server": server_id,
+            "now": now,
+            "expires": now + timedelta(seconds=settings.IWP_API_LEASE_SECONDS),
+        },
+    )
+    return rows[0][0] if rows else None

@@ -7,7 +7,7 @@ from django.test import Client
 from django.utils import timezone
 
 from organizations.models import Membership, User
-from portal.demo import demo_usage_history, supervisors_group
+from portal.demo import demo_usage_history
 from portal.services import report_run_create, scheduled_report_create
 from seats.services.assignments import seat_assign
 from seats.services.leases import lease_acquire
@@ -34,8 +34,6 @@ def member(org, username, role, method, first_name=""):
         last_name="Example",
     )
     Membership.objects.create(user=user, organization=org, role=role)
-    if role in Membership.SUPERVISOR_ROLES:
-        user.groups.add(supervisors_group())
     return user
 
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.tokens import default_token_generator
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -16,7 +17,7 @@ from playwright.sync_api import expect
 
 from organizations.models import User
 from portal.models import ScheduledReport
-from portal.services import scheduled_report_create
+from portal.services import invitation_send, invitation_token, scheduled_report_create
 from seats.services.assignments import seat_assign
 from seats.services.leases import lease_acquire
 from tests.factories import (
@@ -24,6 +25,7 @@ from tests.factories import (
     OrganizationFactory,
     ServerFactory,
     StationFactory,
+    UserFactory,
     install_license,
 )
 
@@ -140,12 +142,23 @@ def test_no_page_scrolls_sideways_on_a_laptop_or_a_phone_even_with_long_names(
     ).user
     uid = urlsafe_base64_encode(force_bytes(bob.pk))
     reset_link = f"/accounts/reset/{uid}/{default_token_generator.make_token(bob)}/"
+    # Somebody created without a password, invited to choose one: the invitation's page.
+    invitee = UserFactory(
+        username="maximiliana.alexandrina." + "w" * 60,
+        first_name="Maximiliana-Alexandrina",
+        last_name="Wolfeschlegelsteinhausenbergerdorffvoralternwarengewissenhaft",
+    )
+    invitee.set_unusable_password()
+    invitee.save()
+    invitation = invitation_send(user=invitee, acting_user=None, site_url=live_server.url)
     visitor_pages = {
         "login": "/accounts/login/",
         "password-reset": "/accounts/password_reset/",
         "password-reset-done": "/accounts/password_reset/done/",
         "password-reset-confirm": reset_link,
         "password-reset-expired": "/accounts/reset/MQ/expired-token/",
+        "invitation": reverse("invitation_accept", args=[invitation_token(invitation)]),
+        "invitation-expired": "/accounts/invitation/not-a-token/",
     }
     for viewport in (DESKTOP, PHONE):
         size = "phone" if viewport == PHONE else "desktop"
@@ -491,6 +504,7 @@ ADMIN_PAGES = {
     "license-files": "/admin/licenses/licensefile/",
     "organizations": "/admin/organizations/organization/",
     "users": "/admin/organizations/user/",
+    "user-import": "/admin/organizations/user/import/",
     "servers": "/admin/organizations/server/",
     "audit-runs": "/admin/compliance/auditrun/",
     "entitlements": "/admin/licenses/entitlement/",

@@ -1,0 +1,309 @@
+"""The seat API, /api/v1/ (django-ninja): desktop and device clients check a Concurrent seat out,
+keep it with heartbeats and check it in, with the browser login's pools and rules.
+
+Every request carries ``Authorization: Bearer <key>``; a key belongs to one server, and a user,
+station or lease of another server is a 404. Requests per key are limited (IWP_API_RATE_LIMIT).
+The OpenAPI document is generated from these functions and schemas: /api/v1/openapi.json.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pghistory
+from django.conf import settings
+from django.db.models import Count
+from django.utils import timezone
+from ninja import Field, NinjaAPI, Schema, Status
+from ninja.security import HttpBearer
+from ninja.throttling import AuthRateThrottle
+
+from licenses.exceptions import LicenseLimitReached, LicenseMissing
+from licenses.models import Method, license_label
+from organizations.models import Organization, User
+from seats.models import LeaseSource, ReleaseReason, SeatDenial, SeatLease
+from seats.selectors import license_status_with_usage
+from seats.services.leases import NoSeatAssigned, lease_heartbeat, lease_release, station_for_login
+from seats.services.login import client_seats_take
+from seats.services.stations import StationInUse
+
+from .services import api_key_authenticate
+
+
+class ApiKeyAuth(HttpBearer):
+    def authenticate(self, request, token):
+        return api_key_authenticate(token)
+
+
+class KeyRateThrottle(AuthRateThrottle):
+    """Requests per API key (the key's prefix names it in the cache)."""
+
+    def get_cache_key(self, request):
+        return self.cache_format % {"scope": "api-key", "ident": request.auth.prefix}
+
+
+api = NinjaAPI(
+    title="IWP Licensing seat API",
+    version="1",
+    description=(
+        "Check a Concurrent seat out for a desktop or device client, keep it with heartbeats, "
+        "and check it in. Seats, limits and refusals are those of the browser login."
+    ),
+    urls_namespace="api-v1",
+    auth=ApiKeyAuth(),
+    throttle=[KeyRateThrottle(settings.IWP_API_RATE_LIMIT)],
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+class CheckoutIn(Schema):
+    username: str = Field(min_length=1, max_length=150, description="The user taking the seat.")
+    client_id: str = Field(
+        min_length=1,
+        max_length=100,
+        description="The client's own stable id; asking again with it returns the same lease.",
+    )
+    station: str | None = Field(
+        default=None, max_length=100, description="The station the client runs at, if any."
+    )
+
+
+class SeatOut(Schema):
+    id: int
+    username: str
+    server: str
+    organization: str
+    license_type: str
+    method: str
+    acquired_at: datetime
+    expires_at: datetime | None = Field(
+        description="Concurrent seats: released unless a heartbeat comes before this."
+    )
+    heartbeat_seconds: int | None = Field(
+        description="How often to send a heartbeat (half the lease time); none for Assignable."
+    )
+
+
+class Problem(Schema):
+    code: str
+    detail: str
+
+
+class Released(Problem):
+    reason: str
+    released_at: datetime
+
+
+class HeartbeatOut(Schema):
+    id: int
+    expires_at: datetime
+    heartbeat_seconds: int
+
+
+class PoolOut(Schema):
+    license_type: str
+    license: str
+    method: str
+    licensed: int
+    allowed: int = Field(description="What may be held: the count plus its overage allowance.")
+    in_use: int
+    available: int
+    peak_today: int
+    denials_today: int
+
+
+class UsageOut(Schema):
+    server: str
+    pools: list[PoolOut]
+
+
+def _heartbeat_seconds() -> int:
+    return max(settings.IWP_API_LEASE_SECONDS // 2, 1)
+
+
+def _seat_out(seat, *, user: User, server_id: str) -> dict:
+    concurrent = isinstance(seat, SeatLease)
+    return {
+        "id": seat.pk,
+        "username": user.username,
+        "server": server_id,
+        "organization": Organization.objects.values_list("name", flat=True).get(
+            pk=seat.organization_id
+        ),
+        "license_type": seat.license_type,
+        "method": Method.CONCURRENT if concurrent else Method.ASSIGNABLE,
+        "acquired_at": seat.acquired_at if concurrent else seat.assigned_at,
+        "expires_at": seat.expires_at if concurrent else None,
+        "heartbeat_seconds": _heartbeat_seconds() if concurrent else None,
+    }
+
+
+def _api_lease(request, lease_id: int) -> SeatLease | None:
+    return (
+        SeatLease.objects.filter(pk=lease_id, server_id=request.auth.server_id)
+        .filter(source=LeaseSource.API)
+        .first()
+    )
+
+
+@api.post(
+    "/leases",
+    response={200: SeatOut, 201: SeatOut, 404: Problem, 409: Problem},
+    summary="Check a seat out",
+)
+def checkout(request, payload: CheckoutIn):
+    """Concurrent users take a seat as the browser login does (201; 200 when this client holds
+    it already). Assigned users get the seat assigned to them or their station (200). A refusal
+    is a 409 with a code and the login's message."""
+    server = request.auth.server
+    user = (
+        User.objects.filter(
+            username=payload.username,
+            is_active=True,
+            memberships__organization__server=server,
+            memberships__organization__is_active=True,
+        )
+        .distinct()
+        .first()
+    )
+    if user is None:
+        return Status(
+            404,
+            {
+                "code": "unknown_user",
+                "detail": f"No active user “{payload.username}” is a member of an active "
+                f"organization on server {server.server_id}.",
+            },
+        )
+    station = None
+    if payload.station:
+        station = station_for_login(user=user, name=payload.station)
+        if station is None or station.organization.server_id != server.pk:
+            return Status(
+                404,
+                {
+                    "code": "unknown_station",
+                    "detail": f"There is no station named “{payload.station}” in the organizations "
+                    f"of {user.username} on server {server.server_id}.",
+                },
+            )
+    held_before = (
+        SeatLease.objects.active()
+        .filter(user=user, server=server, source=LeaseSource.API, client_id=payload.client_id)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    try:
+        with pghistory.context(api_key=request.auth.prefix):
+            seats = client_seats_take(
+                user=user, server_id=server.pk, client_id=payload.client_id, station=station
+            )
+    except LicenseLimitReached as refused:
+        return Status(409, {"code": "pool_full", "detail": refused.message})
+    except NoSeatAssigned as refused:
+        return Status(409, {"code": "no_seat_assigned", "detail": refused.message})
+    except StationInUse as refused:
+        return Status(409, {"code": "station_in_use", "detail": refused.message})
+    except LicenseMissing as refused:
+        return Status(409, {"code": "license_missing", "detail": refused.message})
+    if seats.leases:
+        lease = seats.leases[0]
+        status = 200 if lease.pk == held_before else 201
+        return Status(status, _seat_out(lease, user=user, server_id=server.server_id))
+    if seats.assigned:
+        return Status(200, _seat_out(seats.assigned[0], user=user, server_id=server.server_id))
+    return Status(
+        409,
+        {
+            "code": "no_seat_required",
+            "detail": f"{user.username} needs no seat on server {server.server_id} "
+            "(a member of its wallboard organization only).",
+        },
+    )
+
+
+@api.post(
+    "/leases/{lease_id}/heartbeat",
+    response={200: HeartbeatOut, 404: Problem, 410: Released},
+    summary="Keep a seat",
+)
+def heartbeat(request, lease_id: int):
+    """Move the lease's expiry forward (one UPDATE). A released lease is a 410 saying why."""
+    expires_at = lease_heartbeat(lease_id=lease_id, server_id=request.auth.server_id)
+    if expires_at is not None:
+        return Status(
+            200,
+            {
+                "id": lease_id,
+                "expires_at": expires_at,
+                "heartbeat_seconds": _heartbeat_seconds(),
+            },
+        )
+    lease = _api_lease(request, lease_id)
+    if lease is None:
+        return Status(
+            404, {"code": "unknown_lease", "detail": f"No seat API lease {lease_id} here."}
+        )
+    return Status(
+        410,
+        {
+            "code": "released",
+            "reason": lease.release_reason,
+            "released_at": lease.released_at,
+            "detail": f"This seat was released at "
+            f"{timezone.localtime(lease.released_at):%Y-%m-%d %H:%M:%S}: "
+            f"{lease.get_release_reason_display()}. Check out again.",
+        },
+    )
+
+
+@api.delete("/leases/{lease_id}", response={204: None, 404: Problem}, summary="Check a seat in")
+def checkin(request, lease_id: int):
+    """Give the seat back. Checking in a lease already released changes nothing (204)."""
+    lease = _api_lease(request, lease_id)
+    if lease is None:
+        return Status(
+            404, {"code": "unknown_lease", "detail": f"No seat API lease {lease_id} here."}
+        )
+    if lease.released_at is None:
+        with pghistory.context(api_key=request.auth.prefix):
+            lease_release(leases=[lease], reason=ReleaseReason.CHECKED_IN)
+    return Status(204, None)
+
+
+@api.get("/usage", response=UsageOut, summary="This server's seat pools")
+def usage(request):
+    """Each seat pool of the key's server: allowed, in use, available, today's peak and denials."""
+    server = request.auth.server
+    day = timezone.localdate()
+    [status] = license_status_with_usage(servers=[server], day=day)
+    start = timezone.make_aware(datetime.combine(day, datetime.min.time()))
+    denials = {
+        (license_type, method): n
+        for license_type, method, n in SeatDenial.objects.filter(
+            server=server, created_at__gte=start
+        )
+        .values_list("license_type", "method")
+        .annotate(n=Count("id"))
+        .order_by()
+    }
+    pools = []
+    for row in status.rows:
+        e = row.entitlement
+        if not e.method or row.licensed is None:
+            continue
+        pools.append(
+            {
+                "license_type": e.license_type,
+                "license": license_label(e.license_type),
+                "method": e.method,
+                "licensed": row.licensed,
+                "allowed": row.capacity or 0,
+                "in_use": row.in_use or 0,
+                "available": max((row.capacity or 0) - (row.in_use or 0), 0),
+                "peak_today": max(row.peak_today or 0, row.in_use or 0),
+                "denials_today": denials.get((e.license_type, e.method), 0),
+            }
+        )
+    return {"server": server.server_id, "pools": pools}
