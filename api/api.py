@@ -200,7 +200,7 @@ def checkout(request, payload: CheckoutIn):
                 user=user, server_id=server.pk, client_id=payload.client_id, station=station
             )
     except LicenseLimitReached as refused:
-        return Status(409, {"code": "pool_full", "detail": refused.message})
+        return Status(409, {"code": refused.code, "detail": refused.message})
     except NoSeatAssigned as refused:
         return Status(409, {"code": "no_seat_assigned", "detail": refused.message})
     except StationInUse as refused:

@@ -7,8 +7,11 @@ do); the raw path runs one conditional ``UPDATE seats_seatpool ... WHERE in_use 
 INSERT of the lease (and the release UPDATEs) on the same tables, with the audit trail's triggers
 off (``session_replication_role = replica``); the raw+audit path keeps the triggers on (an audit
 record at take and at release, as for every writer) and adds a denial row when refused: the same
-database work as the service, so its ratio is the cost of the service layer itself. A sampler
-process counts the active seats from its own connection throughout; the most ever held must be <= K.
+database work as the service, so its ratio is the cost of the service layer itself. The
+service+shares path is the service with the users in three organizations that have reserves and
+caps (seats.PoolShare), so every take goes through the shared pool's lock. A sampler process counts
+the active seats (and each organization's) from its own connection throughout; the most ever held
+must be <= K, and no organization above its cap.
 
 Usage (PostgreSQL; the database is created and migrated if needed, and its seat data reset):
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/iwp_bench \
@@ -43,7 +46,7 @@ def setup(seats: int, workers: int):
 
     from licenses.licensefile import public_key_b64
     from organizations.models import Membership, Organization, Server, User
-    from seats.models import DailySeatUsage, SeatDenial, SeatLease, SeatPool
+    from seats.models import DailySeatUsage, PoolShare, SeatDenial, SeatLease, SeatPool
     from tests.factories import install_license
 
     call_command("migrate", verbosity=0)
@@ -56,20 +59,50 @@ def setup(seats: int, workers: int):
     install_license(
         key,
         server_id=SERVER_ID,
-        entitlements=["server", "organization=1", f"agent:concurrent={seats}"],
+        entitlements=["server", "organization=3", f"agent:concurrent={seats}"],
         serial=f"BENCH-{time.time_ns()}",
     )
     server = Server.objects.get(server_id=SERVER_ID)
-    org, _ = Organization.objects.get_or_create(server=server, name="Bench")
+    # Three organizations share the pool; the shares run gives them reserves and caps.
+    orgs = [
+        Organization.objects.get_or_create(server=server, name=name)[0]
+        for name in ("Bench", "Bench B", "Bench C")
+    ]
+    PoolShare.objects.filter(organization__in=orgs).delete()
     users = []
     for i in range(workers):
         user, _ = User.objects.get_or_create(
             username=f"bench{i}", defaults={"license_method": "concurrent"}
         )
-        Membership.objects.get_or_create(user=user, organization=org)
+        Membership.objects.filter(user=user).exclude(organization=orgs[i % 3]).delete()
+        Membership.objects.get_or_create(user=user, organization=orgs[i % 3])
         users.append(user.pk)
     vacuum()
-    return server.pk, org.pk, users
+    return server.pk, orgs[0].pk, users, [o.pk for o in orgs]
+
+
+def shares_set(orgs, seats):
+    """The shares run's reserves and caps: the first organization capped at a third of the seats,
+    the second with a reserve of a quarter and a cap of half, the third with a reserve of a quarter.
+    Returns {org pk: (reserve, cap)}."""
+    from organizations.models import Organization
+    from seats.services.shares import pool_share_set
+
+    plan = {
+        orgs[0]: (0, max(seats // 3, 1)),
+        orgs[1]: (seats // 4, max(seats // 2, seats // 4)),
+        orgs[2]: (seats // 4, None),
+    }
+    for pk, (reserve, cap) in plan.items():
+        pool_share_set(
+            organization=Organization.objects.get(pk=pk),
+            license_type="agent",
+            method="concurrent",
+            reserve=reserve,
+            cap=cap,
+            acting_user=None,
+        )
+    return plan
 
 
 def vacuum():
@@ -118,8 +151,8 @@ def service_worker(user_id, seconds, start, out):
 
 DENIAL_SQL = (
     "INSERT INTO seats_seatdenial "
-    "(server_id, organization_id, license_type, method, user_id, message, created_at) "
-    "VALUES (%s, %s, 'agent', 'concurrent', %s, 'no seat', now())"
+    "(server_id, organization_id, license_type, method, user_id, message, reason, created_at) "
+    "VALUES (%s, %s, 'agent', 'concurrent', %s, 'no seat', 'pool_full', now())"
 )
 
 
@@ -151,8 +184,8 @@ def raw_worker(user_id, seconds, start, out, server_id, org_id, seats, audited=F
                 continue
             cur.execute(
                 "INSERT INTO seats_seatlease (server_id, organization_id, license_type, user_id, "
-                "session_key, acquired_at, last_seen_at, release_reason) "
-                "VALUES (%s, %s, 'agent', %s, '', now(), now(), '') RETURNING id",
+                "session_key, source, client_id, acquired_at, last_seen_at, release_reason) "
+                "VALUES (%s, %s, 'agent', %s, '', 'browser', '', now(), now(), '') RETURNING id",
                 [server_id, org_id, user_id],
             )
             lease_id = cur.fetchone()[0]
@@ -179,17 +212,22 @@ def sampler(server_id, stop, out):
     from django.db import connection
 
     most = samples = 0
+    most_by_org: dict[int, int] = {}
     with connection.cursor() as cur:
         while not stop.is_set():
             cur.execute(
-                "SELECT count(*) FROM seats_seatlease WHERE server_id = %s AND released_at IS NULL",
+                "SELECT organization_id, count(*) FROM seats_seatlease "
+                "WHERE server_id = %s AND released_at IS NULL GROUP BY organization_id",
                 [server_id],
             )
-            most = max(most, cur.fetchone()[0])
+            held = dict(cur.fetchall())
+            most = max(most, sum(held.values()))
+            for org, n in held.items():
+                most_by_org[org] = max(most_by_org.get(org, 0), n)
             samples += 1
             time.sleep(0.001)  # sample every millisecond without taking a core from the workers
     connection.close()
-    out.put((most, samples))
+    out.put((most, samples, most_by_org))
 
 
 def run(kind, users, seconds, server_id, org_id, seats):
@@ -198,7 +236,7 @@ def run(kind, users, seconds, server_id, org_id, seats):
     connections.close_all()
     ctx = mp.get_context("fork")
     start, stop, out, sample_out = ctx.Event(), ctx.Event(), ctx.Queue(), ctx.Queue()
-    if kind == "service":
+    if kind.startswith("service"):
         procs = [ctx.Process(target=service_worker, args=(u, seconds, start, out)) for u in users]
     else:
         audited = kind == "raw+audit"
@@ -218,7 +256,7 @@ def run(kind, users, seconds, server_id, org_id, seats):
     for p in procs:
         p.join()
     stop.set()
-    most, samples = sample_out.get()
+    most, samples, most_by_org = sample_out.get()
     watcher.join()
     lat = sorted(x for r in results for x in r[0])
     denied = sum(r[1] for r in results)
@@ -230,6 +268,7 @@ def run(kind, users, seconds, server_id, org_id, seats):
         "most": most,
         "denied": denied,
         "samples": samples,
+        "most_by_org": most_by_org,
     }
 
 
@@ -241,10 +280,12 @@ def main():
     parser.add_argument("--seconds", type=float, default=10)
     args = parser.parse_args()
     django.setup()
-    server_id, org_id, users = setup(args.seats, args.workers)
-    rows = {}
-    for kind in ("service", "raw", "raw+audit"):
+    server_id, org_id, users, orgs = setup(args.seats, args.workers)
+    rows, plan = {}, {}
+    for kind in ("service", "raw", "raw+audit", "service+shares"):
         vacuum()
+        if kind == "service+shares":
+            plan = shares_set(orgs, args.seats)
         rows[kind] = run(kind, users, args.seconds, server_id, org_id, args.seats)
         django.db.connections.close_all()
         from seats.models import SeatLease, SeatPool
@@ -266,13 +307,22 @@ def main():
     )
     for kind, r in rows.items():
         ok = "yes" if r["most"] <= args.seats else "NO"
+        kind = kind if len(kind) < 10 else kind.replace("service+", "svc+")
         print(
             f"{kind:<10}{r['rate']:>14.0f}{r['p50']:>9.2f}{r['p95']:>9.2f}{r['most']:>10}{ok:>6}"
             f"{r['denied']:>9}{r['samples']:>9}"
         )
-    for base in ("raw", "raw+audit"):
-        ratio = rows["service"]["rate"] / rows[base]["rate"] if rows[base]["rate"] else 0
-        print(f"service / {base} throughput: {ratio:.2f} (target >= 0.70)")
+    for path in ("service", "service+shares"):
+        for base in ("raw", "raw+audit"):
+            ratio = rows[path]["rate"] / rows[base]["rate"] if rows[base]["rate"] else 0
+            print(f"{path} / {base} throughput: {ratio:.2f} (target >= 0.70)")
+    held = rows["service+shares"]["most_by_org"]
+    for n, (pk, (reserve, cap)) in enumerate(plan.items()):
+        kept = "yes" if cap is None or held.get(pk, 0) <= cap else "NO"
+        print(
+            f"shares: organization {n + 1} reserve {reserve}, cap {cap if cap is not None else '-'}"
+            f": most held {held.get(pk, 0)}, cap kept {kept}"
+        )
     print(f"over-allocated seats: {max(0, max(r['most'] for r in rows.values()) - args.seats)}")
 
 

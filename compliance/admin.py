@@ -4,7 +4,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from licenses.admin_base import ReadOnlyModelAdmin
+from licenses.admin_base import ReadOnlyModelAdmin, ScaledModelAdmin
 from licenses.models import license_label
 from notifications.services import outbox_not_queued
 
@@ -133,7 +133,7 @@ class AuditRunAdmin(RunAuditNowMixin, ReadOnlyModelAdmin):
 
 
 @admin.register(ComplianceRecipient)
-class ComplianceRecipientAdmin(admin.ModelAdmin):
+class ComplianceRecipientAdmin(ScaledModelAdmin):
     """Who receives the audit's e-mail; with none active, the ADMINS setting."""
 
     list_display = ["email", "name", "is_active"]

@@ -13,12 +13,14 @@ class IWPAdminSite(admin.AdminSite):
 
     def index(self, request, extra_context=None):
         from compliance.selectors import compliance_recipients
-        from seats.selectors import license_status_with_usage
+        from seats.selectors import license_status_with_usage, reserves_over_capacity
 
         extra_context = {
             **(extra_context or {}),
             "license_status": license_status_with_usage(),
             # The audit mails nobody: say so where administrators look.
             "no_compliance_recipients": not compliance_recipients(),
+            # A smaller license left reserves that cannot all be had.
+            "reserves_over_capacity": reserves_over_capacity(),
         }
         return super().index(request, extra_context)

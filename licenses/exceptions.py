@@ -14,9 +14,11 @@ class LicenseLimitReached(Exception):
         method: str = "",
         in_use: int = 0,
         capacity: int = 0,
+        code: str = "pool_full",
     ):
         super().__init__(message)
         self.message = message
+        self.code = code  # pool_full, cap_reached (the organization's cap), reserved_elsewhere
         self.server_id = server_id
         self.license_type = license_type
         self.method = method

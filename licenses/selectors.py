@@ -28,7 +28,7 @@ from .models import (
     license_label,
     usage_state,
 )
-from .signals import usage_now
+from .signals import reserves_now, usage_now
 
 
 def today() -> date:
@@ -278,6 +278,7 @@ class PreviewLine:
     new: LineTerms | None
     in_use: int | None
     day: date
+    reserved: int = 0  # seats the server's organizations hold in reserve in this pool
 
     @property
     def label(self) -> str:
@@ -301,6 +302,19 @@ class PreviewLine:
         )
 
     @property
+    def new_capacity(self) -> int | None:
+        """What the new file lets be held on the day: the count plus its overage allowance."""
+        if self.new_licensed is None:
+            return None
+        return self.new_licensed * (100 + (self.new.overage_percent if self.new else 0)) // 100
+
+    @property
+    def reserves_broken(self) -> bool:
+        """The organizations' reserves in this pool would add up to more than the new file
+        allows: some reserved seats could not be had."""
+        return self.new_capacity is not None and self.reserved > self.new_capacity
+
+    @property
     def changed(self) -> bool:
         return self.current != self.new
 
@@ -319,6 +333,10 @@ class LicensePreview:
     @property
     def exceeded(self) -> list[PreviewLine]:
         return [line for line in self.lines if line.exceeded]
+
+    @property
+    def reserves_broken(self) -> list[PreviewLine]:
+        return [line for line in self.lines if line.reserves_broken]
 
 
 _ASK_SEATS = object()
@@ -342,6 +360,7 @@ def license_file_preview(
     server = Server.objects.filter(server_id=content.server_id).first()
     if usage is _ASK_SEATS:
         usage = usage_now(server_ids=[server.pk] if server else [])
+    reserves = reserves_now(server_ids=[server.pk]) if server else {}
     current_file = LicenseFile.objects.installed().filter(server=server).first() if server else None
     current = {
         (e.license_type, e.method): LineTerms(
@@ -364,5 +383,8 @@ def license_file_preview(
         in_use = None
         if usage is not None and license_type in COUNTED_TYPES:
             in_use = usage.get((server.pk, *key), 0) if server else 0
-        lines.append(PreviewLine(*key, current.get(key), new.get(key), in_use, day))
+        reserved = reserves.get((server.pk, *key), 0) if server else 0
+        lines.append(
+            PreviewLine(*key, current.get(key), new.get(key), in_use, day, reserved=reserved)
+        )
     return LicensePreview(content, key_id, server, current_file, lines, usage is not None)

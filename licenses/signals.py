@@ -21,3 +21,17 @@ def usage_now(*, server_ids) -> dict[tuple[int, str, str], int] | None:
     for _receiver, answer in responses:
         usage.update(answer)
     return usage
+
+
+# Sent when a license preview needs the seats the organizations hold in reserve, with
+# ``server_ids``. A receiver (seats') returns the reserves summed per pool, keyed (server pk,
+# license type, method).
+reserves_requested = Signal()
+
+
+def reserves_now(*, server_ids) -> dict[tuple[int, str, str], int]:
+    """The reserves the receivers of ``reserves_requested`` report (empty when none answers)."""
+    reserves: dict[tuple[int, str, str], int] = {}
+    for _receiver, answer in reserves_requested.send(sender=None, server_ids=list(server_ids)):
+        reserves.update(answer)
+    return reserves

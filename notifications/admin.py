@@ -2,12 +2,14 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from licenses.admin_base import ScaledModelAdmin
+
 from . import services
 from .models import OutboxMessage
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
+class OutboxMessageAdmin(ScaledModelAdmin):
     """The outbox: what was queued, to whom, and whether it went out. Read-only
     but for 'send now'."""
 

@@ -2,7 +2,6 @@
 page the portal features their memberships give and their invitation."""
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.template.loader import render_to_string
@@ -11,12 +10,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export.results import RowResult
 
-from licenses.admin_base import ReadOnlyModelAdmin
+from licenses.admin_base import ReadOnlyModelAdmin, ScaledModelAdmin
 from organizations.models import User
 from seats.admin.tenancy import UserAdmin
 
 from .features import features_of_user
 from .models import Invitation, ReportRun, ScheduledReport
+from .params import site_url
 from .selectors import invitation_status
 from .services import invitation_refusal, invitation_send, invitations_send
 
@@ -40,7 +40,7 @@ class ReportRunInline(admin.TabularInline):
 
 
 @admin.register(ScheduledReport)
-class ScheduledReportAdmin(admin.ModelAdmin):
+class ScheduledReportAdmin(ScaledModelAdmin):
     list_display = ["name", "organization", "frequency", "is_active", "created_by", "created_at"]
     list_filter = ["frequency", "is_active", "organization__server"]
     search_fields = ["name", "organization__name", "recipients"]
@@ -78,10 +78,6 @@ class InvitingUserCreationForm(AdminUserCreationForm):
                 ),
             )
         return cleaned
-
-
-def _site_url(request) -> str:
-    return settings.IWP_SITE_URL or request.build_absolute_uri("/")
 
 
 admin.site.unregister(User)
@@ -156,7 +152,7 @@ class PortalUserAdmin(UserAdmin):
         super().save_model(request, obj, form, change)
         if change or obj.has_usable_password() or not form.cleaned_data.get("send_invitation"):
             return
-        sent = invitation_send(user=obj, acting_user=request.user, site_url=_site_url(request))
+        sent = invitation_send(user=obj, acting_user=request.user, site_url=site_url(request))
         self.message_user(
             request,
             _("Invitation e-mailed to %(email)s; its link works until %(until)s.")
@@ -173,7 +169,7 @@ class PortalUserAdmin(UserAdmin):
             return refused
         self._say(
             request,
-            invitations_send(users=[user], acting_user=request.user, site_url=_site_url(request)),
+            invitations_send(users=[user], acting_user=request.user, site_url=site_url(request)),
         )
         return self._back(user)
 
@@ -185,7 +181,7 @@ class PortalUserAdmin(UserAdmin):
         self._say(
             request,
             invitations_send(
-                users=list(queryset), acting_user=request.user, site_url=_site_url(request)
+                users=list(queryset), acting_user=request.user, site_url=site_url(request)
             ),
         )
 
@@ -198,9 +194,7 @@ class PortalUserAdmin(UserAdmin):
             users = User.objects.filter(pk__in=new).order_by("username")
             self._say(
                 request,
-                invitations_send(
-                    users=users, acting_user=request.user, site_url=_site_url(request)
-                ),
+                invitations_send(users=users, acting_user=request.user, site_url=site_url(request)),
             )
 
     def _say(self, request, result):

@@ -14,7 +14,9 @@ Rules (issue 3, "Feature gating"):
 - the wallboard needs Marquee; scheduled reports need Scheduled Reports (and Supervisor access);
 - a Marquee-only server (Marquee, no Organization license) offers only the wallboard;
 - a supervisor or organization-admin membership gives every supervisor feature the licenses
-  allow; an administrator may withhold some on the membership (``withheld_features``).
+  allow; an administrator may withhold some on the membership (``withheld_features``);
+- managing the organization's users and seats is for organization admins only (a supervisor is
+  told so), with the Supervisor access license like every supervisor page, and can be withheld.
 """
 
 from __future__ import annotations
@@ -41,11 +43,13 @@ class Feature(StrEnum):
     COMPLIANCE = PortalFeature.COMPLIANCE.value
     WALLBOARD = PortalFeature.WALLBOARD.value
     SCHEDULED_REPORTS = PortalFeature.SCHEDULED_REPORTS.value
+    MANAGE = PortalFeature.MANAGE.value
     AGENT_PAGE = "agent_page"
 
 
 class Audience(StrEnum):
     SUPERVISOR = "supervisor"  # a supervisor or organization-admin membership in the organization
+    ORG_ADMIN = "org_admin"  # an organization-admin membership (a supervisor is told it is not)
     MEMBER = "member"  # any membership in the organization
 
 
@@ -88,6 +92,7 @@ FEATURES: dict[Feature, FeatureRule] = {
         Audience.SUPERVISOR,
         on_marquee_only=True,
     ),
+    Feature.MANAGE: FeatureRule(_label(Feature.MANAGE), (SUPERVISOR,), Audience.ORG_ADMIN),
     Feature.AGENT_PAGE: FeatureRule(_("My license"), (AGENT,), Audience.MEMBER),
 }
 
@@ -103,6 +108,7 @@ SUPERVISOR_NAV = (
     Feature.COMPLIANCE,
     Feature.SCHEDULED_REPORTS,
     Feature.WALLBOARD,
+    Feature.MANAGE,
 )
 
 
@@ -234,6 +240,13 @@ def feature_refusal(feature: Feature, ctx: GateContext) -> Refusal | None:
             None,
             _("%(feature)s is for supervisors of this organization.") % {"feature": rule.label},
         )
+    if rule.audience == Audience.ORG_ADMIN and ctx.role != Membership.Role.ORG_ADMIN:
+        return Refusal(
+            feature,
+            None,
+            _("%(feature)s is for organization administrators of %(organization)s.")
+            % {"feature": rule.label, "organization": ctx.organization_name},
+        )
     for license_type in rule.licenses:
         if any(
             s in ctx.valid_licenses and s in ctx.held_seats
@@ -322,7 +335,11 @@ def features_of_user(*, user: User, day: date | None = None) -> list[MembershipF
             by_server[org.server_id] = ctx
         ctx = membership_context(by_server[org.server_id], membership)
         if membership.role in Membership.SUPERVISOR_ROLES or org.is_wallboard:
-            features = (*SUPERVISOR_NAV, Feature.EXPORTS)
+            features = tuple(
+                f
+                for f in (*SUPERVISOR_NAV, Feature.EXPORTS)
+                if f != Feature.MANAGE or membership.role == Membership.Role.ORG_ADMIN
+            )
         else:
             features = (Feature.AGENT_PAGE,)
         result.append(

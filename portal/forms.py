@@ -3,10 +3,24 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
+from licenses.models import ACCESS_TYPES
+from organizations.models import Membership, User
+
 from .models import ScheduledReport
+from .services.members import MANAGED_ROLES
 
 
-class ScheduledReportForm(forms.ModelForm):
+class ServiceErrorsMixin:
+    def add_service_errors(self, exc: ValidationError) -> None:
+        """A service's ValidationError on the form: per field where it names one."""
+        if hasattr(exc, "error_dict"):
+            for field, errors in exc.error_dict.items():
+                self.add_error(field if field in self.fields else None, errors)
+        else:
+            self.add_error(None, exc)
+
+
+class ScheduledReportForm(ServiceErrorsMixin, forms.ModelForm):
     class Meta:
         model = ScheduledReport
         fields = ["name", "frequency", "recipients", "is_active"]
@@ -20,14 +34,40 @@ class ScheduledReportForm(forms.ModelForm):
         d = self.cleaned_data
         return {"name": d["name"], "frequency": d["frequency"], "recipients": d["recipients"]}
 
-    def add_service_errors(self, exc: ValidationError) -> None:
-        if hasattr(exc, "error_dict"):
-            for field, errors in exc.error_dict.items():
-                self.add_error(field if field in self.fields else None, errors)
-        else:
-            self.add_error(None, exc)
-
     def validate_unique(self):
         # The service (and the database constraint) decide uniqueness; the organization
         # is not a form field.
         pass
+
+
+class MemberInviteForm(ServiceErrorsMixin, forms.Form):
+    """A new member of the organization, invited to choose a password (services/members.py)."""
+
+    username = forms.CharField(
+        max_length=150,
+        help_text="What they sign in with: letters, digits and @ . + - _ only.",
+    )
+    email = forms.EmailField(
+        label="E-mail", help_text="The invitation to choose a password is sent here."
+    )
+    first_name = forms.CharField(label="First name", max_length=150, required=False)
+    last_name = forms.CharField(label="Last name", max_length=150, required=False)
+    role = forms.ChoiceField(
+        choices=[(r.value, r.label) for r in MANAGED_ROLES],
+        initial=Membership.Role.AGENT,
+        help_text="A supervisor needs a Supervisor access seat, an agent an Agent access seat.",
+    )
+    license_method = forms.ChoiceField(
+        label="Method",
+        choices=User.LicenseMethod.choices,
+        initial=User.LicenseMethod.ASSIGNED,
+        help_text=User._meta.get_field("license_method").help_text,
+    )
+
+
+class MethodForm(forms.Form):
+    method = forms.ChoiceField(label="Method", choices=User.LicenseMethod.choices)
+
+
+class StationSeatForm(forms.Form):
+    license_type = forms.ChoiceField(choices=[(t.value, t.label) for t in ACCESS_TYPES])

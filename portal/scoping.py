@@ -35,6 +35,7 @@ NAV_URLS = {
     Feature.COMPLIANCE: "portal:compliance",
     Feature.SCHEDULED_REPORTS: "portal:reports",
     Feature.WALLBOARD: "portal:wallboard",
+    Feature.MANAGE: "portal:manage_users",
 }
 
 
@@ -44,7 +45,8 @@ def portal_memberships(user, *, audience: Audience = Audience.MEMBER):
     qs = Membership.objects.filter(user=user, organization__is_active=True).select_related(
         "organization__server"
     )
-    if audience == Audience.SUPERVISOR:
+    if audience in (Audience.SUPERVISOR, Audience.ORG_ADMIN):
+        # A supervisor reaches an organization-admin page to be told it is not theirs.
         # Every member of a wallboard organization watches its wallboard, whatever their role.
         qs = qs.filter(Q(role__in=Membership.SUPERVISOR_ROLES) | Q(organization__is_wallboard=True))
     return qs.order_by("organization__name")
@@ -112,7 +114,12 @@ class PortalFeatureMixin(LoginRequiredMixin):
         refusal = feature_refusal(self.feature, self.gate)
         if refusal is not None:
             return render_refusal(request, [refusal], organization=self.organization)
+        self.resolve(**kwargs)
         return super().dispatch(request, *args, **kwargs)
+
+    def resolve(self, **kwargs):
+        """Load the URL's objects below the organization (through ``scoped``) before the method
+        is dispatched: another organization's id is a 404 whatever the method."""
 
     def scoped(self, queryset, field: str = "organization"):
         """Narrow any queryset to this organization: how views reach reports, runs and seats."""

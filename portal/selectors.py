@@ -15,7 +15,7 @@ from compliance.models import ComplianceEvent
 from licenses.models import ACCESS_TYPES, LicenseType, Method, license_label
 from licenses.selectors import EntitlementStatus, today
 from organizations.models import Membership, Organization, Station, User
-from seats.models import DailySeatUsage, SeatAssignment, SeatDenial, SeatLease
+from seats.models import DailySeatUsage, PoolShare, SeatAssignment, SeatDenial, SeatLease
 from seats.rules import members_license
 from seats.selectors import license_status_with_usage, seats_in_use
 
@@ -38,6 +38,16 @@ class UsageRow:
     in_use: int = 0  # this organization: seats held now
     peak_today: int = 0
     denials_today: int = 0
+    reserve: int = 0  # this organization's share of the pool (seats.PoolShare): 0 = none
+    cap: int | None = None  # None = no cap
+
+    @property
+    def share_text(self) -> str:
+        """“reserve 2 · cap 5”, or empty when the organization has no share of the pool."""
+        parts = [f"reserve {self.reserve}"] if self.reserve else []
+        if self.cap is not None:
+            parts.append(f"cap {self.cap}")
+        return " · ".join(parts)
 
     @property
     def label(self) -> str:
@@ -173,6 +183,10 @@ def seat_usage(
         (r.organization_id, r.license_type, r.method): r.peak
         for r in DailySeatUsage.objects.filter(day=day, organization_id__in=org_ids)
     }
+    shares = {
+        (s.organization_id, s.license_type, s.method): s
+        for s in PoolShare.objects.filter(organization_id__in=org_ids)
+    }
     start = timezone.make_aware(datetime.combine(day, time.min))
     denials = {
         (r["organization_id"], r["license_type"], r["method"]): r["n"]
@@ -220,6 +234,8 @@ def seat_usage(
                         if method == Method.CONCURRENT
                         else held,
                         denials_today=denials.get(key, 0),
+                        reserve=shares[key].reserve if key in shares else 0,
+                        cap=shares[key].cap if key in shares else None,
                     )
                 )
         result.append(usage)
@@ -273,6 +289,24 @@ def seat_holders(*, organization: Organization, search: str = "", show: str = "a
     elif show == "unseated":
         qs = qs.filter(~Exists(assignments) & ~Exists(leases))
     return qs
+
+
+def managed_members(*, organization: Organization, search: str = "", show: str = "all") -> QuerySet:
+    """``seat_holders`` for an organization administrator: also whether each member belongs to
+    another organization too (``elsewhere``) and the Concurrent seat held for this organization
+    (``lease_id``), which they may release."""
+    return seat_holders(organization=organization, search=search, show=show).annotate(
+        elsewhere=Exists(
+            Membership.objects.filter(user_id=OuterRef("user_id")).exclude(
+                organization_id=organization.pk
+            )
+        ),
+        lease_id=Subquery(
+            SeatLease.objects.active()
+            .filter(user_id=OuterRef("user_id"), organization_id=organization.pk)
+            .values("pk")[:1]
+        ),
+    )
 
 
 def station_holders(*, organization: Organization, search: str = "") -> QuerySet:
@@ -532,6 +566,7 @@ def wallboard_figures(*, organization: Organization) -> list[dict]:
             "pool_label": POOL_BADGES[r.pool_state].text if r.pool_state else "",
             "pool_icon": POOL_BADGES[r.pool_state].icon if r.pool_state else "",
             "denials_today": r.denials_today,
+            "share": r.share_text,
         }
         for r in usage.rows
     ]

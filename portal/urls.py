@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import views
+from . import manage_views, views
 from .params import IdConverter
 
 register_converter(IdConverter, "id")
@@ -35,5 +35,67 @@ urlpatterns = [
         "org/<id:org_id>/runs/<id:run_id>/download/",
         views.ReportRunDownloadView.as_view(),
         name="run_download",
+    ),
+    # Organization administrators (manage_views.py)
+    path("org/<id:org_id>/manage/", manage_views.ManageUsersView.as_view(), name="manage_users"),
+    path(
+        "org/<id:org_id>/manage/stations/",
+        manage_views.ManageStationsView.as_view(),
+        name="manage_stations",
+    ),
+    path(
+        "org/<id:org_id>/manage/sessions/",
+        manage_views.ManageSessionsView.as_view(),
+        name="manage_sessions",
+    ),
+    path(
+        "org/<id:org_id>/manage/invite/",
+        manage_views.ManageInviteView.as_view(),
+        name="manage_invite",
+    ),
+    path(
+        "org/<id:org_id>/manage/users/<id:user_id>/",
+        manage_views.ManageUserView.as_view(),
+        name="manage_user",
+    ),
+    path(
+        "org/<id:org_id>/manage/users/<id:user_id>/assign/",
+        manage_views.MemberSeatAssignView.as_view(),
+        name="manage_user_assign",
+    ),
+    path(
+        "org/<id:org_id>/manage/users/<id:user_id>/unassign/",
+        manage_views.MemberSeatsUnassignView.as_view(),
+        name="manage_user_unassign",
+    ),
+    path(
+        "org/<id:org_id>/manage/users/<id:user_id>/method/",
+        manage_views.MemberMethodView.as_view(),
+        name="manage_user_method",
+    ),
+    path(
+        "org/<id:org_id>/manage/users/<id:user_id>/invitation/",
+        manage_views.MemberInvitationView.as_view(),
+        name="manage_user_invitation",
+    ),
+    path(
+        "org/<id:org_id>/manage/users/<id:user_id>/remove/",
+        manage_views.MemberRemoveView.as_view(),
+        name="manage_user_remove",
+    ),
+    path(
+        "org/<id:org_id>/manage/stations/<id:station_id>/assign/",
+        manage_views.StationSeatAssignView.as_view(),
+        name="manage_station_assign",
+    ),
+    path(
+        "org/<id:org_id>/manage/stations/<id:station_id>/release/",
+        manage_views.StationSeatReleaseView.as_view(),
+        name="manage_station_release",
+    ),
+    path(
+        "org/<id:org_id>/manage/sessions/<id:lease_id>/release/",
+        manage_views.SessionReleaseView.as_view(),
+        name="manage_session_release",
     ),
 ]

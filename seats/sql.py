@@ -60,9 +60,10 @@ def _pool(method: str) -> str:
 
 
 @cache
-def lease_take_sql() -> str:
+def lease_take_sql(shared: bool = False) -> str:
     """Take one Concurrent seat if the pool has room and the user holds none on the server, and
-    insert the lease holding it.
+    insert the lease holding it. A shared pool (reserves or caps, seats.PoolShare) is taken only
+    with ``shared``, after shares.share_refusal has locked the pool row and found room.
 
     Returns one row: the lease id (NULL when none was taken), the pool's seats in use after the
     take, the organization's Concurrent seats of this license after it; and for when none was
@@ -72,12 +73,18 @@ def lease_take_sql() -> str:
     """
     held = """EXISTS (SELECT 1 FROM seats_seatlease l
     WHERE l.server_id = %(server)s AND l.user_id = %(user)s AND l.released_at IS NULL)"""
+    # A shared pool: the organization's cap, and the seats others hold in reserve unused.
+    shares = f"""
+    AND COALESCE((SELECT c.cap IS NULL OR c.held + 1 <= c.cap FROM counts c
+                  WHERE c.organization_id = %(organization)s), true)
+    AND p.in_use + 1 + (SELECT COALESCE(SUM(GREATEST(c.reserve - c.held, 0)), 0) FROM counts c
+                        WHERE c.organization_id <> %(organization)s) <= {capacity_sql()}"""
     return f"""
-WITH {_CONTEXT},
+WITH {_CONTEXT},{_share_counts("concurrent") + "," if shared else ""}
 take AS (
   UPDATE seats_seatpool p SET in_use = p.in_use + 1
   WHERE {_pool("concurrent")} AND p.in_use + 1 <= {capacity_sql()}
-    AND NOT {held} AND (SELECT true FROM ctx)
+    AND NOT {held} AND (SELECT true FROM ctx){shares if shared else " AND NOT p.shared"}
   RETURNING p.in_use
 ), lease AS (
   INSERT INTO seats_seatlease (server_id, organization_id, license_type, user_id, session_key,
@@ -95,28 +102,73 @@ SELECT (SELECT id FROM lease), (SELECT in_use FROM take),
   p.in_use, {capacity_sql()}, s.server_id, {held},
   EXISTS (SELECT 1 FROM seats_seatlease l
     WHERE l.server_id = %(server)s AND l.license_type = %(license)s AND l.released_at IS NULL
-      AND ({RELEASE_STALE}))
+      AND ({RELEASE_STALE})),
+  p.shared
 FROM seats_seatpool p JOIN organizations_server s ON s.id = p.server_id
 WHERE {_pool("concurrent")}
 """
 
 
 @cache
-def pool_take_sql() -> str:
-    """Take ``%(seats)s`` seats of an Assignable pool if they all fit.
+def pool_take_sql(shared: bool = False) -> str:
+    """Take ``%(seats)s`` seats of an Assignable pool if they all fit (a shared pool only with
+    ``shared``, once shares.share_refusal has locked it and found room for each organization).
 
-    Returns the pool's seats in use (after the take, or as they stand when refused), its capacity
-    and whether the seats were taken.
+    Returns the pool's seats in use (after the take, or as they stand when refused), its capacity,
+    whether the seats were taken, and whether the pool is shared.
     """
     return f"""
 WITH take AS (
   UPDATE seats_seatpool p SET in_use = p.in_use + %(seats)s
   WHERE {_pool("assignable")} AND p.in_use + %(seats)s <= {capacity_sql()}
+    {"" if shared else "AND NOT p.shared"}
   RETURNING p.in_use
 )
 SELECT COALESCE((SELECT in_use FROM take), p.in_use), {capacity_sql()},
-       EXISTS (SELECT 1 FROM take)
+       EXISTS (SELECT 1 FROM take), p.shared
 FROM seats_seatpool p WHERE {_pool("assignable")}
+"""
+
+
+def pool_lock_sql(method: str) -> str:
+    """Lock a pool row to the end of the transaction: every take and every release of the pool
+    updates this row, so the statements that follow read its seats as they stand."""
+    return f"SELECT p.id FROM seats_seatpool p WHERE {_pool(method)} FOR UPDATE"
+
+
+def _share_counts(method: str) -> str:
+    """A CTE ``counts``: each organization with a share of the pool, its reserve, its cap and the
+    seats it holds (plus ``%(pending)s``, JSON organization id -> seats taken earlier in the
+    transaction and not yet written)."""
+    table = "seats_seatlease" if method == "concurrent" else "seats_seatassignment"
+    return f"""
+counts AS (
+  SELECT s.organization_id, s.reserve, s.cap,
+    (SELECT count(*) FROM {table} x
+     WHERE x.server_id = %(server)s AND x.license_type = %(license)s
+       AND x.organization_id = s.organization_id AND x.released_at IS NULL)
+    + COALESCE((%(pending)s::jsonb ->> s.organization_id::text)::int, 0) AS held
+  FROM seats_poolshare s JOIN organizations_organization o ON o.id = s.organization_id
+  WHERE o.server_id = %(server)s AND s.license_type = %(license)s AND s.method = '{method}'
+    AND o.is_active
+)"""
+
+
+@cache
+def share_check_sql(method: str) -> str:
+    """A shared pool as an organization about to take seats sees it (run after pool_lock_sql, so
+    its snapshot is fresh): the pool's seats in use and capacity, the organization's cap and seats
+    held, and the seats other organizations hold in reserve and do not use. ``%(pending)s`` (JSON,
+    organization id -> seats) counts seats taken earlier in the transaction and not yet written.
+    """
+    return f"""
+WITH {_share_counts(method)}
+SELECT p.in_use, {capacity_sql()},
+  (SELECT cap FROM counts WHERE organization_id = %(organization)s),
+  (SELECT held FROM counts WHERE organization_id = %(organization)s),
+  (SELECT COALESCE(SUM(GREATEST(reserve - held, 0)), 0)::int FROM counts
+   WHERE organization_id <> %(organization)s)
+FROM seats_seatpool p WHERE {_pool(method)}
 """
 
 

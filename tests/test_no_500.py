@@ -17,6 +17,7 @@ from django.urls import URLResolver, get_resolver
 
 from organizations.models import User
 from portal.models import ReportRun, ScheduledReport
+from seats.models import SeatLease
 from tests.factories import StationFactory
 from tests.portal.conftest import make_member, org  # noqa: F401  (fixtures)
 
@@ -38,6 +39,21 @@ PORTAL_PARAMS = {
     "history_csv": ["days"],
     "compliance": ["page"],
     "reports": ["page"],
+    "manage_users": ["q", "show", "page"],
+    "manage_stations": ["q", "page"],
+    "manage_sessions": ["q", "page"],
+    "manage_user_unassign": ["back"],
+    "manage_user_remove": ["back"],
+    "manage_station_release": ["license_type"],
+}
+# The fields the organization administrator's forms read, by URL name.
+PORTAL_FORMS = {
+    "reports": ["name", "frequency", "recipients", "is_active"],
+    "report_edit": ["name", "frequency", "recipients", "is_active"],
+    "manage_invite": ["username", "email", "first_name", "last_name", "role", "license_method"],
+    "manage_user_method": ["method", "back"],
+    "manage_station_assign": ["license_type"],
+    "manage_station_release": ["license_type"],
 }
 ALL_PORTAL_PARAMS = sorted({p for params in PORTAL_PARAMS.values() for p in params})
 # What admin pages read besides their filters and form fields.
@@ -142,9 +158,11 @@ def without_input_guard(settings):
 
 @pytest.fixture
 def portal_world(org, make_member):  # noqa: F811
-    supervisor = make_member(org)
-    make_member(org, role="agent", username="alice.agent")
-    StationFactory(organization=org, name="Desk 1")
+    # An organization administrator: every portal page is theirs, the manage pages too.
+    supervisor = make_member(org, role="org_admin")
+    alice = make_member(org, role="agent", username="alice.agent")
+    bob = make_member(org, role="agent", method="concurrent", username="bob.agent")
+    station = StationFactory(organization=org, name="Desk 1")
     report = ScheduledReport.objects.create(
         organization=org, name="Weekly", recipients="a@example.com", created_by=supervisor
     )
@@ -157,13 +175,20 @@ def portal_world(org, make_member):  # noqa: F811
     )
     client = Client(raise_request_exception=False)
     client.force_login(supervisor)
-    return client, {"org_id": org.pk, "report_id": report.pk, "run_id": run.pk}
+    return client, {
+        "org_id": org.pk,
+        "report_id": report.pk,
+        "run_id": run.pk,
+        "user_id": alice.pk,
+        "station_id": station.pk,
+        "lease_id": SeatLease.objects.get(user=bob).pk,
+    }
 
 
 def _sweep_portal(client, valid):
     sweep = Sweep(client)
     urls = _urls("portal/")
-    assert len(urls) >= 13
+    assert len(urls) >= 26
     for template, name in urls:
         sweep.path_params(template, valid)
         url = _fill(template, valid)
@@ -177,8 +202,8 @@ def _sweep_portal(client, valid):
             if name == "holders":
                 for view in ("stations", "sessions"):
                     sweep.get(url, {"view": view, "q": bad, "page": bad})
-            if name in ("reports", "report_edit"):
-                form = dict.fromkeys(["name", "frequency", "recipients", "is_active"], bad)
+            if name in PORTAL_FORMS:
+                form = dict.fromkeys(PORTAL_FORMS[name], bad)
                 if client.post(url, form).status_code == 500:
                     sweep.failures.append(f"POST {url} with every field {_shown(bad)!r}")
     sweep.assert_no_500()

@@ -31,6 +31,7 @@ from .pools import (
     released_summary,
     seats_release,
 )
+from .shares import pool_lock, share_refusal
 
 ASSIGNABLE = Method.ASSIGNABLE.value
 
@@ -53,25 +54,54 @@ class AssignResult:
         return "; ".join(parts) + "."
 
 
-def _take(*, wanted: dict[tuple[int, str], int], day: date) -> dict[tuple[int, str], int]:
-    """Take ``wanted`` seats per (server id, license) from the pools, in one order; all or nothing.
+def _take(*, wanted: Counter, day: date) -> dict[tuple[int, str], int]:
+    """Take ``wanted`` seats per (server id, license, organization id) from the pools, in one
+    order; all or nothing. A shared pool checks each organization's cap and the others' reserves
+    under the pool's lock.
 
-    Raises LicenseLimitReached listing every pool that is short, with the seats missing.
-    Returns the seats in use per pool after the take.
+    Raises LicenseLimitReached listing every pool (or organization) that is short. Returns the
+    seats in use per pool after the take.
     """
+    by_pool: dict[tuple[int, str], Counter] = defaultdict(Counter)
+    for (server_id, license_type, organization_id), n in wanted.items():
+        by_pool[(server_id, license_type)][organization_id] += n
     in_use_after = {}
-    short = []
-    for (server_id, license_type), n in sorted(wanted.items()):
-        taken, in_use, capacity = pool_take(
+    short, errors = [], []
+    for (server_id, license_type), per_org in sorted(by_pool.items()):
+        n = sum(per_org.values())
+        taken, in_use, capacity, shared = pool_take(
             server_id=server_id, license_type=license_type, seats=n, day=day
         )
+        if not taken and shared:
+            pool_lock(server_id=server_id, license_type=license_type, method=ASSIGNABLE)
+            pending: Counter = Counter()
+            refused = []
+            for organization_id, seats in sorted(per_org.items()):
+                refusal_ = share_refusal(
+                    server_id=server_id,
+                    license_type=license_type,
+                    method=ASSIGNABLE,
+                    organization_id=organization_id,
+                    seats=seats,
+                    pending=dict(pending),
+                    day=day,
+                )
+                if refusal_ is not None:
+                    refused.append(refusal_)
+                pending[organization_id] += seats
+            if refused:
+                errors.extend(refused)
+                continue
+            taken, in_use, capacity, _ = pool_take(
+                server_id=server_id, license_type=license_type, seats=n, day=day, shared=True
+            )
         if taken:
             in_use_after[(server_id, license_type)] = in_use
         else:
             short.append((server_id, license_type, n, in_use, capacity))
     if short:
         servers = Server.objects.in_bulk([s[0] for s in short])
-        errors = [
+        errors += [
             refusal(
                 server_name=servers[sid].server_id,
                 license_type=lt,
@@ -82,6 +112,7 @@ def _take(*, wanted: dict[tuple[int, str], int], day: date) -> dict[tuple[int, s
             )
             for sid, lt, n, in_use, capacity in short
         ]
+    if errors:
         first = errors[0]
         raise LicenseLimitReached(
             " ".join(e.message for e in errors) + " Nothing was assigned.",
@@ -90,6 +121,7 @@ def _take(*, wanted: dict[tuple[int, str], int], day: date) -> dict[tuple[int, s
             method=ASSIGNABLE,
             in_use=first.in_use,
             capacity=first.capacity,
+            code=first.code,
         )
     return in_use_after
 
@@ -168,7 +200,9 @@ def seat_assign_bulk(
             _release(wrong, reason=ReleaseReason.ROLE_CHANGE, acting_user=actor)
         if not to_create:
             return result
-        wanted = Counter((req.server_id, req.license_type) for req in to_create)
+        wanted = Counter(
+            (req.server_id, req.license_type, req.organization_id) for req in to_create
+        )
         in_use_after = _take(wanted=wanted, day=day)
         try:
             with transaction.atomic():
@@ -233,7 +267,9 @@ def seat_assign(
         )
         if existing is not None:
             return [existing]
-        in_use_after = _take(wanted={(server_id, license_type): 1}, day=day)
+        in_use_after = _take(
+            wanted=Counter({(server_id, license_type, station.organization_id): 1}), day=day
+        )
         assignment = SeatAssignment.objects.create(
             server_id=server_id,
             organization_id=station.organization_id,

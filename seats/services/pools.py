@@ -67,25 +67,29 @@ def refusal(
     )
 
 
-def pool_take(*, server_id: int, license_type: str, seats: int, day: date) -> tuple[bool, int, int]:
+def pool_take(
+    *, server_id: int, license_type: str, seats: int, day: date, shared: bool = False
+) -> tuple[bool, int, int, bool]:
     """Take ``seats`` Assignable seats if they all fit: one conditional UPDATE decides.
 
-    Returns (taken, in use, capacity). The row lock the UPDATE takes is held to the end of the
-    caller's transaction, so racing takers of the last seat are serialized by PostgreSQL.
+    Returns (taken, in use, capacity, shared). A shared pool (reserves, caps) is taken only with
+    ``shared``, by a caller that holds its lock and checked its shares. The row lock the UPDATE
+    takes is held to the end of the caller's transaction, so racing takers of the last seat are
+    serialized by PostgreSQL.
     """
     rows = sql.execute(
-        sql.pool_take_sql(),
+        sql.pool_take_sql(shared),
         {"server": server_id, "license": license_type, "seats": seats, "day": day},
     )
     if not rows:  # no license was ever installed on the server: it has no pools
-        return False, 0, 0
-    in_use, capacity, taken = rows[0]
-    if not taken and in_use + seats <= capacity:
+        return False, 0, 0, False
+    in_use, capacity, taken, is_shared = rows[0]
+    if not taken and in_use + seats <= capacity and not is_shared:
         # The UPDATE decided on a racer's commit that the count read beside it predates.
         in_use = pool_in_use(
             server_id=server_id, license_type=license_type, method=Method.ASSIGNABLE
         )
-    return taken, in_use, capacity
+    return taken, in_use, capacity, is_shared
 
 
 def pool_in_use(*, server_id: int, license_type: str, method: str) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -20,6 +21,7 @@ from ...models import LeaseSource, ReleaseReason, SeatDenial, SeatLease
 from ...rules import SeatRequirement, user_seat_requirements
 from ..pools import daily_peak_raise, refusal
 from ..pools import pool_in_use as pool_in_use_now
+from ..shares import pool_lock, share_refusal
 from .release import idle_cutoff, lease_release, lease_release_idle
 
 CONCURRENT = Method.CONCURRENT.value
@@ -111,7 +113,7 @@ def lease_acquire(
         if attempt is not None and attempt.taken is not None:
             return _with_peaks([attempt.taken], day=day)
         if attempt is not None and attempt.only_refusal:
-            denial_record(user=user, requirement=requirements[0], message=attempt.refusal.message)
+            denial_record(user=user, requirement=requirements[0], refused=attempt.refusal)
             raise attempt.refusal
     requirement = None
     try:
@@ -133,7 +135,7 @@ def lease_acquire(
                     )
                 )
     except LicenseLimitReached as refused:
-        denial_record(user=user, requirement=requirement, message=refused.message)
+        denial_record(user=user, requirement=requirement, refused=refused)
         raise
     return _with_peaks(taken, day=day)
 
@@ -194,48 +196,100 @@ def _with_peaks(taken: list[_Taken], *, day: date) -> list[SeatLease]:
     return [t.lease for t in taken]
 
 
+# Pools this process last found shared (reserves, caps), and when: their check-outs go straight to
+# the locked path instead of first trying the one-statement take that skips shared pools. Only a
+# hint: the locked path is right for any pool.
+_SHARED_SEEN: dict[tuple[int, str], float] = {}
+SHARED_HINT_SECONDS = 60.0
+
+
 def _take(
     requirement: SeatRequirement, *, holder: _Holder, context, now: datetime, day: date
 ) -> _Attempt:
     """One statement: a seat from the pool if it has room and the user holds none on the server,
-    and the lease that holds it; otherwise the refusal, and whether a rule could still find one."""
-    rows = sql.execute(
-        sql.lease_take_sql(),
-        {
-            "server": requirement.server_id,
-            "organization": requirement.organization_id,
-            "license": requirement.license_type,
-            "user": requirement.user_id,
-            "session": holder.session_key,
-            "source": holder.source,
-            "client": holder.client_id,
-            "expires": holder.expires_at,
-            "now": now,
-            "day": day,
-            "cutoff": idle_cutoff(now),
-            **context_params(context),
-        },
-    )
+    and the lease that holds it; otherwise the refusal, and whether a rule could still find one.
+    A shared pool (reserves, caps) is taken under its row's lock (_take_shared)."""
+    params = {
+        "server": requirement.server_id,
+        "organization": requirement.organization_id,
+        "license": requirement.license_type,
+        "user": requirement.user_id,
+        "session": holder.session_key,
+        "source": holder.source,
+        "client": holder.client_id,
+        "expires": holder.expires_at,
+        "now": now,
+        "day": day,
+        "cutoff": idle_cutoff(now),
+        "pending": "{}",
+        **context_params(context),
+    }
+    pool = (requirement.server_id, requirement.license_type)
+    seen = _SHARED_SEEN.get(pool)
+    if seen is not None and time.monotonic() - seen < SHARED_HINT_SECONDS:
+        return _take_shared(requirement, params, holder=holder, now=now, day=day)
+    rows = sql.execute(sql.lease_take_sql(), params)
     if not rows:  # no license was ever installed on the server: it has no pools
-        pool_in_use, capacity, user_holds, idle_held = 0, 0, False, False
         server_name = Server.objects.values_list("server_id", flat=True).get(
             pk=requirement.server_id
         )
-    else:
-        (
-            lease_id,
-            in_use_after,
-            organization_after,
-            pool_in_use,
-            capacity,
-            server_name,
-            user_holds,
-            idle_held,
-        ) = rows[0]
-        if lease_id is not None:
-            lease = _lease(requirement=requirement, holder=holder, now=now)
-            lease.pk = lease_id
-            return _Attempt(_Taken(lease, in_use_after, organization_after), None, False, False)
+        return _refused(requirement, server_name, 0, 0, False, False)
+    *row, shared = rows[0]
+    if row[0] is None and shared and not row[6]:
+        _SHARED_SEEN[pool] = time.monotonic()
+        return _take_shared(requirement, params, holder=holder, now=now, day=day)
+    return _attempt(requirement, row, holder=holder, now=now)
+
+
+def _take_shared(
+    requirement: SeatRequirement, params: dict, *, holder: _Holder, now: datetime, day: date
+) -> _Attempt:
+    """Lock the pool row, then take in a statement whose snapshot follows the lock: the
+    organization's cap and the others' unused reserves are counted as they stand."""
+    with transaction.atomic():
+        pool_lock(
+            server_id=requirement.server_id,
+            license_type=requirement.license_type,
+            method=CONCURRENT,
+        )
+        rows = sql.execute(sql.lease_take_sql(shared=True), params)
+        if not rows:
+            return _refused(requirement, "", 0, 0, False, False)
+        *row, shared = rows[0]
+        if not shared:
+            _SHARED_SEEN.pop((requirement.server_id, requirement.license_type), None)
+        if row[0] is None and not row[6] and shared:
+            # Refused: by the pool, the organization's cap, or the others' reserves? Say which.
+            refused = share_refusal(
+                server_id=requirement.server_id,
+                license_type=requirement.license_type,
+                method=CONCURRENT,
+                organization_id=requirement.organization_id,
+                day=day,
+            )
+            if refused is not None:
+                return _Attempt(None, refused, row[6], row[7])
+    return _attempt(requirement, row, holder=holder, now=now)
+
+
+def _attempt(requirement: SeatRequirement, row, *, holder: _Holder, now: datetime) -> _Attempt:
+    lease_id, in_use_after, organization_after, pool_in_use, capacity, server_name = row[:6]
+    user_holds, idle_held = row[6], row[7]
+    if lease_id is not None:
+        lease = _lease(requirement=requirement, holder=holder, now=now)
+        lease.pk = lease_id
+        return _Attempt(_Taken(lease, in_use_after, organization_after), None, False, False)
+    return _refused(requirement, server_name, pool_in_use, capacity, user_holds, idle_held)
+
+
+def _refused(
+    requirement: SeatRequirement,
+    server_name: str,
+    pool_in_use: int,
+    capacity: int,
+    user_holds: bool,
+    idle_held: bool,
+) -> _Attempt:
     if pool_in_use + 1 <= capacity and not user_holds:
         # The UPDATE decided on a racer's commit that the count read beside it predates.
         pool_in_use = pool_in_use_now(
@@ -280,7 +334,9 @@ def _leases_held(user: User) -> list[SeatLease]:
     return list(SeatLease.objects.active().filter(user=user))
 
 
-def denial_record(*, user: User | None, requirement: SeatRequirement, message: str) -> SeatDenial:
+def denial_record(
+    *, user: User | None, requirement: SeatRequirement, refused: LicenseLimitReached
+) -> SeatDenial:
     """Record one refused Concurrent seat: who, which license, which server, when.
 
     One INSERT and no shared counter: refusals come in bursts exactly when seats run out. The
@@ -292,7 +348,8 @@ def denial_record(*, user: User | None, requirement: SeatRequirement, message: s
         license_type=requirement.license_type,
         method=CONCURRENT,
         user=user,
-        message=message[:300],
+        message=refused.message[:300],
+        reason=refused.code,
     )
 
 

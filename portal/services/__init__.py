@@ -1,4 +1,5 @@
-"""Writes of the portal: scheduled reports and their runs, and invitations to choose a password."""
+"""Writes of the portal: scheduled reports and their runs, and invitations to choose a password.
+What an organization administrator does to their organization's members: ``members.py``."""
 
 from __future__ import annotations
 
@@ -20,9 +21,9 @@ from licenses.audit import acting_as
 from notifications.services import outbox_enqueue
 from organizations.models import Organization, User
 
-from .exports import csv_lines, export_filename
-from .models import Invitation, ReportRun, ScheduledReport
-from .selectors import usage_history_csv_rows
+from ..exports import csv_lines, export_filename
+from ..models import Invitation, ReportRun, ScheduledReport
+from ..selectors import usage_history_csv_rows
 
 logger = logging.getLogger(__name__)
 

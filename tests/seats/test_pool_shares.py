@@ -1,0 +1,303 @@
+"""Fair sharing (issue 14): an organization's reserve (seats only it may take) and cap (the most it
+may hold) in a pool, enforced at every check-out: browser logins, the seat API and Assignable
+assignments; race-free on PostgreSQL."""
+
+import threading
+from collections import Counter
+
+import pytest
+from django.db import connection
+from django.db.models import Count
+from django.test import Client
+
+from licenses.exceptions import LicenseLimitReached
+from seats.models import DenialReason, SeatAssignment, SeatDenial, SeatLease, SeatPool
+from seats.services.assignments import seat_assign, seat_assign_bulk
+from seats.services.shares import pool_share_set
+from tests.concurrency import race
+from tests.factories import OrganizationFactory, StationFactory
+
+from .seat_helpers import login, member, pool_in_use, setup_server
+from .test_seat_races import FAST_HASHER
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def three(licensed_server, settings):
+    """A server with 6 Concurrent and 6 Assignable agent seats and three organizations."""
+    settings.PASSWORD_HASHERS = FAST_HASHER
+    server, north = setup_server(
+        licensed_server, ["agent:concurrent=6", "agent:assignable=6", "supervisor:concurrent=2"]
+    )
+    south = OrganizationFactory(server=server, name="Southwind")
+    east = OrganizationFactory(server=server, name="Eastwind")
+    return server, north, south, east
+
+
+def share(org, *, reserve=0, cap=None, method="concurrent"):
+    return pool_share_set(
+        organization=org,
+        license_type="agent",
+        method=method,
+        reserve=reserve,
+        cap=cap,
+        acting_user=None,
+    )
+
+
+def test_reserves_may_not_add_up_to_more_than_the_pool_and_a_reserve_fits_its_cap(three):
+    server, north, south, east = three
+    share(north, reserve=4)
+    with pytest.raises(ValueError) as too_much:
+        share(south, reserve=3)
+    assert str(too_much.value) == (
+        "The reserves of the Agent access (IWP_Agent) Concurrent pool on server CIC-SEATS would "
+        "add up to 7, more than its 6 seats (other organizations reserve 4). Lower a reserve or "
+        "license more seats."
+    )
+    with pytest.raises(
+        ValueError, match=r"reserve \(3\) of Eastwind cannot be larger than its cap"
+    ):
+        share(east, reserve=3, cap=2)
+    assert SeatPool.objects.get(server=server, license_type="agent", method="concurrent").shared
+    share(north)  # no reserve, no cap: the share goes
+    assert not SeatPool.objects.get(server=server, license_type="agent", method="concurrent").shared
+
+
+def test_an_organization_at_its_cap_is_refused_and_the_others_are_not(three):
+    server, north, south, _east = three
+    share(north, cap=2)
+    for name in ("n1", "n2", "n3"):
+        member(north, name)
+    member(south, "s1")
+    assert login(Client(), "n1").status_code == 302
+    assert login(Client(), "n2").status_code == 302
+    refused = login(Client(), "n3")
+    assert refused.status_code == 200
+    assert (
+        "Northwind is at its cap of 2 Agent access (IWP_Agent) Concurrent seats on server "
+        "CIC-SEATS: 2 of 2 in use." in refused.content.decode()
+    )
+    assert SeatDenial.objects.get().reason == DenialReason.CAP_REACHED
+    assert login(Client(), "s1").status_code == 302
+    assert pool_in_use(server, "agent", "concurrent") == 3
+
+
+def test_free_seats_held_in_reserve_for_others_are_refused_saying_so(three):
+    server, north, south, _east = three
+    share(south, reserve=2)
+    for i in range(5):
+        member(north, f"n{i}")
+    for i in range(3):
+        member(south, f"s{i}")
+    for i in range(4):
+        assert login(Client(), f"n{i}").status_code == 302
+    refused = login(Client(), "n4").content.decode()
+    assert (
+        "No Agent access (IWP_Agent) Concurrent seat is free for Northwind on server CIC-SEATS: "
+        "4 of 6 in use, and the 2 free seats are held in reserve for other organizations "
+        "(2 reserved and unused)." in refused
+    )
+    assert SeatDenial.objects.get().reason == DenialReason.RESERVED_ELSEWHERE
+    assert login(Client(), "s0").status_code == 302
+    assert login(Client(), "s1").status_code == 302
+    full = login(Client(), "s2").content.decode()
+    assert "6 of 6 in use" in full
+
+
+def test_a_reserve_in_use_beyond_it_frees_seats_for_the_others(three):
+    server, north, south, _east = three
+    share(south, reserve=1)
+    member(south, "s0")
+    member(south, "s1")
+    member(north, "n0")
+    login(Client(), "s0")
+    login(Client(), "s1")  # South uses its reserve and one more
+    assert login(Client(), "n0").status_code == 302
+    assert pool_in_use(server, "agent", "concurrent") == 3
+
+
+def test_assignable_bulk_and_station_assignments_respect_caps_and_reserves(three):
+    server, north, south, _east = three
+    share(north, cap=2, method="assignable")
+    share(south, reserve=3, method="assignable")
+    users = [member(north, f"a{i}", method="assigned") for i in range(3)]
+    with pytest.raises(LicenseLimitReached) as capped:
+        seat_assign_bulk(users=users)
+    assert "Northwind is at its cap of 2" in capped.value.message
+    assert "3 more asked for" in capped.value.message
+    assert capped.value.message.endswith("Nothing was assigned.")
+    assert not SeatAssignment.objects.exists()
+    assert len(seat_assign_bulk(users=users[:2]).assigned) == 2
+    desk = StationFactory(organization=north, name="Desk-1")
+    with pytest.raises(LicenseLimitReached, match="at its cap of 2"):
+        seat_assign(station=desk)
+    # 6 seats, South reserves 3 and uses none: one free seat for anyone else.
+    other = OrganizationFactory(server=server, name="Westwind")
+    west = [member(other, f"w{i}", method="assigned") for i in range(2)]
+    with pytest.raises(LicenseLimitReached, match="held in reserve for other organizations"):
+        seat_assign_bulk(users=west)
+    assert len(seat_assign_bulk(users=west[:1]).assigned) == 1
+    south_users = [member(south, f"s{i}", method="assigned") for i in range(3)]
+    assert len(seat_assign_bulk(users=south_users).assigned) == 3
+    assert pool_in_use(server, "agent", "assignable") == 6
+
+
+def test_one_bulk_assignment_over_two_organizations_counts_the_first_for_the_second(three):
+    server, north, south, _east = three
+    share(south, reserve=2, method="assignable")
+    users = [member(north, f"n{i}", method="assigned") for i in range(4)]
+    users += [member(south, f"s{i}", method="assigned") for i in range(2)]
+    result = seat_assign_bulk(users=users)
+    assert len(result.assigned) == 6
+    assert pool_in_use(server, "agent", "assignable") == 6
+
+
+class ShareSampler(threading.Thread):
+    """From its own connection: the most seats each organization and the pool held at once."""
+
+    def __init__(self, orgs):
+        super().__init__(daemon=True)
+        self.orgs, self.stop = orgs, threading.Event()
+        self.max_by_org, self.max_total, self.samples = Counter(), 0, 0
+
+    def run(self):
+        try:
+            while not self.stop.is_set():
+                held = Counter(
+                    dict(
+                        SeatLease.objects.active()
+                        .values_list("organization_id")
+                        .annotate(n=Count("id"))
+                        .order_by()
+                    )
+                )
+                for org in self.orgs:
+                    self.max_by_org[org] = max(self.max_by_org[org], held[org])
+                self.max_total = max(self.max_total, sum(held.values()))
+                self.samples += 1
+        finally:
+            connection.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_three_organizations_racing_never_break_a_cap_a_reserve_or_the_pool(
+    licensed_server, settings
+):
+    settings.PASSWORD_HASHERS = FAST_HASHER
+    server, north = setup_server(licensed_server, ["agent:concurrent=10"])
+    south = OrganizationFactory(server=server, name="Southwind")
+    east = OrganizationFactory(server=server, name="Eastwind")
+    share(north, cap=4)
+    share(south, reserve=3, cap=5)
+    share(east, reserve=2)
+    racers = [(north, f"n{i}") for i in range(8)]
+    racers += [(south, f"s{i}") for i in range(8)]
+    racers += [(east, f"e{i}") for i in range(8)]
+    for org, name in racers:
+        member(org, name)
+    sampler = ShareSampler([north.pk, south.pk, east.pk])
+    sampler.start()
+    results = race(len(racers), lambda i: login(Client(), racers[i][1]))
+    sampler.stop.set()
+    sampler.join()
+    won = Counter(racers[i][0].name for i, r in enumerate(results) if r.status_code == 302)
+    # However the race went: no cap broken, nobody took another's reserved seat, the pool full.
+    assert won["Northwind"] <= 4 and won["Southwind"] <= 5
+    assert won["Southwind"] >= 3 and won["Eastwind"] >= 2  # their reserves were kept for them
+    assert sum(won.values()) == 10 == pool_in_use(server, "agent", "concurrent")
+    assert sampler.samples > 0
+    assert sampler.max_by_org[north.pk] <= 4 and sampler.max_by_org[south.pk] <= 5
+    assert sampler.max_total <= 10
+    reasons = Counter(SeatDenial.objects.values_list("reason", flat=True))
+    assert sum(reasons.values()) == len(racers) - 10
+
+
+def test_the_admin_sets_shares_through_the_service_and_lists_them_with_use(three, admin_client):
+    server, north, south, _east = three
+    response = admin_client.post(
+        "/admin/seats/poolshare/add/",
+        {
+            "organization": north.pk,
+            "license_type": "agent",
+            "method": "concurrent",
+            "reserve": 4,
+            "cap": "",
+        },
+    )
+    assert response.status_code == 302
+    refused = admin_client.post(
+        "/admin/seats/poolshare/add/",
+        {
+            "organization": south.pk,
+            "license_type": "agent",
+            "method": "concurrent",
+            "reserve": 3,
+            "cap": 5,
+        },
+    )
+    assert refused.status_code == 200
+    assert "would add up to 7, more than its 6 seats" in refused.content.decode()
+    assert SeatPool.objects.get(server=server, license_type="agent", method="concurrent").shared
+    member(north, "n0")
+    login(Client(), "n0")
+    listing = admin_client.get(
+        f"/admin/seats/poolshare/?organization__server__id__exact={server.pk}"
+    )
+    body = listing.content.decode()
+    assert "Northwind" in body and "Southwind" not in body
+    assert '<td class="field-held">1</td>' in body
+
+
+def test_the_portal_and_the_wallboard_show_the_organization_s_reserve_and_cap(three, client):
+    from portal.selectors import wallboard_figures
+
+    server, north, _south, _east = three
+    share(north, reserve=2, cap=4)
+    sam = member(north, "sam", role="supervisor")
+    login(client, "sam")
+    page = client.get(f"/portal/org/{north.pk}/").content.decode()
+    row = page[page.index('data-license="agent-concurrent"') :]
+    assert "reserve 2 · cap 4" in row[: row.index("</tr>")]
+    figures = {f["key"]: f for f in wallboard_figures(organization=north)}
+    assert figures["agent-concurrent"]["share"] == "reserve 2 · cap 4"
+    assert figures["agent-assignable"]["share"] == ""
+    assert sam.seat_leases.exists()
+
+
+def test_a_smaller_license_that_breaks_a_reserve_is_shown_in_the_preview_and_on_the_admin_home(
+    three, admin_client, vendor_key
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.factories import license_text
+
+    server, north, south, _east = three
+    share(north, reserve=3)
+    share(south, reserve=2)
+    smaller = license_text(
+        vendor_key,
+        server_id=server.server_id,
+        entitlements=["server", "organization=5", "agent:concurrent=4", "agent:assignable=6"],
+    )
+    preview = admin_client.post(
+        "/admin/licenses/licensefile/install/",
+        {"file": SimpleUploadedFile("smaller.lic", smaller.encode()), "server": ""},
+    )
+    body = preview.content.decode()
+    assert (
+        "reserves in the Agent access (IWP_Agent) Concurrent pool add up to 5, more than the 4 "
+        "seats of the new file" in body
+    )
+    assert "5 reserved: more than it allows" in body
+    assert "reserves-over-capacity" not in admin_client.get("/admin/").content.decode()
+    confirm = preview.context["confirm"]
+    admin_client.post(
+        "/admin/licenses/licensefile/install/", {**confirm.initial, "_install": "Install"}
+    )
+    home = admin_client.get("/admin/").content.decode()
+    assert (
+        "On server CIC-SEATS, the organizations' reserves of Agent access (IWP_Agent) Concurrent "
+        "add up to 5, more than its 4 seats." in home
+    )
