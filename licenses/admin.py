@@ -9,6 +9,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from .admin_base import ReadOnlyModelAdmin
@@ -70,16 +73,9 @@ class LicenseFileConfirmForm(forms.Form):
 
 @admin.register(LicenseFile)
 class LicenseFileAdmin(ReadOnlyModelAdmin):
-    list_display = [
-        "serial",
-        "server",
-        "customer",
-        "issued_on",
-        "installed_at",
-        "installed_by",
-        "is_installed",
-        "key_id",
-    ]
+    # Five columns that fit beside the filters at 1366 px: when and by whom share one, and the
+    # issue date and signing key are on each file's page.
+    list_display = ["serial", "server", "customer", "installed", "is_installed"]
     list_filter = [("replaced_at", admin.EmptyFieldListFilter), "server"]
     search_fields = ["serial", "customer", "server__server_id"]
     list_select_related = ["server", "installed_by"]
@@ -97,9 +93,19 @@ class LicenseFileAdmin(ReadOnlyModelAdmin):
     inlines = [EntitlementInline]
     change_list_template = "admin/licenses/licensefile/change_list.html"
 
-    @admin.display(boolean=True, description=_("installed"))
+    @admin.display(boolean=True, description=_("current"))
     def is_installed(self, obj):
         return obj.is_installed
+
+    @admin.display(description=_("installed"), ordering="installed_at")
+    def installed(self, obj):
+        moment = timezone.localtime(obj.installed_at)
+        return format_html(
+            '<time datetime="{}">{}</time><div class="quiet">{}</div>',
+            moment.isoformat(),
+            date_format(moment, "d M Y H:i"),
+            _("by %(user)s") % {"user": obj.installed_by} if obj.installed_by else "",
+        )
 
     def get_urls(self):
         return [

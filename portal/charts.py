@@ -1,4 +1,10 @@
-"""Server-rendered SVG charts: no JavaScript, no CDN, readable offline and when printed."""
+"""Server-rendered SVG charts: no JavaScript, no CDN, readable offline and when printed.
+
+The chart is fluid: it fills its card's width at a fixed height, and only the plot (lines, bars,
+hover columns) stretches, in an inner ``<svg preserveAspectRatio="none">`` whose strokes do not
+scale. The axis text sits in the outer SVG, positioned in percentages and pixels, so it keeps its
+12 px on a 390 px phone as on a wall screen (a chart scaled down whole had 4 px labels).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,12 @@ from html import escape
 
 from django.utils.safestring import mark_safe
 
-COLORS = {"licensed": "#b3261e", "in_use": "#0b5cad", "peak": "#c46d00", "denials": "#b3261e"}
+# Fallbacks for a page without the stylesheet (printing, a saved file); static/iwp/portal.css
+# sets the same roles per colour scheme.
+COLORS = {"licensed": "#b3261e", "in_use": "#0b5cad", "peak": "#b35f00", "denials": "#b3261e"}
+TEXT, GRID, HALO = "#5b6875", "#e3e7eb", "#ffffff"
+HEIGHT = 240
+TOP, BOTTOM = 18, 26  # room above the highest tick's label and below the plot for the dates
 
 
 def _nice_max(value: int) -> int:
@@ -19,71 +30,74 @@ def _nice_max(value: int) -> int:
     return ((value // 10000) + 1) * 10000
 
 
-def usage_chart_svg(
-    *, points: list[tuple], start: date, end: date, title: str, width: int = 900, height: int = 240
-) -> str:
+def usage_chart_svg(*, points: list[tuple], start: date, end: date, title: str) -> str:
     """A chart of one license's daily in-use and peak against its licensed count, denials as bars.
 
     ``points`` are (day, licensed, in_use, peak, denials) tuples, days within [start, end].
     """
-    left, right, top, bottom = 48, 12, 12, 30
-    plot_w, plot_h = width - left - right, height - top - bottom
+    plot_h = HEIGHT - TOP - BOTTOM
     ndays = max((end - start).days, 1)
     ymax = _nice_max(max([max(p[1], p[2], p[3], p[4]) for p in points] or [0]))
 
-    def x(day: date) -> float:
-        return left + plot_w * (day - start).days / ndays
+    def y(value: int) -> float:  # in the outer SVG, pixels from the top
+        return TOP + plot_h * (1 - value / ymax)
 
-    def y(value: int) -> float:
-        return top + plot_h * (1 - value / ymax)
+    def pct(day: date) -> str:  # across the outer SVG, matching the plot's half-day margins
+        return f"{100 * ((day - start).days + 0.5) / (ndays + 1):.2f}%"
 
     parts = [
-        f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
-        f'aria-label="{escape(title)}" '
-        f'xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif" font-size="12">',
+        f'<svg class="chart" width="100%" height="{HEIGHT}" role="img" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg" '
+        'font-family="system-ui, sans-serif" font-size="12">',
         f"<title>{escape(title)}</title>",
     ]
     for i in range(6):
         v = ymax * i // 5  # ymax is a multiple of 5: whole-number ticks
         parts.append(
-            f'<line x1="{left}" x2="{width - right}" y1="{y(v):.1f}" y2="{y(v):.1f}" '
-            'stroke="#e3e7eb"/>'
-        )
-        parts.append(
-            f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end" fill="#5b6875">{v}</text>'
+            f'<line class="grid" x1="0" x2="100%" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="{GRID}"/>'
         )
     for day, anchor in ((start, "start"), (start + (end - start) / 2, "middle"), (end, "end")):
+        x = {"start": "0", "middle": pct(day), "end": "100%"}[anchor]
         parts.append(
-            f'<text x="{x(day):.1f}" y="{height - 8}" text-anchor="{anchor}" fill="#5b6875">'
-            f"{day:%d %b %Y}</text>"
+            f'<text class="tick x" x="{x}" y="{HEIGHT - 8}" text-anchor="{anchor}" '
+            f'fill="{TEXT}">{day:%d %b %Y}</text>'
         )
     if not points:
         parts.append(
-            f'<text x="{left + plot_w / 2}" y="{top + plot_h / 2}" '
-            'text-anchor="middle" fill="#5b6875">'
-            "No usage recorded in this period</text></svg>"
+            f'<text x="50%" y="{TOP + plot_h / 2}" text-anchor="middle" fill="{TEXT}">'
+            "No usage recorded in this period</text>"
         )
+        parts.append(_tick_labels(ymax, y))
+        parts.append("</svg>")
         return mark_safe("".join(parts))
 
-    bar_w = max(plot_w / (ndays + 1) * 0.7, 1)
+    # The plot: x in days from the start (half a day of margin each side), y in seats.
+    parts.append(
+        f'<svg class="plot" x="0" y="{TOP}" width="100%" height="{plot_h}" '
+        f'viewBox="-0.5 0 {ndays + 1} {ymax}" preserveAspectRatio="none">'
+    )
+
+    def px(day: date) -> int:
+        return (day - start).days
+
     for day, _licensed, _in_use, _peak, denials in points:
         if denials:
             parts.append(
-                f'<rect class="denials" x="{x(day) - bar_w / 2:.1f}" y="{y(denials):.1f}" '
-                f'width="{bar_w:.1f}" '
-                f'height="{y(0) - y(denials):.1f}" fill="{COLORS["denials"]}" fill-opacity="0.35"/>'
+                f'<rect class="denials" x="{px(day) - 0.35:.2f}" y="{ymax - denials}" '
+                f'width="0.7" height="{denials}" fill="{COLORS["denials"]}" fill-opacity="0.35"/>'
             )
 
     def polyline(index: int, name: str, dash: str = "", step: bool = False) -> str:
         coords = []
         for i, p in enumerate(points):
             if step and i:
-                coords.append(f"{x(p[0]):.1f},{y(points[i - 1][index]):.1f}")
-            coords.append(f"{x(p[0]):.1f},{y(p[index]):.1f}")
+                coords.append(f"{px(p[0])},{ymax - points[i - 1][index]}")
+            coords.append(f"{px(p[0])},{ymax - p[index]}")
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
         return (
             f'<polyline class="{name}" fill="none" '
             f'stroke="{COLORS[name]}" stroke-width="2"{dash_attr} '
+            'vector-effect="non-scaling-stroke" stroke-linejoin="round" '
             f'points="{" ".join(coords)}"/>'
         )
 
@@ -91,13 +105,23 @@ def usage_chart_svg(
     parts.append(polyline(3, "peak"))
     parts.append(polyline(2, "in_use"))
     # Hover targets: one transparent column per day with the day's figures as a tooltip.
-    col_w = max(plot_w / (ndays + 1), 1)
     for day, licensed, in_use, peak, denials in points:
         parts.append(
-            f'<rect x="{x(day) - col_w / 2:.1f}" y="{top}" width="{col_w:.1f}" height="{plot_h}" '
-            'fill="transparent">'
+            f'<rect x="{px(day) - 0.5}" y="0" width="1" height="{ymax}" fill="transparent">'
             f"<title>{day:%a %d %b %Y}: in use {in_use}, peak {peak}, "
             f"licensed {licensed}, denials {denials}</title></rect>"
         )
     parts.append("</svg>")
+    # Drawn last, over the lines, each with a halo of the card's colour.
+    parts.append(_tick_labels(ymax, y))
+    parts.append("</svg>")
     return mark_safe("".join(parts))
+
+
+def _tick_labels(ymax: int, y) -> str:
+    """The seat counts, just above their grid lines at the left edge."""
+    return "".join(
+        f'<text class="tick y" x="2" y="{y(v) - 3:.1f}" fill="{TEXT}" paint-order="stroke" '
+        f'stroke="{HALO}" stroke-width="3" stroke-linejoin="round">{v}</text>'
+        for v in (ymax * i // 5 for i in range(6))
+    )

@@ -19,6 +19,8 @@ from seats.models import DailySeatUsage, PoolShare, SeatAssignment, SeatDenial, 
 from seats.rules import members_license
 from seats.selectors import license_status_with_usage, seats_in_use
 
+from .badges import POOL_BADGES, Badge, pool_state, usage_badges
+
 ACCESS_METHODS = (Method.ASSIGNABLE.value, Method.CONCURRENT.value)
 HISTORY_RANGES = (30, 90, 365)
 
@@ -80,6 +82,23 @@ class UsageRow:
     @property
     def state(self) -> str:
         return self.status.state if self.status else "missing"
+
+    @property
+    def pool_state(self) -> str | None:
+        """exceeded, overage (within the allowance), full (no seat free now) or None."""
+        return pool_state(
+            usage_state=self.usage_state, licensed=self.licensed, available=self.available
+        )
+
+    @property
+    def badges(self) -> list[Badge]:
+        entitlement = self.status.entitlement if self.status else None
+        return usage_badges(
+            pool=self.pool_state,
+            state=self.state,
+            starts_on=entitlement.starts_on if entitlement else None,
+            expires_on=entitlement.expires_on if entitlement else None,
+        )
 
     @property
     def short_label(self) -> str:
@@ -543,6 +562,9 @@ def wallboard_figures(*, organization: Organization) -> list[dict]:
             "available": r.available,
             "exceeded": r.exceeded,
             "state": r.usage_state,
+            "pool_state": r.pool_state or "",
+            "pool_label": POOL_BADGES[r.pool_state].text if r.pool_state else "",
+            "pool_icon": POOL_BADGES[r.pool_state].icon if r.pool_state else "",
             "denials_today": r.denials_today,
             "share": r.share_text,
         }

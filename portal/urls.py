@@ -27,6 +27,11 @@ urlpatterns = [
         name="report_edit",
     ),
     path(
+        "org/<id:org_id>/reports/<id:report_id>/delete/",
+        views.ReportDeleteView.as_view(),
+        name="report_delete",
+    ),
+    path(
         "org/<id:org_id>/runs/<id:run_id>/download/",
         views.ReportRunDownloadView.as_view(),
         name="run_download",

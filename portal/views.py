@@ -328,9 +328,8 @@ class ReportEditView(PortalFeatureMixin, TemplateView):
     def post(self, request, org_id, report_id):
         report = self.get_report()
         if "delete" in request.POST:
-            scheduled_report_delete(report=report, acting_user=request.user)
-            messages.success(request, f"Scheduled report “{report.name}” deleted.")
-            return redirect("portal:reports", self.organization.pk)
+            # A delete button of an older page: deleting is only ever done after confirming.
+            return redirect("portal:report_delete", self.organization.pk, report.pk)
         form = ScheduledReportForm(request.POST, instance=report)
         if form.is_valid():
             try:
@@ -346,6 +345,29 @@ class ReportEditView(PortalFeatureMixin, TemplateView):
                 messages.success(request, f"Scheduled report “{report.name}” saved.")
                 return redirect("portal:reports", self.organization.pk)
         return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class ReportDeleteView(PortalFeatureMixin, TemplateView):
+    """Deleting a scheduled report asks first: GET shows what goes (the report and its kept
+    runs), only the POST of that page deletes. Works without JavaScript."""
+
+    feature = Feature.SCHEDULED_REPORTS
+    template_name = "portal/report_delete.html"
+
+    def get_report(self):
+        return get_object_or_404(self.scoped(ScheduledReport.objects), pk=self.kwargs["report_id"])
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        report = self.get_report()
+        context.update(report=report, run_count=report.runs.count())
+        return context
+
+    def post(self, request, org_id, report_id):
+        report = self.get_report()
+        scheduled_report_delete(report=report, acting_user=request.user)
+        messages.success(request, f"Scheduled report “{report.name}” deleted.")
+        return redirect("portal:reports", self.organization.pk)
 
 
 class ReportRunDownloadView(PortalFeatureMixin, View):

@@ -14,6 +14,8 @@
           set(el, "in-use", f.in_use); set(el, "licensed", f.licensed); set(el, "server-in-use", f.server_in_use);
           set(el, "available", f.available); set(el, "denials", f.denials_today);
           el.classList.toggle("exceeded", f.exceeded);
+          el.dataset.state = f.pool_state;
+          set(el, "state-icon", f.pool_icon); set(el, "state-text", f.pool_label);
         });
         document.getElementById("updated").textContent = data.updated;
       })

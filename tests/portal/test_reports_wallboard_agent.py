@@ -117,7 +117,14 @@ def test_supervisor_edits_pauses_and_deletes_a_report(client, org, supervisor):
         False,
         "b@example.com",
     )
-    assert client.post(url, {"delete": "1"}).status_code == 302
+    # Deleting asks first: the edit page's old delete button only leads to the question.
+    response = client.post(url, {"delete": "1"})
+    assert response.status_code == 302 and response.url == f"{url}delete/"
+    assert ScheduledReport.objects.exists()
+    question = client.get(f"{url}delete/").content.decode()
+    assert "Delete the scheduled report “Daily seats”?" in question
+    assert ScheduledReport.objects.exists()
+    assert client.post(f"{url}delete/").status_code == 302
     assert not ScheduledReport.objects.exists()
 
 

@@ -95,7 +95,7 @@ def test_exceeded_count_is_marked(client, org, supervisor, make_member):
     client.force_login(supervisor)
     html = client.get("/portal/").content.decode()
     cells = row(html, "agent-assignable")
-    assert cells[2] == "3" and cells[5] == "4" and cells[9] == "Exceeded"
+    assert cells[2] == "3" and cells[5] == "4" and cells[9] == "✖ Exceeded"
     assert (
         "4 in use on the server at most today (4 now), 3 licensed — the count is exceeded, "
         "beyond the overage allowance"
@@ -111,7 +111,7 @@ def test_expiring_license_is_marked(client, licensed_server, make_member):
     html = client.get("/portal/").content.decode()
     assert (
         row(html, "supervisor-assignable")[9]
-        == f"Expires {(today + timedelta(days=5)).day} {today + timedelta(days=5):%b}"
+        == f"◷ Expires {(today + timedelta(days=5)).day} {today + timedelta(days=5):%b}"
     )
     assert "Every license below expires on" in html and "in 5 days" in html
 

@@ -182,6 +182,9 @@ def test_marquee_only_server_is_named_where_organizations_are_listed(admin_clien
     licensed_server(server_id="CIC-WALL", entitlements=["server", "marquee"])
     page = admin_client.get("/admin/organizations/organization/").content.decode()
     assert "Server CIC-WALL is Marquee-only" in page
+    # A fact about the license, shown on every visit: an informational note, not an error box.
+    assert '<p class="iwp-note" role="note">Server CIC-WALL is Marquee-only' in page
+    assert "errornote" not in page
     assert "Marquee-only (no Organization license)" in admin_client.get("/admin/").content.decode()
 
 

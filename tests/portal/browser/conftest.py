@@ -11,6 +11,8 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
+from .journeys import demo_world  # noqa: E402
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -28,6 +30,12 @@ SCREENSHOTS = Path(
         "IWP_SCREENSHOTS_DIR", Path(__file__).resolve().parents[3] / "test-results" / "screenshots"
     )
 )
+
+
+@pytest.fixture
+def world(licensed_server):
+    """What the demo shows (journeys.demo_world)."""
+    return demo_world(licensed_server)
 
 
 @pytest.fixture(scope="session")
@@ -61,14 +69,16 @@ def browser_problems():
 
 @pytest.fixture
 def open_browser(chromium, live_server, browser_problems):
-    """A fresh browser context (no cookies) per call; ``viewport`` as (width, height)."""
+    """A fresh browser context (no cookies) per call; ``viewport`` as (width, height);
+    ``javascript=False`` for a browser that runs none."""
     contexts = []
 
-    def open_(viewport=(1280, 860)):
+    def open_(viewport=(1280, 860), javascript=True):
         context = chromium.new_context(
             viewport={"width": viewport[0], "height": viewport[1]},
             accept_downloads=True,
             base_url=live_server.url,
+            java_script_enabled=javascript,
         )
         context.set_default_timeout(15000)
         contexts.append(context)
