@@ -12,4 +12,4 @@ def test_the_api_docs_page_lists_the_endpoints(open_browser, screenshot):
     page.wait_for_selector("text=Check a seat out")
     for summary in ("Keep a seat", "Check a seat in", "This server's seat pools"):
         assert page.get_by_text(summary).first.is_visible()
-    screenshot(page, "14-api-docs")
+    screenshot(page, "19-api-docs")

@@ -55,14 +55,14 @@ def test_invited_supervisor_chooses_a_password_and_sees_seat_usage(world, open_b
     assert "Northwind Outsourcing" in features.inner_text()
     assert "Seat usage" in features.inner_text()
     assert "Waiting, link works until" in admin.content()
-    screenshot(admin, "10-user-invitation-and-features")
+    screenshot(admin, "15-user-invitation-and-features")
 
     body = OutboxMessage.objects.get(to=["nina.new@example.com"]).body
     link = re.search(r"https?://[^/\s]+(/accounts/invitation/\S+/)", body).group(1)
     page = open_browser()
     page.goto(link)
     assert page.get_by_role("heading", name="Choose your password").is_visible()
-    screenshot(page, "11-invitation-choose-password")
+    screenshot(page, "16-invitation-choose-password")
     page.fill("input[name=new_password1]", NEW_PASSWORD)
     page.fill("input[name=new_password2]", NEW_PASSWORD)
     page.click("button[type=submit]")
@@ -106,7 +106,7 @@ def test_a_smaller_license_is_previewed_and_cancelled_without_change(
     row = page.locator("#preview-agent-assignable")
     assert "exceeded: 2 licensed" in row.inner_text()
     assert page.locator("#preview-exceeded").is_visible()
-    screenshot(page, "12-license-preview")
+    screenshot(page, "17-license-preview")
     page.click("input[name=_cancel]")
     page.wait_for_load_state()
     after = sorted(
@@ -131,7 +131,7 @@ def test_the_first_session_is_told_it_was_signed_out_elsewhere(world, open_brows
         re.compile(r"You were signed out because you signed in on another device at \d\d:\d\d")
     )
     assert message.is_visible()
-    screenshot(first, "13-signed-out-elsewhere")
+    screenshot(first, "18-signed-out-elsewhere")
 
 
 def test_forgot_your_password_from_the_login_page(world, open_browser):
