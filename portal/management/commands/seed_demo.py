@@ -152,8 +152,8 @@ class Command(BaseCommand):
             seat_assign(station=station, license_type="agent", acting_user=admin)
 
     def extend_demo_portal(self, *, main, admin):
-        """Portal: 90 days of daily usage for the history chart, supervisors given every portal
-        feature, a report."""
+        """Portal: 90 days of daily usage for the history chart and a report (supervisors get the
+        portal from their role)."""
         from portal.demo import demo_portal_data
 
         demo_portal_data(server=main, acting_user=admin)
