@@ -13,6 +13,7 @@ from django.utils import timezone
 from licenses.audit import acting_as
 from organizations.models import Server, User
 
+from . import sql
 from .models import ApiKey
 
 KEY_PREFIX = "iwp"
@@ -56,7 +57,7 @@ def api_key_authenticate(raw_key: str, *, now: datetime | None = None) -> ApiKey
     parts = raw_key.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX:
         return None
-    key = ApiKey.objects.active().select_related("server").filter(prefix=parts[1]).first()
+    key = sql.active_key(parts[1])
     if key is None or not hmac.compare_digest(key.key_hash, _hash(raw_key)):
         return None
     now = now or timezone.now()

@@ -3,7 +3,7 @@ same services called in process, and heartbeats with 10,000 API leases held.
 
     createdb -h 127.0.0.1 -U postgres iwp_bench_api
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/iwp_bench_api .venv/bin/python bench/api.py \\
-        [--leases 10000] [--seconds 15] [--workers 2] [--paced-workers 2,3,4] [--clients 16]
+        [--leases 10000] [--seconds 15] [--workers 3] [--paced-workers 2,3,4] [--clients 16]
 
 A script, not a test. It migrates, seeds once (a server with a license signed by a freshly
 generated key trusted through IWP_LICENSE_PUBLIC_KEYS, one organization of 10,000 + 64 users with
@@ -281,7 +281,7 @@ def hold_leases(server, org, n: int, *, procs: int, service: bool) -> tuple[list
             server_in_use=in_use,
             organization_in_use={org.pk: in_use},
         )
-        how.append(f"{missing:,} taken in one statement (--take-with-service: the service)")
+        how.append(f"{missing:,} taken in one statement (see --take-with-service)")
     ids = list(held.filter(user__username__in=names).values_list("pk", flat=True))
     assert len(ids) == n, (len(ids), n)
     with connection.cursor() as cursor:
@@ -641,7 +641,9 @@ def main():
     )
     parser.add_argument("--leases", type=int, default=10_000, help="API leases held")
     parser.add_argument("--seconds", type=float, default=15, help="length of each timed run")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument(
+        "--workers", type=int, default=3, help="gunicorn workers (the Procfile's default)"
+    )
     parser.add_argument(
         "--paced-workers",
         default="2,3,4",

@@ -11,7 +11,7 @@ from openapi_spec_validator import validate
 
 from api.api import api
 from api.models import ApiKey
-from api.services import api_key_create, api_key_revoke
+from api.services import api_key_authenticate, api_key_create, api_key_revoke
 from seats.models import LeaseSource, ReleaseReason, SeatDenial, SeatLease
 from seats.services.assignments import seat_assign
 from seats.tasks import release_idle_leases
@@ -169,6 +169,19 @@ def test_keys_are_refused_when_unknown_or_revoked(world):
     key = ApiKey.objects.get()
     api_key_revoke(key=key, acting_user=None)
     assert checkout(world, "bob").status_code == 401
+
+
+def test_the_key_lookup_is_one_statement_that_brings_its_server(world, django_assert_num_queries):
+    raw = world["key"]
+    assert api_key_authenticate(raw).last_used_at is not None  # written once a minute
+    with django_assert_num_queries(1):
+        key = api_key_authenticate(raw)
+        assert key.server.server_id == "CIC-SEATS"  # loaded with the key, no second query
+    assert (key.prefix, key.name) == (raw.split("_")[1], "Agent desktops")
+    wrong = raw[:-1] + ("A" if raw[-1] != "A" else "B")
+    assert api_key_authenticate(wrong) is None  # the right prefix, another secret
+    api_key_revoke(key=key, acting_user=None)
+    assert api_key_authenticate(raw) is None
 
 
 def test_a_key_sees_nothing_of_another_server(world, licensed_server):
