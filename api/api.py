@@ -140,11 +140,9 @@ def _seat_out(seat, *, user: User, server_id: str) -> dict:
 
 
 def _api_lease(request, lease_id: int) -> SeatLease | None:
-    return (
-        SeatLease.objects.filter(pk=lease_id, server_id=request.auth.server_id)
-        .filter(source=LeaseSource.API)
-        .first()
-    )
+    return SeatLease.objects.filter(
+        pk=lease_id, server_id=request.auth.server_id, source=LeaseSource.API
+    ).first()
 
 
 @api.post(
