@@ -16,6 +16,7 @@ from organizations.models import Membership, Organization, PortalFeature, Server
 
 from ..resources import UserImportResource
 from ..selectors import license_status_with_usage
+from ..services.members import membership_change_role
 from .actions import StationSeatAdminMixin, UserSeatAdminMixin
 from .csv_import import CSVImportMixin
 
@@ -148,6 +149,25 @@ class MembershipForm(forms.ModelForm):
         fields = ["user", "organization", "role", "withheld_features"]
 
 
+def _role_changes(forms_) -> list[tuple[Membership, str]]:
+    """The saved memberships whose role a form changes, each put back to its role: the role is
+    changed by ``membership_change_role`` after the save, so that the seat follows it."""
+    changes = []
+    for form in forms_:
+        if form.instance.pk and "role" in form.changed_data:
+            changes.append((form.instance, form.instance.role))
+            form.instance.role = form.initial["role"]
+    return changes
+
+
+def _change_roles(admin_, request, changes) -> None:
+    for membership, role in changes:
+        admin_.message_user(
+            request,
+            membership_change_role(membership=membership, role=role, acting_user=request.user),
+        )
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     form = MembershipForm
@@ -194,6 +214,14 @@ class UserAdmin(UserSeatAdminMixin, CSVImportMixin, AuditedModelAdmin, DjangoUse
     ]
     inlines = [MembershipInline]
 
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Membership:
+            return super().save_formset(request, form, formset, change)
+        deleted = set(formset.deleted_forms) if formset.can_delete else set()
+        changes = _role_changes(f for f in formset.forms if f not in deleted)
+        super().save_formset(request, form, formset, change)
+        _change_roles(self, request, changes)
+
 
 @admin.register(Membership)
 class MembershipAdmin(AuditedModelAdmin):
@@ -209,6 +237,11 @@ class MembershipAdmin(AuditedModelAdmin):
     @admin.display(description=_("server"), ordering="organization__server__server_id")
     def server(self, obj):
         return obj.organization.server.server_id
+
+    def save_model(self, request, obj, form, change):
+        changes = _role_changes([form]) if change else []
+        super().save_model(request, obj, form, change)
+        _change_roles(self, request, changes)
 
     @admin.display(description=_("withheld"))
     def withheld(self, obj):

@@ -1,18 +1,48 @@
-"""One person at a time at a station: whoever holds the station's seat, a login at a station
-takes the station for its session, and the next person is refused until that session ends."""
+"""Stations: a new one in an organization (``station_create``, the admin's and the organization
+administrator's), and one person at a time at a station: whoever holds the station's seat, a login
+at a station takes the station for its session, and the next person is refused until that session
+ends."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from licenses.audit import acting_as
 from licenses.exceptions import LicenseMissing
-from organizations.models import Station, User
+from organizations.models import Organization, Station, User
 
 from ..models import ReleaseReason, StationOccupancy
 from .leases.release import idle_cutoff, sessions_end
+
+
+def station_create(*, organization: Organization, name: str, acting_user: User | None) -> Station:
+    """A new station of ``organization`` named ``name`` (spaces around it dropped). Raises
+    ValidationError on ``name``: empty, too long, or a name the organization has already, in any
+    case (the login finds a station by its name whatever the case, so two would be ambiguous)."""
+    station = Station(organization=organization, name=(name or "").strip())
+    station.full_clean(exclude=["organization"], validate_unique=False)
+    taken = ValidationError(
+        {
+            "name": f"{organization.name} has a station named “{station.name}” already: "
+            "choose another name."
+        }
+    )
+    with transaction.atomic(), acting_as(acting_user):
+        # The organization's row lock: two creations of one name take turns, and the second sees
+        # the first whatever the case of its letters.
+        Organization.objects.select_for_update().get(pk=organization.pk)
+        if Station.objects.filter(organization=organization, name__iexact=station.name).exists():
+            raise taken
+        try:
+            with transaction.atomic():
+                station.save()
+        except IntegrityError:
+            raise taken from None
+    return station
 
 
 class StationInUse(LicenseMissing):
