@@ -307,10 +307,14 @@ def invitation_from_token(
     return invitation, ""
 
 
+INVITATION_WITHDRAWN = "This invitation was withdrawn"
+
+
 def invitation_withdrawn_text(invitation: Invitation) -> str:
-    """What the link's page says once the invitation is withdrawn."""
+    """What the link's page says once the invitation is withdrawn (it starts with
+    INVITATION_WITHDRAWN, the page's heading then)."""
     return (
-        "This invitation was withdrawn on "
+        f"{INVITATION_WITHDRAWN} on "
         f"{timezone.localtime(invitation.withdrawn_at):%Y-%m-%d %H:%M}: the account it was for "
         "no longer belongs to any organization, so there is no password to choose. If you think "
         "this is a mistake, ask your administrator."
