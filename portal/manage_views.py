@@ -358,6 +358,11 @@ class MemberRemoveView(MemberMixin, TemplateView):
                 f"hold on server {server.server_id} are released unless they still need them "
                 "there for another organization; a Concurrent user's session is signed out. "
                 "Their account stays: an administrator can add them again."
+                + (
+                    " The invitation mailed to them stops working: it is withdrawn."
+                    if not self.member.elsewhere and not self.user.has_usable_password()
+                    else ""
+                )
             ),
             confirm="Remove from the organization",
         )

@@ -690,6 +690,9 @@ def test_removing_an_invited_member_withdraws_their_invitation(client, admin_cli
     assert client.get(link).status_code == 200  # works until the removal
 
     nina = invitation.user
+    question = admin_client.get(url(org, "manage_user_remove", nina.pk))
+    assert "The invitation mailed to them stops working: it is withdrawn." in text_of(question)
+    assert invitation_link(invitation) == link and client.get(link).status_code == 200  # asked
     admin_client.post(url(org, "manage_user_remove", nina.pk))
     invitation.refresh_from_db()
     assert invitation.withdrawn_at is not None and invitation.withdrawn_by == olga
@@ -714,6 +717,8 @@ def test_an_invited_member_who_keeps_another_organization_keeps_the_invitation(
     admin_client.post(url(org, "manage_invite"), INVITE, follow=True)
     invitation = Invitation.objects.get(user__username="nina.new")
     MembershipFactory(user=invitation.user, organization=OrganizationFactory(name="Other Co"))
+    question = admin_client.get(url(org, "manage_user_remove", invitation.user.pk))
+    assert "stops working" not in text_of(question)
     response = admin_client.post(url(org, "manage_user_remove", invitation.user.pk), follow=True)
     assert said(response)[0].startswith("nina.new removed from Acme Support")
     invitation.refresh_from_db()
