@@ -17,6 +17,7 @@ from organizations.models import Membership, Organization, PortalFeature, Server
 from ..resources import UserImportResource
 from ..selectors import license_status_with_usage
 from ..services.members import membership_change_role
+from ..services.stations import station_create, station_name_refusal
 from .actions import StationSeatAdminMixin, UserSeatAdminMixin
 from .csv_import import CSVImportMixin
 
@@ -249,13 +250,40 @@ class MembershipAdmin(AuditedModelAdmin):
         return ", ".join(str(labels[f]) for f in obj.withheld_features) or "—"
 
 
+class StationForm(forms.ModelForm):
+    """A station: a new one is refused a name its organization has in another case, as the
+    portal's (``station_create`` saves it)."""
+
+    class Meta:
+        model = Station
+        fields = ["organization", "name"]
+
+    def clean(self):
+        cleaned = super().clean()
+        organization, name = cleaned.get("organization"), cleaned.get("name")
+        if self.instance.pk is None and organization and name:
+            refusal = station_name_refusal(organization=organization, name=name.strip())
+            if refusal:
+                self.add_error("name", refusal)
+        return cleaned
+
+
 @admin.register(Station)
 class StationAdmin(StationSeatAdminMixin, AuditedModelAdmin):
+    form = StationForm
     list_display = ["name", "organization", "server", "created_at"]
     list_filter = ["organization__server"]
     search_fields = ["name", "organization__name"]
     list_select_related = ["organization__server"]
     autocomplete_fields = ["organization"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        station = station_create(
+            organization=obj.organization, name=obj.name, acting_user=request.user
+        )
+        obj.pk, obj.name, obj.created_at = station.pk, station.name, station.created_at
 
     @admin.display(description=_("server"), ordering="organization__server__server_id")
     def server(self, obj):

@@ -156,3 +156,20 @@ def test_two_racers_creating_one_station_name_make_one_station(org):
     refused = [r for r in results if isinstance(r, ValidationError)]
     assert len(made) == 1 and len(refused) == 3, results
     assert Station.objects.filter(organization=organization).count() == 1
+
+
+def test_the_admin_adds_stations_through_the_same_service_and_rule(org, admin_client):
+    server, organization = org
+    station_create(organization=organization, name="Desk 1", acting_user=None)
+    add = "/admin/organizations/station/add/"
+    refused = admin_client.post(add, {"organization": organization.pk, "name": "DESK 1"})
+    assert refused.status_code == 200
+    assert refused.context["adminform"].form.errors["name"] == [
+        "Northwind has a station named “DESK 1” already: choose another name."
+    ]
+    assert Station.objects.count() == 1
+
+    added = admin_client.post(add, {"organization": organization.pk, "name": "Desk 2"})
+    assert added.status_code == 302
+    desk = Station.objects.get(name="Desk 2")
+    assert [(e.label, e.actor) for e in history(desk)] == [("insert", "root")]
