@@ -74,6 +74,11 @@ urlpatterns = [
         name="manage_user_method",
     ),
     path(
+        "org/<id:org_id>/manage/users/<id:user_id>/role/",
+        manage_views.MemberRoleView.as_view(),
+        name="manage_user_role",
+    ),
+    path(
         "org/<id:org_id>/manage/users/<id:user_id>/invitation/",
         manage_views.MemberInvitationView.as_view(),
         name="manage_user_invitation",
@@ -82,6 +87,11 @@ urlpatterns = [
         "org/<id:org_id>/manage/users/<id:user_id>/remove/",
         manage_views.MemberRemoveView.as_view(),
         name="manage_user_remove",
+    ),
+    path(
+        "org/<id:org_id>/manage/stations/add/",
+        manage_views.ManageStationAddView.as_view(),
+        name="manage_station_add",
     ),
     path(
         "org/<id:org_id>/manage/stations/<id:station_id>/assign/",

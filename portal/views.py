@@ -26,6 +26,7 @@ from .models import ReportRun, ScheduledReport
 from .params import search_text
 from .scoping import GateCache, PortalFeatureMixin, nav_links, portal_memberships, render_refusal
 from .services import (
+    INVITATION_WITHDRAWN,
     invitation_accept,
     invitation_from_token,
     scheduled_report_create,
@@ -426,7 +427,12 @@ class InvitationAcceptView(View):
         return render(
             request,
             self.template_name,
-            {"invitation": self.invitation, "why_not": self.why_not, "form": form},
+            {
+                "invitation": self.invitation,
+                "why_not": self.why_not,
+                "withdrawn": self.why_not.startswith(INVITATION_WITHDRAWN),
+                "form": form,
+            },
             status=status,
         )
 
