@@ -2,7 +2,7 @@
 status and seat panels."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import OuterRef
 from django.utils.translation import gettext_lazy as _
@@ -16,7 +16,7 @@ from organizations.models import Membership, Organization, PortalFeature, Server
 
 from ..resources import UserImportResource
 from ..selectors import license_status_with_usage
-from ..services.members import membership_change_role
+from ..services.members import membership_change_role, membership_remove
 from ..services.stations import station_create, station_name_refusal
 from .actions import StationSeatAdminMixin, UserSeatAdminMixin
 from .csv_import import CSVImportMixin
@@ -169,9 +169,42 @@ def _change_roles(admin_, request, changes) -> None:
         )
 
 
+def _removed_message(request, membership: Membership, released: list) -> None:
+    if released:
+        messages.info(
+            request,
+            _(
+                "%(user)s is no longer a member of %(organization)s: %(n)d seat(s) they held "
+                "on server %(server)s released."
+            )
+            % {
+                "user": membership.user,
+                "organization": membership.organization.name,
+                "n": len(released),
+                "server": membership.organization.server.server_id,
+            },
+        )
+
+
+class MembershipFormSet(forms.BaseInlineFormSet):
+    """A membership deleted on the user's page goes through membership_remove: the seats the
+    user no longer needs on that server are released with it."""
+
+    admin_request = None
+
+    def delete_existing(self, obj, commit=True):
+        if commit:
+            released = membership_remove(
+                membership=obj, acting_user=getattr(self.admin_request, "user", None)
+            )
+            if self.admin_request is not None:
+                _removed_message(self.admin_request, obj, released)
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     form = MembershipForm
+    formset = MembershipFormSet
     extra = 0
     autocomplete_fields = ["organization"]
     fk_name = "user"
@@ -220,6 +253,7 @@ class UserAdmin(UserSeatAdminMixin, CSVImportMixin, AuditedModelAdmin, DjangoUse
             return super().save_formset(request, form, formset, change)
         deleted = set(formset.deleted_forms) if formset.can_delete else set()
         changes = _role_changes(f for f in formset.forms if f not in deleted)
+        formset.admin_request = request
         super().save_formset(request, form, formset, change)
         _change_roles(self, request, changes)
 
@@ -243,6 +277,15 @@ class MembershipAdmin(AuditedModelAdmin):
         changes = _role_changes([form]) if change else []
         super().save_model(request, obj, form, change)
         _change_roles(self, request, changes)
+
+    def delete_model(self, request, obj):
+        """Through membership_remove: the seats the user no longer needs there are released."""
+        released = membership_remove(membership=obj, acting_user=request.user)
+        _removed_message(request, obj, released)
+
+    def delete_queryset(self, request, queryset):
+        for membership in queryset.select_related("user", "organization__server"):
+            self.delete_model(request, membership)
 
     @admin.display(description=_("withheld"))
     def withheld(self, obj):

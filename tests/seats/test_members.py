@@ -173,3 +173,53 @@ def test_the_admin_adds_stations_through_the_same_service_and_rule(org, admin_cl
     assert added.status_code == 302
     desk = Station.objects.get(name="Desk 2")
     assert [(e.label, e.actor) for e in history(desk)] == [("insert", "root")]
+
+
+def test_a_membership_deleted_in_the_admin_releases_the_seats_it_needed(org, admin_client):
+    """From the membership list's delete action and from the user page's inline, as the portal's
+    remove: the seat goes back to the pool, the page says so, and a seat still needed through
+    another organization of the server stays."""
+    server, organization = org
+    alice = member(organization, "alice", method="assigned")
+    bob = member(organization, "bob", method="assigned")
+    carol = member(organization, "carol", method="assigned")
+    MembershipFactory(user=carol, organization=OrganizationFactory(server=server, name="Sister"))
+    for user in (alice, bob, carol):
+        seat_assign(user=user)
+    assert pool_in_use(server, "agent", "assignable") == 3
+
+    response = admin_client.post(
+        "/admin/organizations/membership/",
+        {
+            "action": "delete_selected",
+            "_selected_action": [
+                m.pk
+                for m in Membership.objects.filter(
+                    organization=organization, user__in=[alice, carol]
+                )
+            ],
+            "post": "yes",
+        },
+        follow=True,
+    )
+    shown = [str(m) for m in response.context["messages"]]
+    assert (
+        "alice is no longer a member of Northwind: 1 seat(s) they held on server CIC-SEATS "
+        "released." in shown
+    )
+    assert not any(m.startswith("carol") for m in shown)  # Sister still needs carol's seat
+    assert not SeatAssignment.objects.active().filter(user=alice).exists()
+    assert SeatAssignment.objects.active().filter(user=carol).exists()
+    assert SeatAssignment.objects.get(user=alice).release_reason == ReleaseReason.UNASSIGNED
+
+    page = f"/admin/organizations/user/{bob.pk}/change/"
+    data = change_form_data(admin_client.get(page))
+    [delete_key] = [k.replace("-role", "-DELETE") for k in data if k.endswith("-role")]
+    response = admin_client.post(page, {**data, delete_key: "on"}, follow=True)
+    assert any(
+        str(m).startswith("bob is no longer a member of Northwind")
+        for m in response.context["messages"]
+    )
+    assert not Membership.objects.filter(user=bob).exists()
+    assert not SeatAssignment.objects.active().filter(user=bob).exists()
+    assert pool_in_use(server, "agent", "assignable") == 1
