@@ -24,6 +24,7 @@ SEASON = 7  # contact centers are busy on weekdays and quiet at weekends
 # Fewer days than four weekly cycles: too few to tell a trend from a busy week.
 MIN_MODEL_DAYS = 4 * SEASON
 INTERVAL = 0.80  # the band: where 80% of the days are expected to fall
+_Z = 1.2816  # the normal quantile of (1 + INTERVAL) / 2
 LONGEST_HORIZON = 3 * 366  # a license running longer is projected this far, no further
 
 
@@ -149,17 +150,20 @@ def _choose(y: np.ndarray) -> Model:
 
 
 def _naive(y: np.ndarray, horizon: int) -> Projection:
-    """Last week repeated (a shorter history: all of it, repeated). Its band: how much a day
-    differed from the same weekday a week before, over the history (10th to 90th percentile)."""
+    """Last week repeated (a shorter history: all of it, repeated). Its band: a day's own noise
+    around its weekday, from how much each day differed from the same weekday a week before
+    (that difference carries two days' noise, hence the square root of two)."""
     week = y[-SEASON:]
     mean = np.array([float(week[i % len(week)]) for i in range(horizon)])
-    lower = upper = mean
-    if len(y) > SEASON:
-        change = y[SEASON:] - y[:-SEASON]
-        low, high = np.quantile(change, [(1 - INTERVAL) / 2, (1 + INTERVAL) / 2])
-        lower, upper = np.clip(mean + min(low, 0), 0, None), mean + max(high, 0)
+    spread = 0.0
+    if len(y) > SEASON + 1:
+        spread = _Z * float(np.std(y[SEASON:] - y[:-SEASON], ddof=1)) / math.sqrt(2)
     return Projection(
-        tuple(mean.tolist()), tuple(lower.tolist()), tuple(upper.tolist()), Model.NAIVE, len(y)
+        tuple(mean.tolist()),
+        tuple(np.clip(mean - spread, 0, None).tolist()),
+        tuple((mean + spread).tolist()),
+        Model.NAIVE,
+        len(y),
     )
 
 
