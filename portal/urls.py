@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import manage_views, views
+from . import manage_views, renewal_views, views
 from .params import IdConverter
 
 register_converter(IdConverter, "id")
@@ -15,6 +15,8 @@ urlpatterns = [
     path("org/<id:org_id>/history/", views.HistoryView.as_view(), name="history"),
     path("org/<id:org_id>/history.csv", views.HistoryCsvView.as_view(), name="history_csv"),
     path("org/<id:org_id>/seats.csv", views.SeatListCsvView.as_view(), name="seats_csv"),
+    path("org/<id:org_id>/renewal/", renewal_views.RenewalView.as_view(), name="renewal"),
+    path("org/<id:org_id>/renewal.csv", renewal_views.RenewalCsvView.as_view(), name="renewal_csv"),
     path("org/<id:org_id>/compliance/", views.ComplianceView.as_view(), name="compliance"),
     path("org/<id:org_id>/wallboard/", views.WallboardView.as_view(), name="wallboard"),
     path(

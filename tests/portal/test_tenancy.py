@@ -123,7 +123,7 @@ def test_every_portal_url_with_another_organizations_ids_answers_404(
     client.force_login(admin)
 
     scoped = [p for p in urlpatterns if p.pattern.converters]
-    assert len(scoped) >= 24  # every organization-scoped page is walked, none forgotten
+    assert len(scoped) >= 26  # every organization-scoped page is walked, none forgotten
     for pattern in scoped:
         # My own ids: the page answers (an action only on POST: 405 to a GET).
         own = client.get(_url(pattern, my_ids))
