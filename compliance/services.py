@@ -313,3 +313,16 @@ def _alert_mail(alert: ThresholdAlert, *, also: list[int]) -> tuple[str, str]:
             f"Seat usage: {settings.IWP_SITE_URL.rstrip('/')}/portal/org/{alert.organization_id}/"
         )
     return subject, "\n".join(lines)
+
+
+def alert_mail_choose(*, user: User, receive: bool, acting_user: User) -> bool:
+    """Whether ``user`` receives the utilisation alerts of the organizations they supervise or
+    administer (their portal profile). Returns whether anything changed."""
+    with transaction.atomic(), acting_as(acting_user):
+        changed = bool(
+            User.objects.filter(pk=user.pk)
+            .exclude(threshold_alert_mail=receive)
+            .update(threshold_alert_mail=receive)
+        )
+    user.threshold_alert_mail = receive
+    return changed
