@@ -612,8 +612,8 @@ def wallboard_figures(*, organization: Organization) -> list[dict]:
                 "pool_label": badge.text if badge else "",
                 "pool_icon": badge.icon if badge else "",
                 "denials_today": r.denials_today,
-                "share": r.share_text
-                + (f" ({r.cap_utilisation}% of cap)" if r.cap_utilisation is not None else ""),
+                "share": r.share_text,
+                "cap_utilisation": "" if r.cap_utilisation is None else f"{r.cap_utilisation}%",
             }
         )
     return figures

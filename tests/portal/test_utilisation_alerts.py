@@ -65,6 +65,9 @@ def test_an_organization_near_its_cap_sees_its_percent_of_the_cap(
     cells = row(client.get("/portal/").content.decode(), "agent-concurrent")
     assert cells[4] == "4 cap 5 80% of cap" and cells[5] == "4 40%"
     assert "◔ ≥ 80% of cap" in cells[9] and "≥ 80%" not in cells[9].replace("80% of cap", "")
+    data = client.get(f"/portal/org/{org.pk}/wallboard.json").json()
+    figure = next(f for f in data["figures"] if f["key"] == "agent-concurrent")
+    assert (figure["cap_utilisation"], figure["pool_label"]) == ("80%", "≥ 80% of cap")
 
 
 def test_wallboard_shows_the_percent_and_the_threshold_state_and_refreshes_them(
