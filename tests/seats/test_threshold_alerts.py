@@ -4,6 +4,7 @@ twice that day, and a login below every threshold costs no query more than witho
 (The mail they send, through a real worker: tests/compliance/test_threshold_alert_mail.py.)"""
 
 import logging
+import re
 from datetime import timedelta
 
 import pytest
@@ -261,3 +262,45 @@ def test_a_wrong_alert_thresholds_setting_is_refused_naming_it(text, says):
     with pytest.raises(ImproperlyConfigured) as refused:
         parse_alert_thresholds(text)
     assert "IWP_ALERT_THRESHOLDS" in str(refused.value) and says in str(refused.value)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_check_outs_at_a_threshold_record_and_mail_it_once(licensed_server):
+    """Eight logins at once, each on its own connection and none knowing what the others
+    recorded, all reach 80% and more: PostgreSQL keeps one alert per threshold, and one mail."""
+    from compliance.models import ComplianceRecipient
+    from notifications.models import OutboxMessage
+    from seats.services.leases import lease_acquire
+
+    from ..concurrency import race
+
+    ComplianceRecipient.objects.create(email="ops@example.com")
+    server, organization = setup_server(licensed_server, ["agent:concurrent=10"])
+    agents = [member(organization, f"agent{i}") for i in range(10)]
+    for agent in agents[:7]:
+        lease_acquire(user=agent)
+    alerts._recorded.clear()
+
+    def check_out(i):
+        alerts._recorded.clear()  # as if each were a process of its own
+        if i < 3:
+            return lease_acquire(user=agents[7 + i])
+        return alerts.pool_alerts_raise(
+            day=timezone.localdate(),
+            server_id=server.pk,
+            license_type="agent",
+            method="concurrent",
+            server_in_use=10,
+            capacity=10,
+            organization_in_use={},
+        )
+
+    results = race(8, check_out)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sorted(ThresholdAlert.objects.values_list("threshold", flat=True)) == [80, 90, 100]
+    covered = []  # each threshold in one mail: as its subject's, or as passed at the same moment
+    for mail in OutboxMessage.objects.all():
+        covered += [int(t) for t in re.findall(r"at (\d+)%$", mail.subject)]
+        passed = re.search(r"It passed (.*) at the same moment", mail.body)
+        covered += [int(t) for t in re.findall(r"(\d+)%", passed.group(1))] if passed else []
+    assert sorted(covered) == [80, 90, 100]
