@@ -207,9 +207,9 @@ class ThresholdAlertAdmin(ReadOnlyModelAdmin):
         "threshold",
         "license_type",
         "method",
-        # Only the organizations that have an alert: a server may have a thousand.
+        # Only the organizations that have an alert (a server may have a thousand), and "-":
+        # the whole pool's alerts.
         ("organization", admin.RelatedOnlyFieldListFilter),
-        ("organization", admin.EmptyFieldListFilter),
     ]
     search_fields = ["server__server_id", "organization__name"]
     list_select_related = ["server", "organization"]
