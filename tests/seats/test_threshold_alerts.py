@@ -304,3 +304,22 @@ def test_racing_check_outs_at_a_threshold_record_and_mail_it_once(licensed_serve
         passed = re.search(r"It passed (.*) at the same moment", mail.body)
         covered += [int(t) for t in re.findall(r"(\d+)%", passed.group(1))] if passed else []
     assert sorted(covered) == [80, 90, 100]
+
+
+def test_an_alert_whose_mail_fails_is_rolled_back_the_login_goes_on_and_the_next_records_it(
+    pool_of_ten, django_capture_on_commit_callbacks, caplog
+):
+    from seats.signals import threshold_alerts_recorded
+
+    def mail_server_gone(sender, **kwargs):
+        raise RuntimeError("the outbox is unreachable")
+
+    threshold_alerts_recorded.connect(mail_server_gone, dispatch_uid="test.mail_server_gone")
+    try:
+        logins(django_capture_on_commit_callbacks, [f"agent{i}" for i in range(8)])
+    finally:
+        threshold_alerts_recorded.disconnect(dispatch_uid="test.mail_server_gone")
+    assert recorded() == []  # the 8th login took its seat; the alert was not kept without mail
+    assert "Utilisation alert not recorded" in caplog.text
+    logins(django_capture_on_commit_callbacks, ["agent8"])
+    assert [t for _, t, *_ in recorded()] == [80, 90]
