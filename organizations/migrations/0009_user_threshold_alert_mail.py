@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("organizations", "0007_search_trigram_indexes"),
+        ("organizations", "0008_membership_withheld_renewal"),
     ]
 
     operations = [

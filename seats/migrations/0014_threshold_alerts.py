@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("organizations", "0007_search_trigram_indexes"),
-        ("seats", "0012_admin_list_order_indexes"),
+        ("seats", "0013_pool_organization_in_use"),
     ]
 
     operations = [
