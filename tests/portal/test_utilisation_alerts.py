@@ -171,3 +171,13 @@ def test_the_admin_lists_alerts_filtered_by_day_server_threshold_and_organizatio
     assert listed(f"?server__id__exact={org.server.pk}&threshold=100") == [("Contoso", 100)]
     assert len(listed(f"?day__gte={today:%Y-%m-%d}")) == 4
     assert client.get(url + "add/").status_code == 403  # recorded by check-outs only
+
+
+def test_the_admin_shows_a_users_choice_without_making_it_for_them(client, org, supervisor):
+    User.objects.filter(pk=supervisor.pk).update(threshold_alert_mail=True)
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    url = f"/admin/organizations/user/{supervisor.pk}/change/"
+    html = client.get(url).content.decode()
+    assert "E-mail me utilisation alerts" in html
+    assert 'name="threshold_alert_mail"' not in html  # read-only: the user's own choice
+    assert re.search(r'field-threshold_alert_mail.*?alt="True"', html, re.S)
