@@ -16,7 +16,6 @@ from django.db.models import Count
 from django.utils import timezone
 from ninja import Field, NinjaAPI, Schema, Status
 from ninja.security import HttpBearer
-from ninja.throttling import AuthRateThrottle
 
 from licenses.models import Method, license_label
 from organizations.models import Organization, User
@@ -26,18 +25,12 @@ from seats.services.clients import ClientCheckoutRefused, client_checkout
 from seats.services.leases import lease_heartbeat, lease_release
 
 from .services import api_key_authenticate
+from .throttling import KeyRateThrottle
 
 
 class ApiKeyAuth(HttpBearer):
     def authenticate(self, request, token):
         return api_key_authenticate(token)
-
-
-class KeyRateThrottle(AuthRateThrottle):
-    """Requests per API key (the key's prefix names it in the cache)."""
-
-    def get_cache_key(self, request):
-        return self.cache_format % {"scope": "api-key", "ident": request.auth.prefix}
 
 
 api = NinjaAPI(

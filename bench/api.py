@@ -580,8 +580,8 @@ def heartbeat_breakdown(server, key, lease_ids, port, n=1000):
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from api.api import KeyRateThrottle
     from api.services import api_key_authenticate
+    from api.throttling import KeyRateThrottle
     from seats.services.leases import lease_heartbeat
 
     client = Client(SERVER_NAME="127.0.0.1")
