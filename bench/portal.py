@@ -43,7 +43,7 @@ SIZES = {"Bench 10 users": 10, "Bench 10,000 users": 10_000}
 
 def ensure_database() -> None:
     db = settings.DATABASES["default"]
-    if db["ENGINE"] != "django.db.backends.postgresql":
+    if not db["ENGINE"].endswith("postgresql"):
         sys.exit("bench/portal.py needs PostgreSQL: set DATABASE_URL")
     import psycopg
 

@@ -8,6 +8,7 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 from openapi_spec_validator import validate
+from pghistory.models import Events
 
 from api.api import api
 from api.models import ApiKey
@@ -16,6 +17,7 @@ from seats.models import LeaseSource, ReleaseReason, SeatDenial, SeatLease
 from seats.services.assignments import seat_assign
 from seats.tasks import release_idle_leases
 from tests.factories import StationFactory
+from tests.history import history
 from tests.seats.seat_helpers import login, member, pool_in_use, setup_server
 
 pytestmark = pytest.mark.django_db
@@ -296,3 +298,49 @@ def test_who_holds_what_shows_a_seat_taken_by_an_api_client(world, client):
 
     assert "Seat API" in row("bob") and "desk-0042" in row("bob")
     assert "Browser login" in row("sam")
+
+
+def test_api_answers_carry_security_headers_and_no_cookie_while_pages_keep_theirs(world, client):
+    """The seat API passes the browser middleware by (iwp_licensing/browser_middleware.py)."""
+    member(world["org"], "bob")
+    assert login(client, "bob").status_code == 302  # a browser session, sent along below
+    answer = call("get", "/usage", world["key"], client=client)
+    assert answer.status_code == 200
+    assert answer["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+    assert answer["X-Content-Type-Options"] == "nosniff"
+    assert answer["X-Frame-Options"] == "DENY"
+    assert answer["Referrer-Policy"] == "same-origin"
+    assert not answer.cookies and "Cookie" not in answer.get("Vary", "")
+    # The session does not stand in for a key.
+    assert call("get", "/usage", None, client=client).status_code == 401
+
+    docs = client.get("/api/v1/docs")  # a page: the site's policy, which lets its scripts run
+    assert "script-src 'self'" in docs["Content-Security-Policy"]
+    page = Client().get("/accounts/login/")
+    assert "csrftoken" in page.cookies and "script-src 'self'" in page["Content-Security-Policy"]
+    assert "Permissions-Policy" in page
+
+
+def test_the_audit_of_an_api_check_out_names_the_key_the_url_and_the_address(world):
+    member(world["org"], "bob")
+    client = Client(REMOTE_ADDR="203.0.113.9")
+    lease = checkout_with(client, world, "bob").json()["id"]
+    call("delete", f"/leases/{lease}", world["key"], client=client)
+    taken, given_back = history(SeatLease.objects.get(pk=lease))
+    assert (taken.label, taken.remote_addr, taken.url) == (
+        "insert",
+        "203.0.113.9",
+        "/api/v1/leases",
+    )
+    assert (given_back.remote_addr, given_back.url) == ("203.0.113.9", f"/api/v1/leases/{lease}")
+    contexts = Events.objects.tracks(SeatLease.objects.get(pk=lease)).values_list(
+        "pgh_context", flat=True
+    )
+    assert {c["api_key"] for c in contexts} == {ApiKey.objects.get().prefix}
+
+
+def checkout_with(client, world, username):
+    return call(
+        "post", "/leases", world["key"], {"username": username, "client_id": "d"}, client=client
+    )
+

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from django.db import connection
 from django.utils import timezone
 
 from api.models import ApiKey
@@ -242,3 +243,21 @@ def test_a_key_limited_to_n_gets_exactly_n_of_many_concurrent_requests(
     # Another key counts on its own.
     _k, other = api_key_create(server=seats8[0], name="Wallboards", acting_user=None)
     assert api(live_server, other)("get", "/usage").status_code == 200
+
+
+def test_a_connection_postgresql_closed_is_replaced_before_the_next_request(live_server, seats8):
+    """The health check reads the socket (iwp_licensing/postgresql/base.py) instead of asking
+    SELECT 1 before each request: a connection the server ended is still found and replaced."""
+    server, org, key = seats8
+    member(org, "bob")
+    call = api(live_server, key)
+    lease = call("post", "/leases", json={"username": "bob", "client_id": "d"}).json()["id"]
+    with connection.cursor() as cursor:  # every connection but this test's: the live server's
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        assert cursor.fetchone()[0] >= 1
+    time.sleep(0.2)
+    assert call("post", f"/leases/{lease}/heartbeat").status_code == 200
+    assert call("get", "/usage").json()["pools"][0]["in_use"] == 1
