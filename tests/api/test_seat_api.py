@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from openapi_spec_validator import validate
@@ -344,3 +345,23 @@ def checkout_with(client, world, username):
         "post", "/leases", world["key"], {"username": username, "client_id": "d"}, client=client
     )
 
+
+def test_a_heartbeat_is_a_hot_update(world):
+    """No index holds a column the heartbeat changes, so PostgreSQL writes no index entry."""
+    member(world["org"], "bob")
+    lease = checkout(world, "bob").json()["id"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid"
+            " WHERE i.indrelid = 'seats_seatlease'::regclass"
+            " AND (a.attnum = ANY(i.indkey) OR pg_get_expr(i.indpred, i.indrelid) LIKE"
+            " '%%' || a.attname || '%%')"
+        )
+        indexed = {name for (name,) in cursor.fetchall()}
+        assert not indexed & {"expires_at", "last_seen_at"}
+        cursor.execute("SELECT pg_stat_get_xact_tuples_hot_updated('seats_seatlease'::regclass)")
+        [(hot_before,)] = cursor.fetchall()
+        assert call("post", f"/leases/{lease}/heartbeat", world["key"]).status_code == 200
+        cursor.execute("SELECT pg_stat_get_xact_tuples_hot_updated('seats_seatlease'::regclass)")
+        [(hot_after,)] = cursor.fetchall()
+    assert hot_after == hot_before + 1
