@@ -1,12 +1,14 @@
 """The middleware of the pages people use, which the seat API's requests pass by.
 
 A seat API request (/api/v1/, not its documentation page) carries a key, no cookie: it has no
-session, user, CSRF token, message, nonce or seat of a browser session to keep. Each class here
-is the named middleware for every other request and does nothing for the API's, hooks included
-(a middleware's ``process_view`` is called by Django's handler, not by the middleware itself).
-What an API answer does get: SecurityMiddleware's headers (HSTS, nosniff, referrer policy), the
-NUL guard, X-Frame-Options, the audit's request context, and a Content-Security-Policy that
-allows nothing (below). Measured: docs/benchmarks.md, seat API section.
+user, message, nonce or seat of a browser session to keep. Each class here is the named
+middleware for every other request and does nothing for the API's, hooks included (a
+middleware's ``process_view`` is called by Django's handler, not by the middleware itself).
+Sessions and CSRF stay as they are: they cost an API request nothing measurable (no session is
+read without a user; the API's views are exempt from CSRF), and ``check --deploy`` looks for
+them by their own names. What an API answer gets: SecurityMiddleware's headers (HSTS, nosniff,
+referrer policy), the NUL guard, X-Frame-Options, the audit's request context, and a
+Content-Security-Policy that allows nothing (below). Measured: docs/benchmarks.md, seat API.
 """
 
 from __future__ import annotations
@@ -15,8 +17,6 @@ import csp.middleware
 import django_permissions_policy
 from django.contrib.auth import middleware as auth
 from django.contrib.messages import middleware as messages
-from django.contrib.sessions import middleware as sessions
-from django.middleware import csrf
 
 import seats.middleware
 
@@ -79,8 +79,6 @@ class CSPMiddleware(browser_only(csp.middleware.CSPMiddleware)):
 
 
 PermissionsPolicyMiddleware = browser_only(django_permissions_policy.PermissionsPolicyMiddleware)
-SessionMiddleware = browser_only(sessions.SessionMiddleware)
-CsrfViewMiddleware = browser_only(csrf.CsrfViewMiddleware)
 AuthenticationMiddleware = browser_only(auth.AuthenticationMiddleware)
 MessageMiddleware = browser_only(messages.MessageMiddleware)
 SeatLeaseMiddleware = browser_only(seats.middleware.SeatLeaseMiddleware)
