@@ -15,7 +15,7 @@ minutes: each check-out counts the organization's seats held), creates an API ke
 runs it) and prints three tables:
 
 1. cycles/s over HTTP (each client connection its own user) beside the same services called in
-   as many processes as gunicorn has workers (client_seats_take / lease_heartbeat /
+   as many processes as gunicorn has workers (client_checkout / lease_heartbeat /
    lease_release, as api/api.py calls them), and the ratio;
 2. heartbeats/s and latency on random leases: as fast as the client connections go, then paced
    at the goal's 300/s (p95 under 50 ms) through 2, 3 and 4 workers; a paced heartbeat's latency
@@ -540,19 +540,18 @@ def inprocess_cycle_worker(server_pk, start, end, username, out):
     import pghistory
     from django.db import connection
 
-    from organizations.models import User
+    from organizations.models import Server
     from seats.models import ReleaseReason
+    from seats.services.clients import client_checkout
     from seats.services.leases import lease_heartbeat, lease_release
-    from seats.services.login import client_seats_take
 
-    user = User.objects.get(username=username)
+    server = Server.objects.get(pk=server_pk)
     tally = Tally()
     until(start)
     while time.perf_counter() < end:
         t0 = time.perf_counter()
         with pghistory.context(api_key="bench"):
-            seats = client_seats_take(user=user, server_id=server_pk, client_id="c")
-        lease = seats.leases[0]
+            lease = client_checkout(server=server, username=username, client_id="c").seat
         if lease_heartbeat(lease_id=lease.pk, server_id=server_pk) is None:
             tally.error("heartbeat")
         with pghistory.context(api_key="bench"):
@@ -624,6 +623,20 @@ def heartbeat_breakdown(server, key, lease_ids, port, n=1000):
     return rows, [q["sql"] for q in ctx.captured_queries]
 
 
+def lease_updates() -> tuple[int, int]:
+    """Rows of seats_seatlease updated so far, and how many of those updates were HOT."""
+    from django.db import connection
+
+    connection.close()  # this process's own statistics are sent when its backend exits
+    time.sleep(0.5)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables "
+            "WHERE relname = 'seats_seatlease'"
+        )
+        return cursor.fetchone()
+
+
 # -- main -------------------------------------------------------------------------------------
 
 
@@ -686,6 +699,7 @@ def main():
 
     gunicorn = start(args.workers)
     others, timed = Others(), time.perf_counter()
+    updates_before = lease_updates()
     paced = {}
     try:
         # 1. Cycles over HTTP, then the same services in as many processes as gunicorn has.
@@ -709,6 +723,8 @@ def main():
         others_cpu, timed = others.seconds(), time.perf_counter() - timed
     finally:
         gunicorn.stop()
+        time.sleep(1)  # a backend's statistics reach pg_stat_user_tables when it exits
+        updated, hot = (a - b for a, b in zip(lease_updates(), updates_before, strict=True))
         api_key_revoke(key=ApiKey.objects.get(prefix=key.split("_")[1]), acting_user=None)
 
     cache = "Redis" if settings.REDIS_URL else "local memory, per worker (REDIS_URL unset)"
@@ -723,6 +739,10 @@ def main():
     )
     print(f"rate limiter: {settings.IWP_API_RATE_LIMIT} per key, cache: {cache}")
     print(f"{len(lease_ids):,} API leases held throughout ({how}); {args.seconds:g} s per run")
+    print(
+        f"rows of seats_seatlease updated during the runs: {updated:,}, of which HOT "
+        f"(no index entry written): {hot:,} ({hot / max(updated, 1):.0%})"
+    )
     print(
         f"other processes on the machine used {others_cpu:.1f} CPU-s of the "
         f"{cores * timed:.0f} there were during the runs"
