@@ -623,6 +623,31 @@ def heartbeat_breakdown(server, key, lease_ids, port, n=1000):
     return rows, [q["sql"] for q in ctx.captured_queries]
 
 
+def server_cpu(gunicorn) -> dict[int, tuple[str, float]]:
+    """pid -> (kind, CPU seconds used so far) of gunicorn's workers and of the PostgreSQL
+    backends of this database (but this process's own)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        backends = {pid for (pid,) in cursor.fetchall()}
+    procs = _cpu_seconds()
+    used = {pid: ("db", procs[pid][1]) for pid in backends if pid in procs}
+    used.update(
+        {pid: ("worker", cpu) for pid, (ppid, cpu, _) in procs.items() if ppid == gunicorn.proc.pid}
+    )
+    return used
+
+
+def cpu_used(before: dict, after: dict, kind: str) -> float:
+    """CPU seconds ``kind`` processes used between two server_cpu readings (a connection
+    reopened meanwhile, past CONN_MAX_AGE, is a new backend: counted from 0)."""
+    return sum(cpu - before.get(pid, (k, 0.0))[1] for pid, (k, cpu) in after.items() if k == kind)
+
+
 def lease_updates() -> tuple[int, int]:
     """Rows of seats_seatlease updated so far, and how many of those updates were HOT."""
     from django.db import connection
@@ -708,7 +733,11 @@ def main():
         http_cycles = run_clients(cycle_thread, jobs, procs=args.client_procs, seconds=args.seconds)
         local_cycles = run_inprocess_cycles(server, procs=args.workers, seconds=args.seconds)
         # 2. Heartbeats on random leases: as fast as they go, then at the goal's rate.
+        cpu_before = server_cpu(gunicorn)
         flat_out = beats(gunicorn.port, None)
+        cpu_after = server_cpu(gunicorn)
+        worker_cpu, db_cpu = (cpu_used(cpu_before, cpu_after, k) for k in ("worker", "db"))
+        beats_done = flat_out["rate"] * args.seconds
         # 3. Where a heartbeat's time goes.
         steps, queries = heartbeat_breakdown(server, key, lease_ids, gunicorn.port)
         for workers in map(int, args.paced_workers.split(",")):
@@ -765,6 +794,10 @@ def main():
         met = r["rate"] >= GOAL_RATE * 0.98 and r["p95"] < GOAL_P95_MS and not r["errors"]
         print(f"{label:<16}" + row(f"paced at {GOAL_RATE}/s", r) + f"{'met' if met else 'no':>6}")
     print(f"goal: >= {GOAL_RATE} heartbeats/s with p95 < {GOAL_P95_MS} ms")
+    print(
+        f"CPU per heartbeat, flat out: gunicorn workers {worker_cpu / beats_done * 1e3:.2f} ms, "
+        f"PostgreSQL {db_cpu / beats_done * 1e3:.2f} ms (from /proc)"
+    )
     if flat_out["closed"]:
         print(f"{flat_out['closed']:,} responses closed their connection (sync workers keep none)")
     for r in (http_cycles, local_cycles, flat_out, *paced.values()):
