@@ -16,30 +16,21 @@ from django.db.models import Count
 from django.utils import timezone
 from ninja import Field, NinjaAPI, Schema, Status
 from ninja.security import HttpBearer
-from ninja.throttling import AuthRateThrottle
 
-from licenses.exceptions import LicenseLimitReached, LicenseMissing
 from licenses.models import Method, license_label
 from organizations.models import Organization, User
 from seats.models import LeaseSource, ReleaseReason, SeatDenial, SeatLease
 from seats.selectors import license_status_with_usage
-from seats.services.leases import NoSeatAssigned, lease_heartbeat, lease_release, station_for_login
-from seats.services.login import client_seats_take
-from seats.services.stations import StationInUse
+from seats.services.clients import ClientCheckoutRefused, client_checkout
+from seats.services.leases import lease_heartbeat, lease_release
 
 from .services import api_key_authenticate
+from .throttling import KeyRateThrottle
 
 
 class ApiKeyAuth(HttpBearer):
     def authenticate(self, request, token):
         return api_key_authenticate(token)
-
-
-class KeyRateThrottle(AuthRateThrottle):
-    """Requests per API key (the key's prefix names it in the cache)."""
-
-    def get_cache_key(self, request):
-        return self.cache_format % {"scope": "api-key", "ident": request.auth.prefix}
 
 
 api = NinjaAPI(
@@ -118,6 +109,10 @@ class UsageOut(Schema):
     pools: list[PoolOut]
 
 
+# Refusals of a check-out that name what is not on the key's server; the others are 409s.
+NOT_FOUND = {"unknown_user", "unknown_station"}
+
+
 def _heartbeat_seconds() -> int:
     return max(settings.IWP_API_LEASE_SECONDS // 2, 1)
 
@@ -153,71 +148,24 @@ def _api_lease(request, lease_id: int) -> SeatLease | None:
 def checkout(request, payload: CheckoutIn):
     """Concurrent users take a seat as the browser login does (201; 200 when this client holds
     it already). Assigned users get the seat assigned to them or their station (200). A refusal
-    is a 409 with a code and the login's message."""
+    is a 409 with a code and the login's message; a user or station not of the key's server, a
+    404."""
     server = request.auth.server
-    user = (
-        User.objects.filter(
-            username=payload.username,
-            is_active=True,
-            memberships__organization__server=server,
-            memberships__organization__is_active=True,
-        )
-        .distinct()
-        .first()
-    )
-    if user is None:
-        return Status(
-            404,
-            {
-                "code": "unknown_user",
-                "detail": f"No active user “{payload.username}” is a member of an active "
-                f"organization on server {server.server_id}.",
-            },
-        )
-    station = None
-    if payload.station:
-        station = station_for_login(user=user, name=payload.station)
-        if station is None or station.organization.server_id != server.pk:
-            return Status(
-                404,
-                {
-                    "code": "unknown_station",
-                    "detail": f"There is no station named “{payload.station}” in the organizations "
-                    f"of {user.username} on server {server.server_id}.",
-                },
-            )
-    held_before = (
-        SeatLease.objects.active()
-        .filter(user=user, server=server, source=LeaseSource.API, client_id=payload.client_id)
-        .values_list("pk", flat=True)
-        .first()
-    )
     try:
         with pghistory.context(api_key=request.auth.prefix):
-            seats = client_seats_take(
-                user=user, server_id=server.pk, client_id=payload.client_id, station=station
+            result = client_checkout(
+                server=server,
+                username=payload.username,
+                client_id=payload.client_id,
+                station_name=payload.station,
             )
-    except LicenseLimitReached as refused:
-        return Status(409, {"code": refused.code, "detail": refused.message})
-    except NoSeatAssigned as refused:
-        return Status(409, {"code": "no_seat_assigned", "detail": refused.message})
-    except StationInUse as refused:
-        return Status(409, {"code": "station_in_use", "detail": refused.message})
-    except LicenseMissing as refused:
-        return Status(409, {"code": "license_missing", "detail": refused.message})
-    if seats.leases:
-        lease = seats.leases[0]
-        status = 200 if lease.pk == held_before else 201
-        return Status(status, _seat_out(lease, user=user, server_id=server.server_id))
-    if seats.assigned:
-        return Status(200, _seat_out(seats.assigned[0], user=user, server_id=server.server_id))
+    except ClientCheckoutRefused as refused:
+        status = 404 if refused.code in NOT_FOUND else 409
+        return Status(status, {"code": refused.code, "detail": refused.message})
+    taken = isinstance(result.seat, SeatLease) and not result.retry
     return Status(
-        409,
-        {
-            "code": "no_seat_required",
-            "detail": f"{user.username} needs no seat on server {server.server_id} "
-            "(a member of its wallboard organization only).",
-        },
+        201 if taken else 200,
+        _seat_out(result.seat, user=result.user, server_id=server.server_id),
     )
 
 

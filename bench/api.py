@@ -15,7 +15,7 @@ minutes: each check-out counts the organization's seats held), creates an API ke
 runs it) and prints three tables:
 
 1. cycles/s over HTTP (each client connection its own user) beside the same services called in
-   as many processes as gunicorn has workers (client_seats_take / lease_heartbeat /
+   as many processes as gunicorn has workers (client_checkout / lease_heartbeat /
    lease_release, as api/api.py calls them), and the ratio;
 2. heartbeats/s and latency on random leases: as fast as the client connections go, then paced
    at the goal's 300/s (p95 under 50 ms) through 2, 3 and 4 workers; a paced heartbeat's latency
@@ -541,19 +541,18 @@ def inprocess_cycle_worker(server_pk, start, end, username, out):
     import pghistory
     from django.db import connection
 
-    from organizations.models import User
+    from organizations.models import Server
     from seats.models import ReleaseReason
+    from seats.services.clients import client_checkout
     from seats.services.leases import lease_heartbeat, lease_release
-    from seats.services.login import client_seats_take
 
-    user = User.objects.get(username=username)
+    server = Server.objects.get(pk=server_pk)
     tally = Tally()
     until(start)
     while time.perf_counter() < end:
         t0 = time.perf_counter()
         with pghistory.context(api_key="bench"):
-            seats = client_seats_take(user=user, server_id=server_pk, client_id="c")
-        lease = seats.leases[0]
+            lease = client_checkout(server=server, username=username, client_id="c").seat
         if lease_heartbeat(lease_id=lease.pk, server_id=server_pk) is None:
             tally.error("heartbeat")
         with pghistory.context(api_key="bench"):
@@ -581,8 +580,8 @@ def heartbeat_breakdown(server, key, lease_ids, port, n=1000):
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from api.api import KeyRateThrottle
     from api.services import api_key_authenticate
+    from api.throttling import KeyRateThrottle
     from seats.services.leases import lease_heartbeat
 
     client = Client(SERVER_NAME="127.0.0.1")
@@ -623,6 +622,45 @@ def heartbeat_breakdown(server, key, lease_ids, port, n=1000):
     with CaptureQueriesContext(connection) as ctx:
         client.post(beat_path(0), **auth)
     return rows, [q["sql"] for q in ctx.captured_queries]
+
+
+def server_cpu(gunicorn) -> dict[int, tuple[str, float]]:
+    """pid -> (kind, CPU seconds used so far) of gunicorn's workers and of the PostgreSQL
+    backends of this database (but this process's own)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        backends = {pid for (pid,) in cursor.fetchall()}
+    procs = _cpu_seconds()
+    used = {pid: ("db", procs[pid][1]) for pid in backends if pid in procs}
+    used.update(
+        {pid: ("worker", cpu) for pid, (ppid, cpu, _) in procs.items() if ppid == gunicorn.proc.pid}
+    )
+    return used
+
+
+def cpu_used(before: dict, after: dict, kind: str) -> float:
+    """CPU seconds ``kind`` processes used between two server_cpu readings (a connection
+    reopened meanwhile, past CONN_MAX_AGE, is a new backend: counted from 0)."""
+    return sum(cpu - before.get(pid, (k, 0.0))[1] for pid, (k, cpu) in after.items() if k == kind)
+
+
+def lease_updates() -> tuple[int, int]:
+    """Rows of seats_seatlease updated so far, and how many of those updates were HOT."""
+    from django.db import connection
+
+    connection.close()  # this process's own statistics are sent when its backend exits
+    time.sleep(0.5)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables "
+            "WHERE relname = 'seats_seatlease'"
+        )
+        return cursor.fetchone()
 
 
 # -- main -------------------------------------------------------------------------------------
@@ -687,6 +725,7 @@ def main():
 
     gunicorn = start(args.workers)
     others, timed = Others(), time.perf_counter()
+    updates_before = lease_updates()
     paced = {}
     try:
         # 1. Cycles over HTTP, then the same services in as many processes as gunicorn has.
@@ -695,7 +734,11 @@ def main():
         http_cycles = run_clients(cycle_thread, jobs, procs=args.client_procs, seconds=args.seconds)
         local_cycles = run_inprocess_cycles(server, procs=args.workers, seconds=args.seconds)
         # 2. Heartbeats on random leases: as fast as they go, then at the goal's rate.
+        cpu_before = server_cpu(gunicorn)
         flat_out = beats(gunicorn.port, None)
+        cpu_after = server_cpu(gunicorn)
+        worker_cpu, db_cpu = (cpu_used(cpu_before, cpu_after, k) for k in ("worker", "db"))
+        beats_done = flat_out["rate"] * args.seconds
         # 3. Where a heartbeat's time goes.
         steps, queries = heartbeat_breakdown(server, key, lease_ids, gunicorn.port)
         for workers in map(int, args.paced_workers.split(",")):
@@ -710,6 +753,8 @@ def main():
         others_cpu, timed = others.seconds(), time.perf_counter() - timed
     finally:
         gunicorn.stop()
+        time.sleep(1)  # a backend's statistics reach pg_stat_user_tables when it exits
+        updated, hot = (a - b for a, b in zip(lease_updates(), updates_before, strict=True))
         api_key_revoke(key=ApiKey.objects.get(prefix=key.split("_")[1]), acting_user=None)
 
     cache = "Redis" if settings.REDIS_URL else "local memory, per worker (REDIS_URL unset)"
@@ -724,6 +769,10 @@ def main():
     )
     print(f"rate limiter: {settings.IWP_API_RATE_LIMIT} per key, cache: {cache}")
     print(f"{len(lease_ids):,} API leases held throughout ({how}); {args.seconds:g} s per run")
+    print(
+        f"rows of seats_seatlease updated during the runs: {updated:,}, of which HOT "
+        f"(no index entry written): {hot:,} ({hot / max(updated, 1):.0%})"
+    )
     print(
         f"other processes on the machine used {others_cpu:.1f} CPU-s of the "
         f"{cores * timed:.0f} there were during the runs"
@@ -746,6 +795,10 @@ def main():
         met = r["rate"] >= GOAL_RATE * 0.98 and r["p95"] < GOAL_P95_MS and not r["errors"]
         print(f"{label:<16}" + row(f"paced at {GOAL_RATE}/s", r) + f"{'met' if met else 'no':>6}")
     print(f"goal: >= {GOAL_RATE} heartbeats/s with p95 < {GOAL_P95_MS} ms")
+    print(
+        f"CPU per heartbeat, flat out: gunicorn workers {worker_cpu / beats_done * 1e3:.2f} ms, "
+        f"PostgreSQL {db_cpu / beats_done * 1e3:.2f} ms (from /proc)"
+    )
     if flat_out["closed"]:
         print(f"{flat_out['closed']:,} responses closed their connection (sync workers keep none)")
     for r in (http_cycles, local_cycles, flat_out, *paced.values()):

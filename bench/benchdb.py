@@ -10,7 +10,7 @@ def ensure_database() -> None:
     from django.core.management import call_command
 
     db = settings.DATABASES["default"]
-    if db["ENGINE"] != "django.db.backends.postgresql":
+    if not db["ENGINE"].endswith("postgresql"):
         sys.exit("The benches need PostgreSQL: set DATABASE_URL")
     admin = psycopg.connect(
         host=db["HOST"] or "127.0.0.1",

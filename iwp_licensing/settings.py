@@ -67,22 +67,26 @@ INSTALLED_APPS = [
     "api",
 ]
 
+# iwp_licensing.browser_middleware.*: the named middleware for pages, passed by for the seat
+# API's requests (no user, message, nonce or seat session there); see that module. Sessions and
+# CSRF stay as they are: they cost an API request nothing measurable (no cookie, csrf-exempt
+# views) and `check --deploy` looks for them by these names.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Before the session: a NUL byte anywhere in a request is a 400, not a database error.
     "iwp_licensing.input_guard.InputGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before every view and the lockout page: they may use request.csp_nonce.
-    "csp.middleware.CSPMiddleware",
-    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "iwp_licensing.browser_middleware.CSPMiddleware",
+    "iwp_licensing.browser_middleware.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "iwp_licensing.browser_middleware.AuthenticationMiddleware",
+    "iwp_licensing.browser_middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "iwp_licensing.middleware.HistoryContextMiddleware",
-    "seats.middleware.SeatLeaseMiddleware",
+    "iwp_licensing.browser_middleware.SeatLeaseMiddleware",
     # Last: turns a locked-out login into the lockout page (iwp_licensing/login_throttle.py).
     "axes.middleware.AxesMiddleware",
 ]
@@ -112,6 +116,9 @@ if not env("DATABASE_URL", default=""):
         "which start an embedded PostgreSQL under var/ when it is not set."
     )
 DATABASES = {"default": env.db("DATABASE_URL")}
+# Django's backend, whose health check (before each request's first query on a reused
+# connection) reads the socket instead of asking SELECT 1: iwp_licensing/postgresql/base.py.
+DATABASES["default"]["ENGINE"] = "iwp_licensing.postgresql"
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

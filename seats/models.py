@@ -207,16 +207,9 @@ class SeatLease(Seat):
                 condition=Q(released_at__isnull=True),
                 name="seatlease_active_pool",
             ),
-            models.Index(
-                fields=["last_seen_at"],
-                condition=Q(released_at__isnull=True),
-                name="seatlease_active_last_seen",
-            ),
-            models.Index(
-                fields=["expires_at"],
-                condition=Q(released_at__isnull=True, expires_at__isnull=False),
-                name="seatlease_active_expires",
-            ),
+            # No index holds ``last_seen_at`` or ``expires_at``: a heartbeat or a session touch
+            # that changes no indexed column is a HOT update (no index entries written). The
+            # minute's sweep finds idle and overdue seats through seatlease_active_pool.
             # Logout finds the seat by its session: without this it walks every active lease.
             models.Index(
                 fields=["session_key"],

@@ -5,9 +5,11 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from openapi_spec_validator import validate
+from pghistory.models import Events
 
 from api.api import api
 from api.models import ApiKey
@@ -16,6 +18,7 @@ from seats.models import LeaseSource, ReleaseReason, SeatDenial, SeatLease
 from seats.services.assignments import seat_assign
 from seats.tasks import release_idle_leases
 from tests.factories import StationFactory
+from tests.history import history
 from tests.seats.seat_helpers import login, member, pool_in_use, setup_server
 
 pytestmark = pytest.mark.django_db
@@ -296,3 +299,69 @@ def test_who_holds_what_shows_a_seat_taken_by_an_api_client(world, client):
 
     assert "Seat API" in row("bob") and "desk-0042" in row("bob")
     assert "Browser login" in row("sam")
+
+
+def test_api_answers_carry_security_headers_and_no_cookie_while_pages_keep_theirs(world, client):
+    """The seat API passes the browser middleware by (iwp_licensing/browser_middleware.py)."""
+    member(world["org"], "bob")
+    assert login(client, "bob").status_code == 302  # a browser session, sent along below
+    answer = call("get", "/usage", world["key"], client=client)
+    assert answer.status_code == 200
+    assert answer["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+    assert answer["X-Content-Type-Options"] == "nosniff"
+    assert answer["X-Frame-Options"] == "DENY"
+    assert answer["Referrer-Policy"] == "same-origin"
+    assert not answer.cookies and "Cookie" not in answer.get("Vary", "")
+    # The session does not stand in for a key.
+    assert call("get", "/usage", None, client=client).status_code == 401
+
+    docs = client.get("/api/v1/docs")  # a page: the site's policy, which lets its scripts run
+    assert "script-src 'self'" in docs["Content-Security-Policy"]
+    page = Client().get("/accounts/login/")
+    assert "csrftoken" in page.cookies and "script-src 'self'" in page["Content-Security-Policy"]
+    assert "Permissions-Policy" in page
+
+
+def test_the_audit_of_an_api_check_out_names_the_key_the_url_and_the_address(world):
+    member(world["org"], "bob")
+    client = Client(REMOTE_ADDR="203.0.113.9")
+    lease = checkout_with(client, world, "bob").json()["id"]
+    call("delete", f"/leases/{lease}", world["key"], client=client)
+    taken, given_back = history(SeatLease.objects.get(pk=lease))
+    assert (taken.label, taken.remote_addr, taken.url) == (
+        "insert",
+        "203.0.113.9",
+        "/api/v1/leases",
+    )
+    assert (given_back.remote_addr, given_back.url) == ("203.0.113.9", f"/api/v1/leases/{lease}")
+    contexts = Events.objects.tracks(SeatLease.objects.get(pk=lease)).values_list(
+        "pgh_context", flat=True
+    )
+    assert {c["api_key"] for c in contexts} == {ApiKey.objects.get().prefix}
+
+
+def checkout_with(client, world, username):
+    return call(
+        "post", "/leases", world["key"], {"username": username, "client_id": "d"}, client=client
+    )
+
+
+def test_a_heartbeat_is_a_hot_update(world):
+    """No index holds a column the heartbeat changes, so PostgreSQL writes no index entry."""
+    member(world["org"], "bob")
+    lease = checkout(world, "bob").json()["id"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid"
+            " WHERE i.indrelid = 'seats_seatlease'::regclass"
+            " AND (a.attnum = ANY(i.indkey) OR pg_get_expr(i.indpred, i.indrelid) LIKE"
+            " '%%' || a.attname || '%%')"
+        )
+        indexed = {name for (name,) in cursor.fetchall()}
+        assert not indexed & {"expires_at", "last_seen_at"}
+        cursor.execute("SELECT pg_stat_get_xact_tuples_hot_updated('seats_seatlease'::regclass)")
+        [(hot_before,)] = cursor.fetchall()
+        assert call("post", f"/leases/{lease}/heartbeat", world["key"]).status_code == 200
+        cursor.execute("SELECT pg_stat_get_xact_tuples_hot_updated('seats_seatlease'::regclass)")
+        [(hot_after,)] = cursor.fetchall()
+    assert hot_after == hot_before + 1

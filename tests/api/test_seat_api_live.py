@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from django.db import connection
 from django.utils import timezone
 
 from api.models import ApiKey
@@ -197,3 +198,66 @@ def test_the_documented_python_client_checks_out_heartbeats_and_checks_in_on_sig
     assert lease.release_reason == ReleaseReason.CHECKED_IN
     assert pool_in_use(server, "agent", "concurrent") == 0
     assert timezone.now() - lease.released_at < timedelta(seconds=30)
+
+
+@pytest.fixture
+def limit_of(settings):
+    """The key limit lowered for one test (the throttle is built once, at import)."""
+    from api.api import api as ninja_api
+
+    throttle = ninja_api.throttle[0]
+    saved = throttle.num_requests, throttle.duration
+
+    def lower(num_requests, seconds):
+        throttle.num_requests, throttle.duration = num_requests, seconds
+
+    yield lower
+    throttle.num_requests, throttle.duration = saved
+
+
+def test_a_key_limited_to_n_gets_exactly_n_of_many_concurrent_requests(
+    live_server, seats8, limit_of
+):
+    """django-ninja's own throttle read and wrote its count without a lock: concurrent requests
+    overwrote each other's and more than the limit got through."""
+    _server, _org, key = seats8
+    limit_of(10, 60)
+    call = api(live_server, key)
+    start, answers = threading.Barrier(8), []
+
+    def client():
+        start.wait()
+        for _ in range(5):
+            answers.append(call("get", "/usage"))
+
+    threads = [threading.Thread(target=client) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    codes = sorted(r.status_code for r in answers)
+    assert codes == [200] * 10 + [429] * 30
+    for refused in (r for r in answers if r.status_code == 429):
+        assert 1 <= int(refused.headers["Retry-After"]) <= 60
+        assert refused.json() == {"detail": "Too many requests."}
+    # Another key counts on its own.
+    _k, other = api_key_create(server=seats8[0], name="Wallboards", acting_user=None)
+    assert api(live_server, other)("get", "/usage").status_code == 200
+
+
+def test_a_connection_postgresql_closed_is_replaced_before_the_next_request(live_server, seats8):
+    """The health check reads the socket (iwp_licensing/postgresql/base.py) instead of asking
+    SELECT 1 before each request: a connection the server ended is still found and replaced."""
+    server, org, key = seats8
+    member(org, "bob")
+    call = api(live_server, key)
+    lease = call("post", "/leases", json={"username": "bob", "client_id": "d"}).json()["id"]
+    with connection.cursor() as cursor:  # every connection but this test's: the live server's
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        assert cursor.fetchone()[0] >= 1
+    time.sleep(0.2)
+    assert call("post", f"/leases/{lease}/heartbeat").status_code == 200
+    assert call("get", "/usage").json()["pools"][0]["in_use"] == 1
