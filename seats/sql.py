@@ -103,7 +103,8 @@ def lease_take_sql() -> str:
     take, the organization's seats in use in the pool after it; and for when none was taken: the
     pool's seats in use, its capacity, the server's name, whether the user holds a seat on the
     server, whether a seat of the pool is held by a session idle since before ``%(cutoff)s`` or an
-    API client whose heartbeat was due before ``%(now)s``, and whether the pool is shared.
+    API client whose heartbeat was due before ``%(now)s`` (looked for only then: it reads every
+    seat the pool holds), and whether the pool is shared.
     """
     held = """EXISTS (SELECT 1 FROM seats_seatlease l
     WHERE l.server_id = %(server)s AND l.user_id = %(user)s AND l.released_at IS NULL)"""
@@ -133,9 +134,9 @@ take AS (
 )
 SELECT (SELECT id FROM lease), (SELECT in_use FROM take), (SELECT organization_in_use FROM take),
   p.in_use, {capacity_sql()}, s.server_id, {held},
-  EXISTS (SELECT 1 FROM seats_seatlease l
+  CASE WHEN NOT EXISTS (SELECT 1 FROM take) THEN EXISTS (SELECT 1 FROM seats_seatlease l
     WHERE l.server_id = %(server)s AND l.license_type = %(license)s AND l.released_at IS NULL
-      AND ({RELEASE_STALE})),
+      AND ({RELEASE_STALE})) END,
   p.shared
 FROM seats_seatpool p JOIN organizations_server s ON s.id = p.server_id
 WHERE {_pool("concurrent")}
