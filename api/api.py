@@ -16,6 +16,7 @@ from django.db.models import Count
 from django.utils import timezone
 from ninja import Field, NinjaAPI, Schema, Status
 from ninja.security import HttpBearer
+from pydantic import field_validator
 
 from licenses.models import Method, license_label
 from organizations.models import Organization, User
@@ -58,6 +59,14 @@ class CheckoutIn(Schema):
     station: str | None = Field(
         default=None, max_length=100, description="The station the client runs at, if any."
     )
+
+    @field_validator("username", "client_id", "station")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        # PostgreSQL stores no NUL in text (pages refuse it too: iwp_licensing.input_guard).
+        if value is not None and "\x00" in value:
+            raise ValueError("must not contain a NUL character (\\u0000)")
+        return value
 
 
 class SeatOut(Schema):

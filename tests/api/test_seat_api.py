@@ -206,6 +206,13 @@ def test_validation_errors_name_the_field(world):
     long = call("post", "/leases", world["key"], {"username": "bob", "client_id": "x" * 101})
     assert long.status_code == 422
     assert any(e["loc"][-1] == "client_id" for e in long.json()["detail"])
+    for field in ("username", "client_id", "station"):
+        nul = {"username": "bob", "client_id": "x", field: "bo\x00b"}
+        refused = call("post", "/leases", world["key"], nul)
+        assert refused.status_code == 422, field
+        [error] = refused.json()["detail"]
+        assert error["loc"][-1] == field and "NUL" in error["msg"]
+    assert not SeatLease.objects.exists()
 
 
 def test_requests_beyond_the_key_limit_get_429_with_retry_after(world):
