@@ -1,4 +1,4 @@
-"""The rows migrations create are in every test, transactional ones too (tests/migration_data.py)."""
+"""Rows that migrations create are in every test, transactional ones too (migration_data.py)."""
 
 import pytest
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
