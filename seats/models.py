@@ -332,6 +332,11 @@ class SeatPool(models.Model):
     in the same transaction as the SeatAssignment/SeatLease insert; every release decrements it in
     the transaction that releases the seat. Two racers for the last seat cannot both win, and the
     CHECK keeps it from going negative. The seats tables remain the record; the pool only decides.
+
+    ``organization_in_use`` splits the count per organization, written by the same statements: a
+    take that waited for a racer's lock re-checks its conditions on the row the racer left
+    (PostgreSQL's EvalPlanQual), so an organization's cap and the others' reserves are decided on
+    current counts without a separate lock.
     """
 
     server = models.ForeignKey(
@@ -348,6 +353,15 @@ class SeatPool(models.Model):
         _("shared"),
         default=False,
         help_text=_("Some organization has a reserve or a cap in this pool (see PoolShare)."),
+    )
+    organization_in_use = models.JSONField(
+        _("in use per organization"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "Seats held per organization id, kept by the same statements as the count: a shared "
+            "pool's caps and reserves are checked against these counts."
+        ),
     )
 
     class Meta:

@@ -59,33 +59,69 @@ def _pool(method: str) -> str:
     return f"p.server_id = %(server)s AND p.license_type = %(license)s AND p.method = '{method}'"
 
 
+# A pool row's seats held by the organization ``org`` (an SQL expression of its id), from the
+# per-organization counts the takes and releases keep on the row.
+def _held(org: str) -> str:
+    return f"COALESCE((p.organization_in_use ->> ({org})::text)::int, 0)"
+
+
+def _held_plus(counts: str, sign: str = "+") -> str:
+    """The row's per-organization counts with ``counts`` (jsonb: organization id -> seats) added
+    (or subtracted, with ``sign`` "-")."""
+    return f"""p.organization_in_use || (
+      SELECT COALESCE(jsonb_object_agg(e.key, {_held("e.key")} {sign} e.value::int), '{{}}')
+      FROM jsonb_each_text({counts}) AS e(key, value))"""
+
+
+def _pending(org: str) -> str:
+    """Seats of the organization ``org`` taken earlier in the transaction and not yet written
+    (``%(pending)s``: jsonb, organization id -> seats)."""
+    return f"COALESCE((%(pending)s::jsonb ->> ({org})::text)::int, 0)"
+
+
+def _others_unused_reserves(method: str, *, pending: bool = False) -> str:
+    """The seats the other organizations of the server hold in reserve in pool ``p`` and do not
+    use (nor have ``pending``): what a take by ``%(organization)s`` must leave free."""
+    held = _held("s.organization_id") + (f" + {_pending('s.organization_id')}" if pending else "")
+    return f"""(SELECT COALESCE(SUM(GREATEST(s.reserve - ({held}), 0)), 0)::int
+     FROM seats_poolshare s JOIN organizations_organization o ON o.id = s.organization_id
+     WHERE o.server_id = %(server)s AND o.is_active AND s.license_type = %(license)s
+       AND s.method = '{method}' AND s.organization_id <> %(organization)s)"""
+
+
 @cache
-def lease_take_sql(shared: bool = False) -> str:
+def lease_take_sql() -> str:
     """Take one Concurrent seat if the pool has room and the user holds none on the server, and
-    insert the lease holding it. A shared pool (reserves or caps, seats.PoolShare) is taken only
-    with ``shared``, after shares.share_refusal has locked the pool row and found room.
+    insert the lease holding it. In a shared pool (reserves or caps, seats.PoolShare) the seat must
+    also fit the organization's cap and leave the other organizations' unused reserves free.
+
+    Every condition reads the pool row or tables that takes do not change, so a take that waited
+    for a racer re-checks them all on the row the racer committed (PostgreSQL's EvalPlanQual): no
+    lock beyond the UPDATE's own is needed, shared pool or not.
 
     Returns one row: the lease id (NULL when none was taken), the pool's seats in use after the
-    take, the organization's Concurrent seats of this license after it; and for when none was
-    taken: the pool's seats in use, its capacity, the server's name, whether the user holds a
-    seat on the server, and whether a seat of the pool is held by a session idle since before
-    ``%(cutoff)s`` or an API client whose heartbeat was due before ``%(now)s``.
+    take, the organization's seats in use in the pool after it; and for when none was taken: the
+    pool's seats in use, its capacity, the server's name, whether the user holds a seat on the
+    server, whether a seat of the pool is held by a session idle since before ``%(cutoff)s`` or an
+    API client whose heartbeat was due before ``%(now)s``, and whether the pool is shared.
     """
     held = """EXISTS (SELECT 1 FROM seats_seatlease l
     WHERE l.server_id = %(server)s AND l.user_id = %(user)s AND l.released_at IS NULL)"""
-    # A shared pool: the organization's cap, and the seats others hold in reserve unused.
-    shares = f"""
-    AND COALESCE((SELECT c.cap IS NULL OR c.held + 1 <= c.cap FROM counts c
-                  WHERE c.organization_id = %(organization)s), true)
-    AND p.in_use + 1 + (SELECT COALESCE(SUM(GREATEST(c.reserve - c.held, 0)), 0) FROM counts c
-                        WHERE c.organization_id <> %(organization)s) <= {capacity_sql()}"""
+    mine = _held("%(organization)s")
+    shares = f"""(NOT p.shared OR (
+      COALESCE((SELECT s.cap IS NULL OR {mine} + 1 <= s.cap FROM seats_poolshare s
+                WHERE s.organization_id = %(organization)s AND s.license_type = %(license)s
+                  AND s.method = 'concurrent'), true)
+      AND p.in_use + 1 + {_others_unused_reserves("concurrent")} <= {capacity_sql()}))"""
     return f"""
-WITH {_CONTEXT},{_share_counts("concurrent") + "," if shared else ""}
+WITH {_CONTEXT},
 take AS (
-  UPDATE seats_seatpool p SET in_use = p.in_use + 1
+  UPDATE seats_seatpool p SET in_use = p.in_use + 1,
+    organization_in_use = p.organization_in_use
+      || jsonb_build_object((%(organization)s)::text, {mine} + 1)
   WHERE {_pool("concurrent")} AND p.in_use + 1 <= {capacity_sql()}
-    AND NOT {held} AND (SELECT true FROM ctx){shares if shared else " AND NOT p.shared"}
-  RETURNING p.in_use
+    AND NOT {held} AND (SELECT true FROM ctx) AND {shares}
+  RETURNING p.in_use, {mine} AS organization_in_use
 ), lease AS (
   INSERT INTO seats_seatlease (server_id, organization_id, license_type, user_id, session_key,
                                source, client_id, acquired_at, last_seen_at, expires_at,
@@ -95,10 +131,7 @@ take AS (
   FROM take
   RETURNING id
 )
-SELECT (SELECT id FROM lease), (SELECT in_use FROM take),
-  (SELECT count(*) + 1 FROM seats_seatlease l
-   WHERE l.server_id = %(server)s AND l.license_type = %(license)s AND l.released_at IS NULL
-     AND l.organization_id = %(organization)s),
+SELECT (SELECT id FROM lease), (SELECT in_use FROM take), (SELECT organization_in_use FROM take),
   p.in_use, {capacity_sql()}, s.server_id, {held},
   EXISTS (SELECT 1 FROM seats_seatlease l
     WHERE l.server_id = %(server)s AND l.license_type = %(license)s AND l.released_at IS NULL
@@ -112,14 +145,16 @@ WHERE {_pool("concurrent")}
 @cache
 def pool_take_sql(shared: bool = False) -> str:
     """Take ``%(seats)s`` seats of an Assignable pool if they all fit (a shared pool only with
-    ``shared``, once shares.share_refusal has locked it and found room for each organization).
+    ``shared``, once shares.share_refusal has locked it and found room for each organization);
+    ``%(per_organization)s`` (jsonb: organization id -> seats) says whose they are.
 
     Returns the pool's seats in use (after the take, or as they stand when refused), its capacity,
     whether the seats were taken, and whether the pool is shared.
     """
     return f"""
 WITH take AS (
-  UPDATE seats_seatpool p SET in_use = p.in_use + %(seats)s
+  UPDATE seats_seatpool p SET in_use = p.in_use + %(seats)s,
+    organization_in_use = {_held_plus("%(per_organization)s::jsonb")}
   WHERE {_pool("assignable")} AND p.in_use + %(seats)s <= {capacity_sql()}
     {"" if shared else "AND NOT p.shared"}
   RETURNING p.in_use
@@ -136,38 +171,21 @@ def pool_lock_sql(method: str) -> str:
     return f"SELECT p.id FROM seats_seatpool p WHERE {_pool(method)} FOR UPDATE"
 
 
-def _share_counts(method: str) -> str:
-    """A CTE ``counts``: each organization with a share of the pool, its reserve, its cap and the
-    seats it holds (plus ``%(pending)s``, JSON organization id -> seats taken earlier in the
-    transaction and not yet written)."""
-    table = "seats_seatlease" if method == "concurrent" else "seats_seatassignment"
-    return f"""
-counts AS (
-  SELECT s.organization_id, s.reserve, s.cap,
-    (SELECT count(*) FROM {table} x
-     WHERE x.server_id = %(server)s AND x.license_type = %(license)s
-       AND x.organization_id = s.organization_id AND x.released_at IS NULL)
-    + COALESCE((%(pending)s::jsonb ->> s.organization_id::text)::int, 0) AS held
-  FROM seats_poolshare s JOIN organizations_organization o ON o.id = s.organization_id
-  WHERE o.server_id = %(server)s AND s.license_type = %(license)s AND s.method = '{method}'
-    AND o.is_active
-)"""
-
-
 @cache
 def share_check_sql(method: str) -> str:
-    """A shared pool as an organization about to take seats sees it (run after pool_lock_sql, so
-    its snapshot is fresh): the pool's seats in use and capacity, the organization's cap and seats
-    held, and the seats other organizations hold in reserve and do not use. ``%(pending)s`` (JSON,
-    organization id -> seats) counts seats taken earlier in the transaction and not yet written.
+    """A shared pool as an organization about to take seats sees it: the pool's seats in use and
+    capacity, the organization's cap and seats held, and the seats other organizations hold in
+    reserve and do not use. ``%(pending)s`` (JSON, organization id -> seats) counts seats taken
+    earlier in the transaction and not yet written. Under pool_lock_sql it is exact; without, it
+    explains a refusal the take statement made a moment ago.
     """
+
     return f"""
-WITH {_share_counts(method)}
 SELECT p.in_use, {capacity_sql()},
-  (SELECT cap FROM counts WHERE organization_id = %(organization)s),
-  (SELECT held FROM counts WHERE organization_id = %(organization)s),
-  (SELECT COALESCE(SUM(GREATEST(reserve - held, 0)), 0)::int FROM counts
-   WHERE organization_id <> %(organization)s)
+  (SELECT s.cap FROM seats_poolshare s WHERE s.organization_id = %(organization)s
+     AND s.license_type = %(license)s AND s.method = '{method}'),
+  {_held("%(organization)s")} + {_pending("%(organization)s")},
+  {_others_unused_reserves(method, pending=True)}
 FROM seats_seatpool p WHERE {_pool(method)}
 """
 
@@ -219,8 +237,13 @@ rel AS (
   WHERE {where} AND released_at IS NULL AND (SELECT true FROM ctx)
   RETURNING id, server_id, organization_id, license_type, user_id, {holder}
 ), back AS (
-  UPDATE seats_seatpool p SET in_use = p.in_use - c.n
-  FROM (SELECT server_id, license_type, count(*) AS n FROM rel GROUP BY server_id, license_type) c
+  UPDATE seats_seatpool p SET in_use = p.in_use - c.n,
+    organization_in_use = {_held_plus("c.per_organization", "-")}
+  FROM (SELECT server_id, license_type, sum(n)::int AS n,
+               jsonb_object_agg(organization_id::text, n) AS per_organization
+        FROM (SELECT server_id, license_type, organization_id, count(*) AS n FROM rel
+              GROUP BY server_id, license_type, organization_id) r
+        GROUP BY server_id, license_type) c
   WHERE %(give_back)s AND p.server_id = c.server_id AND p.license_type = c.license_type
     AND p.method = '{method}'
 )

@@ -70,7 +70,7 @@ def _take(*, wanted: Counter, day: date) -> dict[tuple[int, str], int]:
     for (server_id, license_type), per_org in sorted(by_pool.items()):
         n = sum(per_org.values())
         taken, in_use, capacity, shared = pool_take(
-            server_id=server_id, license_type=license_type, seats=n, day=day
+            server_id=server_id, license_type=license_type, per_organization=per_org, day=day
         )
         if not taken and shared:
             pool_lock(server_id=server_id, license_type=license_type, method=ASSIGNABLE)
@@ -93,7 +93,11 @@ def _take(*, wanted: Counter, day: date) -> dict[tuple[int, str], int]:
                 errors.extend(refused)
                 continue
             taken, in_use, capacity, _ = pool_take(
-                server_id=server_id, license_type=license_type, seats=n, day=day, shared=True
+                server_id=server_id,
+                license_type=license_type,
+                per_organization=per_org,
+                day=day,
+                shared=True,
             )
         if taken:
             in_use_after[(server_id, license_type)] = in_use

@@ -8,6 +8,7 @@ remain the record.
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 
 from django.db import IntegrityError, transaction
@@ -68,18 +69,31 @@ def refusal(
 
 
 def pool_take(
-    *, server_id: int, license_type: str, seats: int, day: date, shared: bool = False
+    *,
+    server_id: int,
+    license_type: str,
+    per_organization: dict[int, int],
+    day: date,
+    shared: bool = False,
 ) -> tuple[bool, int, int, bool]:
-    """Take ``seats`` Assignable seats if they all fit: one conditional UPDATE decides.
+    """Take Assignable seats (``per_organization``: organization id -> seats) if they all fit:
+    one conditional UPDATE decides.
 
     Returns (taken, in use, capacity, shared). A shared pool (reserves, caps) is taken only with
     ``shared``, by a caller that holds its lock and checked its shares. The row lock the UPDATE
     takes is held to the end of the caller's transaction, so racing takers of the last seat are
     serialized by PostgreSQL.
     """
+    seats = sum(per_organization.values())
     rows = sql.execute(
         sql.pool_take_sql(shared),
-        {"server": server_id, "license": license_type, "seats": seats, "day": day},
+        {
+            "server": server_id,
+            "license": license_type,
+            "seats": seats,
+            "per_organization": json.dumps({str(k): n for k, n in per_organization.items()}),
+            "day": day,
+        },
     )
     if not rows:  # no license was ever installed on the server: it has no pools
         return False, 0, 0, False

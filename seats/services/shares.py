@@ -1,9 +1,12 @@
 """Fair sharing of a pool between the organizations of a server: reserves and caps (PoolShare).
 
 A reserve is seats only its organization may take; a cap is the most seats an organization may
-hold. Both are decided under the pool row's lock: every take and every release of a pool updates
-that row, so once a check-out holds it, the seats counted next are the seats as they stand. A pool
-without shares keeps the one-statement take (seats/sql.py); ``SeatPool.shared`` says which.
+hold. Both are decided on the pool row, which counts the seats each organization holds
+(``SeatPool.organization_in_use``, kept by every take and release): a Concurrent check-out is one
+statement whatever the pool (seats/sql.py ``lease_take_sql``), and PostgreSQL re-checks a waiting
+take's conditions on the row its racer committed. An Assignable assignment, which may take seats
+for several organizations at once, checks each under the pool row's lock (pool_lock), then takes.
+``SeatPool.shared`` says whether a pool has shares at all.
 """
 
 from __future__ import annotations
@@ -41,7 +44,8 @@ def share_refusal(
     day: date | None = None,
 ) -> LicenseLimitReached | None:
     """The refusal of ``seats`` seats of a shared pool for the organization, or None when they
-    fit its cap, the pool and the other organizations' unused reserves. Call under pool_lock.
+    fit its cap, the pool and the other organizations' unused reserves. Exact under pool_lock;
+    without it, it names the reason of a refusal the take statement has just made.
 
     ``pending``: seats taken for organizations earlier in the same transaction, not yet written.
     """
@@ -57,7 +61,6 @@ def share_refusal(
         },
     )[0]
     in_use += sum(pending.values())
-    held = held if held is not None else pending.get(organization_id, 0)
     fits_cap = cap is None or held + seats <= cap
     if fits_cap and in_use + seats + others_unused <= capacity:
         return None

@@ -4,15 +4,18 @@ assignments; race-free on PostgreSQL."""
 
 import threading
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.db.models import Count
 from django.test import Client
+from django.utils import timezone
 
 from licenses.exceptions import LicenseLimitReached
 from seats.models import DenialReason, SeatAssignment, SeatDenial, SeatLease, SeatPool
-from seats.services.assignments import seat_assign, seat_assign_bulk
+from seats.services.assignments import seat_assign, seat_assign_bulk, seat_release_bulk
+from seats.services.leases import lease_release_idle
 from seats.services.shares import pool_share_set
 from tests.concurrency import race
 from tests.factories import OrganizationFactory, StationFactory
@@ -212,6 +215,48 @@ def test_three_organizations_racing_never_break_a_cap_a_reserve_or_the_pool(
     assert sampler.max_total <= 10
     reasons = Counter(SeatDenial.objects.values_list("reason", flat=True))
     assert sum(reasons.values()) == len(racers) - 10
+    # The pool row's split per organization, which the takes decided on, is the seats held.
+    assert organization_counts(server, "concurrent") == {
+        str(org.pk): won[org.name] for org in (north, south, east) if won[org.name]
+    }
+
+
+def organization_counts(server, method):
+    pool = SeatPool.objects.get(server=server, license_type="agent", method=method)
+    return {org: n for org, n in pool.organization_in_use.items() if n}
+
+
+def test_the_pool_counts_each_organization_s_seats_through_every_take_and_release(three):
+    """The split per organization that caps and reserves are decided on follows logins, logouts,
+    a newer login of the same user, a move to another organization, idle sessions, and
+    Assignable assignments given and released."""
+    server, north, south, _east = three
+    share(north, cap=3)
+    n0, n1 = member(north, "n0"), member(north, "n1")
+    member(south, "s0")
+    first = Client()
+    login(first, "n0")
+    login(Client(), "n1")
+    login(Client(), "s0")
+    assert organization_counts(server, "concurrent") == {str(north.pk): 2, str(south.pk): 1}
+    login(Client(), "n0")  # a newer login of n0: the seat passes on, still Northwind's
+    assert organization_counts(server, "concurrent") == {str(north.pk): 2, str(south.pk): 1}
+    # n1 moves to Southwind while logged in: the next login counts the seat for Southwind.
+    n1.memberships.update(organization=south)
+    login(Client(), "n1")
+    assert organization_counts(server, "concurrent") == {str(north.pk): 1, str(south.pk): 2}
+    assert pool_in_use(server, "agent", "concurrent") == 3
+    lease_release_idle(now=timezone.now() + timedelta(days=1))
+    assert organization_counts(server, "concurrent") == {}
+    assert pool_in_use(server, "agent", "concurrent") == 0
+
+    users = [member(north, f"a{i}", method="assigned") for i in range(2)]
+    users += [member(south, "b0", method="assigned")]
+    seat_assign_bulk(users=users)
+    assert organization_counts(server, "assignable") == {str(north.pk): 2, str(south.pk): 1}
+    seat_release_bulk(users=users[:1])
+    assert organization_counts(server, "assignable") == {str(north.pk): 1, str(south.pk): 1}
+    assert n0.seat_leases.active().count() == 0
 
 
 def test_the_admin_sets_shares_through_the_service_and_lists_them_with_use(three, admin_client):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -21,7 +20,7 @@ from ...models import LeaseSource, ReleaseReason, SeatDenial, SeatLease
 from ...rules import SeatRequirement, user_seat_requirements
 from ..pools import daily_peak_raise, refusal
 from ..pools import pool_in_use as pool_in_use_now
-from ..shares import pool_lock, share_refusal
+from ..shares import share_refusal
 from .release import idle_cutoff, lease_release, lease_release_idle
 
 CONCURRENT = Method.CONCURRENT.value
@@ -158,7 +157,10 @@ def _seat_on_server(
         and held.license_type == requirement.license_type
     ):
         return _Taken(held)  # the same API client asking again: the seat it holds
-    if held is not None and held.license_type == requirement.license_type:
+    if held is not None and (held.license_type, held.organization_id) == (
+        requirement.license_type,
+        requirement.organization_id,
+    ):
         if settings.IWP_ALLOW_PARALLEL_SESSIONS:
             return _Taken(held)  # a second session of the user shares the one seat
         if lease_release(
@@ -169,7 +171,9 @@ def _seat_on_server(
             give_back=False,
         ):  # supersede: the seat passes to the new session, the older one is signed out
             return _Taken(_lease_insert(requirement=requirement, holder=holder, now=now))
-    elif held is not None:  # the user's role changed: the seat held is of the other license
+    elif held is not None:
+        # The user's role or organization changed: the seat held is of the other license, or
+        # counts for another organization (its cap, its reserve). Give it back, take afresh.
         lease_release(leases=[held], reason=ReleaseReason.ROLE_CHANGE, acting_user=user, now=now)
     attempt = _take(requirement, holder=holder, context=context, now=now, day=day)
     if attempt.taken is None and lease_release_idle(
@@ -196,19 +200,12 @@ def _with_peaks(taken: list[_Taken], *, day: date) -> list[SeatLease]:
     return [t.lease for t in taken]
 
 
-# Pools this process last found shared (reserves, caps), and when: their check-outs go straight to
-# the locked path instead of first trying the one-statement take that skips shared pools. Only a
-# hint: the locked path is right for any pool.
-_SHARED_SEEN: dict[tuple[int, str], float] = {}
-SHARED_HINT_SECONDS = 60.0
-
-
 def _take(
     requirement: SeatRequirement, *, holder: _Holder, context, now: datetime, day: date
 ) -> _Attempt:
-    """One statement: a seat from the pool if it has room and the user holds none on the server,
-    and the lease that holds it; otherwise the refusal, and whether a rule could still find one.
-    A shared pool (reserves, caps) is taken under its row's lock (_take_shared)."""
+    """One statement: a seat from the pool if it has room (within the organization's cap and
+    around the others' reserves, in a shared pool) and the user holds none on the server, and the
+    lease that holds it; otherwise the refusal, and whether a rule could still find one."""
     params = {
         "server": requirement.server_id,
         "organization": requirement.organization_id,
@@ -221,13 +218,8 @@ def _take(
         "now": now,
         "day": day,
         "cutoff": idle_cutoff(now),
-        "pending": "{}",
         **context_params(context),
     }
-    pool = (requirement.server_id, requirement.license_type)
-    seen = _SHARED_SEEN.get(pool)
-    if seen is not None and time.monotonic() - seen < SHARED_HINT_SECONDS:
-        return _take_shared(requirement, params, holder=holder, now=now, day=day)
     rows = sql.execute(sql.lease_take_sql(), params)
     if not rows:  # no license was ever installed on the server: it has no pools
         server_name = Server.objects.values_list("server_id", flat=True).get(
@@ -236,39 +228,16 @@ def _take(
         return _refused(requirement, server_name, 0, 0, False, False)
     *row, shared = rows[0]
     if row[0] is None and shared and not row[6]:
-        _SHARED_SEEN[pool] = time.monotonic()
-        return _take_shared(requirement, params, holder=holder, now=now, day=day)
-    return _attempt(requirement, row, holder=holder, now=now)
-
-
-def _take_shared(
-    requirement: SeatRequirement, params: dict, *, holder: _Holder, now: datetime, day: date
-) -> _Attempt:
-    """Lock the pool row, then take in a statement whose snapshot follows the lock: the
-    organization's cap and the others' unused reserves are counted as they stand."""
-    with transaction.atomic():
-        pool_lock(
+        # Refused in a shared pool: by the pool, the organization's cap, or the others' reserves?
+        refused = share_refusal(
             server_id=requirement.server_id,
             license_type=requirement.license_type,
             method=CONCURRENT,
+            organization_id=requirement.organization_id,
+            day=day,
         )
-        rows = sql.execute(sql.lease_take_sql(shared=True), params)
-        if not rows:
-            return _refused(requirement, "", 0, 0, False, False)
-        *row, shared = rows[0]
-        if not shared:
-            _SHARED_SEEN.pop((requirement.server_id, requirement.license_type), None)
-        if row[0] is None and not row[6] and shared:
-            # Refused: by the pool, the organization's cap, or the others' reserves? Say which.
-            refused = share_refusal(
-                server_id=requirement.server_id,
-                license_type=requirement.license_type,
-                method=CONCURRENT,
-                organization_id=requirement.organization_id,
-                day=day,
-            )
-            if refused is not None:
-                return _Attempt(None, refused, row[6], row[7])
+        if refused is not None:
+            return _Attempt(None, refused, row[6], row[7])
     return _attempt(requirement, row, holder=holder, now=now)
 
 
