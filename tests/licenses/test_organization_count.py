@@ -1,6 +1,7 @@
 """The Organization count is enforced where organizations are created, under concurrency."""
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from licenses.exceptions import LicenseLimitReached
 from licenses.services import organization_create, organization_update
@@ -83,3 +84,31 @@ def test_racing_creations_never_exceed_the_count(licensed_server):
     ]
     assert sorted(outcomes) == ["created"] * 2 + ["refused"] * 6
     assert Organization.objects.filter(server=server, is_active=True).count() == 3
+
+
+@pytest.mark.django_db
+def test_a_blank_or_taken_name_is_refused_naming_the_field_and_nothing_is_written(
+    licensed_server,
+):
+    server = licensed_server(entitlements=["server", "organization=5"])
+    organization_create(server=server, name="Contoso")
+    for name, words in [("", "This field cannot be blank."), ("Contoso", "already exists")]:
+        with pytest.raises(ValidationError) as refused:
+            organization_create(server=server, name=name)
+        assert words in " ".join(refused.value.message_dict.get("name", [])) + " ".join(
+            refused.value.messages
+        )
+    assert list(Organization.objects.values_list("name", flat=True)) == ["Contoso"]
+
+
+@pytest.mark.django_db
+def test_renaming_to_a_taken_or_blank_name_is_refused_and_the_name_stays(licensed_server):
+    server = licensed_server(entitlements=["server", "organization=5"])
+    organization_create(server=server, name="Contoso")
+    fabrikam = organization_create(server=server, name="Fabrikam")
+    for name in ("Contoso", "", "x" * 201):
+        with pytest.raises(ValidationError):
+            organization_update(organization=fabrikam, name=name)
+    fabrikam.refresh_from_db()
+    assert fabrikam.name == "Fabrikam"
+    assert organization_update(organization=fabrikam, name="Fabrikam Ltd").name == "Fabrikam Ltd"
