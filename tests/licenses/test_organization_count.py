@@ -112,3 +112,52 @@ def test_renaming_to_a_taken_or_blank_name_is_refused_and_the_name_stays(license
     fabrikam.refresh_from_db()
     assert fabrikam.name == "Fabrikam"
     assert organization_update(organization=fabrikam, name="Fabrikam Ltd").name == "Fabrikam Ltd"
+
+
+@pytest.mark.django_db
+def test_renaming_an_inactive_organization_needs_no_room(licensed_server):
+    server = licensed_server(entitlements=["server", "organization=1"])
+    organization_create(server=server, name="Acme")
+    dormant = organization_create(server=server, name="Globex", is_active=False)
+    renamed = organization_update(organization=dormant, name="Globex (dormant)")
+    assert (renamed.name, renamed.is_active) == ("Globex (dormant)", False)
+
+
+@pytest.mark.django_db
+def test_reactivating_the_wallboard_organization_needs_marquee_not_an_organization_seat(
+    licensed_server,
+):
+    server = licensed_server(entitlements=["server", "organization=1", "marquee"])
+    organization_create(server=server, name="Acme")
+    wall = organization_create(server=server, name="Wall", is_wallboard=True)
+    organization_update(organization=wall, is_active=False)
+    assert organization_update(organization=wall, is_active=True).is_active
+
+
+@pytest.mark.django_db
+def test_reactivation_is_judged_on_the_day_it_is_asked_for(licensed_server):
+    import datetime
+
+    from django.utils import timezone
+
+    server = licensed_server(entitlements=["server", "organization=5"])
+    dormant = organization_create(server=server, name="Dormant", is_active=False)
+    later = timezone.localdate() + datetime.timedelta(days=400)  # the license has expired
+    with pytest.raises(LicenseLimitReached, match="has no valid Organization license"):
+        organization_update(organization=dormant, is_active=True, day=later)
+    assert organization_update(organization=dormant, is_active=True).is_active
+
+
+@pytest.mark.django_db
+def test_the_audit_trail_names_who_renamed_an_organization(licensed_server):
+    from tests.factories import UserFactory
+    from tests.history import history
+
+    server = licensed_server(entitlements=["server", "organization=5"])
+    admin = UserFactory(username="ann-admin", is_staff=True)
+    org = organization_create(server=server, name="Acme", acting_user=admin)
+    organization_update(organization=org, name="Acme Ltd", acting_user=admin)
+    assert [(e.label, e.actor) for e in history(org)] == [
+        ("insert", "ann-admin"),
+        ("update", "ann-admin"),
+    ]
