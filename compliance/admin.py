@@ -8,7 +8,7 @@ from licenses.admin_base import ReadOnlyModelAdmin, ScaledModelAdmin
 from licenses.models import license_label
 from notifications.services import outbox_not_queued
 
-from . import services
+from . import admin_renewal, services  # noqa: F401  (admin_renewal registers its page)
 from .models import AuditRun, AuditTrigger, ComplianceEvent, ComplianceRecipient, ExpiryWarning
 
 

@@ -6,6 +6,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from licenses.models import COUNTED_TYPES, LicenseType, Method
+from organizations.models import Server
 
 
 class AuditTrigger(models.TextChoices):
@@ -181,3 +182,14 @@ class ComplianceRecipient(models.Model):
 
     def __str__(self):
         return f"{self.name} <{self.email}>" if self.name else self.email
+
+
+class ServerRenewal(Server):
+    """A server as the admin's Renewal page sees it: per license, the peak projected to its
+    expiry and the count to buy (compliance/renewal.py). No table of its own."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("renewal forecast")
+        verbose_name_plural = _("renewal forecasts")
+        ordering = ["server_id"]

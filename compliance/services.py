@@ -16,6 +16,7 @@ from organizations.models import User
 
 from . import selectors
 from .models import AuditRun, AuditTrigger, ComplianceEvent, ExpiryWarning
+from .renewal import HISTORY_DAYS, RenewalLine, renewal_for_servers
 
 logger = logging.getLogger("iwp_licensing.compliance")
 
@@ -96,7 +97,14 @@ def compliance_audit_run(
             if recipients and new_warnings:
                 warning_mail = outbox_enqueue(
                     subject=f"[IWP Licensing] {len(new_warnings)} license(s) expire soon",
-                    body=_warning_body(day=day, warnings=new_warnings),
+                    body=_warning_body(
+                        day=day,
+                        warnings=new_warnings,
+                        renewal=renewal_for_servers(
+                            servers=list({w.server.pk: w.server for w in new_warnings}.values()),
+                            day=day,
+                        ),
+                    ),
                     to=recipients,
                     dedupe_key="compliance:expiry:{}:{}".format(
                         day,
@@ -189,12 +197,56 @@ def _exceeded_body(*, day: date, events) -> str:
     )
 
 
-def _warning_body(*, day: date, warnings) -> str:
+def _warning_body(*, day: date, warnings, renewal: dict[int, list[RenewalLine]]) -> str:
+    tables = [_renewal_table(lines) for lines in renewal.values() if lines]
     return _mail_body(
         day=day,
         items=warnings,
         found="about to expire",
-        closing=("Install a renewed license file before then (admin: Licenses > License files)."),
+        closing="\n\n".join(
+            [
+                "Install a renewed license file before then (admin: Licenses > License files).",
+                *tables,
+            ]
+        ),
+    )
+
+
+def _renewal_table(lines: list[RenewalLine]) -> str:
+    """What to buy at renewal, as a plain-text table (the admin's Renewal page, in a mail)."""
+    server = lines[0].server
+    header = ("License", "Licensed", "Peak 90d", "Denials 90d", "Projected", "Recommended", "Diff")
+    rows = [
+        (
+            line.label,
+            line.quantity,
+            line.peak_90,
+            line.denials,
+            line.projected_peak,
+            line.recommended,
+            f"{line.difference:+d}",
+        )
+        for line in lines
+    ]
+    widths = [max(len(str(r[i])) for r in (header, *rows)) for i in range(len(header))]
+
+    def fmt(row) -> str:
+        cells = [str(row[0]).ljust(widths[0])]
+        cells += [str(v).rjust(w) for v, w in zip(row[1:], widths[1:], strict=True)]
+        return "  ".join(cells).rstrip()
+
+    notes = [f"  {line.label}: {line.projection.note}" for line in lines if line.projection.note]
+    return "\n".join(
+        [
+            f"Renewal forecast for server {server.server_id}: the peak of the last "
+            f"{HISTORY_DAYS} days projected to each license's expiry, plus "
+            f"{lines[0].headroom_percent}% headroom (admin: Compliance audit > "
+            "Renewal forecasts).",
+            "",
+            fmt(header),
+            *(fmt(r) for r in rows),
+            *(["", "Too little history to trust:", *notes] if notes else []),
+        ]
     )
 
 

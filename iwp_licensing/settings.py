@@ -208,6 +208,8 @@ IWP_LICENSE_PUBLIC_KEYS = env.list("IWP_LICENSE_PUBLIC_KEYS", default=[])
 # The demo key (seats/demo_key/) signs the demo license; it is trusted only while developing.
 IWP_TRUST_DEMO_KEY = env.bool("IWP_TRUST_DEMO_KEY", default=DEBUG)
 IWP_EXPIRY_WARNING_DAYS = env.list("IWP_EXPIRY_WARNING_DAYS", cast=int, default=[30, 7, 1])
+# The renewal forecast recommends the projected peak plus this much (compliance/renewal.py).
+IWP_RENEWAL_HEADROOM_PERCENT = env.int("IWP_RENEWAL_HEADROOM_PERCENT", default=10)
 IWP_CONCURRENT_IDLE_MINUTES = env.int("IWP_CONCURRENT_IDLE_MINUTES", default=30)
 IWP_ALLOW_PARALLEL_SESSIONS = env.bool("IWP_ALLOW_PARALLEL_SESSIONS", default=False)
 # Seat API (/api/v1/): a lease lives this long without a heartbeat (clients beat every half of

@@ -146,6 +146,7 @@ class PortalFeature(models.TextChoices):
     SEAT_USAGE = "seat_usage", _("Seat usage")
     SEAT_HOLDERS = "seat_holders", _("Who holds what")
     USAGE_HISTORY = "usage_history", _("History")
+    RENEWAL = "renewal", _("Renewal")
     EXPORTS = "exports", _("CSV exports")
     COMPLIANCE = "compliance", _("Compliance")
     SCHEDULED_REPORTS = "scheduled_reports", _("Scheduled reports")

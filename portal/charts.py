@@ -15,7 +15,13 @@ from django.utils.safestring import mark_safe
 
 # Fallbacks for a page without the stylesheet (printing, a saved file); static/iwp/portal.css
 # sets the same roles per colour scheme.
-COLORS = {"licensed": "#b3261e", "in_use": "#0b5cad", "peak": "#b35f00", "denials": "#b3261e"}
+COLORS = {
+    "licensed": "#b3261e",
+    "in_use": "#0b5cad",
+    "peak": "#b35f00",
+    "denials": "#b3261e",
+    "projection": "#b35f00",
+}
 TEXT, GRID, HALO = "#5b6875", "#e3e7eb", "#ffffff"
 HEIGHT = 240
 TOP, BOTTOM = 18, 26  # room above the highest tick's label and below the plot for the dates
@@ -30,14 +36,31 @@ def _nice_max(value: int) -> int:
     return ((value // 10000) + 1) * 10000
 
 
-def usage_chart_svg(*, points: list[tuple], start: date, end: date, title: str) -> str:
+def usage_chart_svg(
+    *,
+    points: list[tuple],
+    start: date,
+    end: date,
+    title: str,
+    projection: list[tuple] | None = None,
+) -> str:
     """A chart of one license's daily in-use and peak against its licensed count, denials as bars.
 
     ``points`` are (day, licensed, in_use, peak, denials) tuples, days within [start, end].
+    ``projection`` (day, mean, lower, upper) tuples after ``end`` continue the peak as a dashed
+    line in its band (the renewal forecast); the chart then runs to the last projected day.
     """
+    projection = projection or []
+    if projection:
+        end = max(end, projection[-1][0])
     plot_h = HEIGHT - TOP - BOTTOM
     ndays = max((end - start).days, 1)
-    ymax = _nice_max(max([max(p[1], p[2], p[3], p[4]) for p in points] or [0]))
+    ymax = _nice_max(
+        max(
+            [max(p[1], p[2], p[3], p[4]) for p in points] + [max(p[1], p[3]) for p in projection]
+            or [0]
+        )
+    )
 
     def y(value: int) -> float:  # in the outer SVG, pixels from the top
         return TOP + plot_h * (1 - value / ymax)
@@ -62,7 +85,7 @@ def usage_chart_svg(*, points: list[tuple], start: date, end: date, title: str) 
             f'<text class="tick x" x="{x}" y="{HEIGHT - 8}" text-anchor="{anchor}" '
             f'fill="{TEXT}">{day:%d %b %Y}</text>'
         )
-    if not points:
+    if not points and not projection:
         parts.append(
             f'<text x="50%" y="{TOP + plot_h / 2}" text-anchor="middle" fill="{TEXT}">'
             "No usage recorded in this period</text>"
@@ -101,9 +124,12 @@ def usage_chart_svg(*, points: list[tuple], start: date, end: date, title: str) 
             f'points="{" ".join(coords)}"/>'
         )
 
-    parts.append(polyline(1, "licensed", dash="6 4", step=True))
-    parts.append(polyline(3, "peak"))
-    parts.append(polyline(2, "in_use"))
+    if projection:
+        parts.append(_projection(projection, px, ymax, title))
+    if points:
+        parts.append(polyline(1, "licensed", dash="6 4", step=True))
+        parts.append(polyline(3, "peak"))
+        parts.append(polyline(2, "in_use"))
     # Hover targets: one transparent column per day with the day's figures as a tooltip.
     for day, licensed, in_use, peak, denials in points:
         parts.append(
@@ -116,6 +142,28 @@ def usage_chart_svg(*, points: list[tuple], start: date, end: date, title: str) 
     parts.append(_tick_labels(ymax, y))
     parts.append("</svg>")
     return mark_safe("".join(parts))
+
+
+def _projection(projection: list[tuple], px, ymax: int, title: str) -> str:
+    """The projected peak: its band (lower to upper, as one polygon) and the dashed line of its
+    expected value, each with a tooltip."""
+    first, last = projection[0], projection[-1]
+    upper = [f"{px(d)},{ymax - hi:.3f}" for d, _m, _lo, hi in projection]
+    lower = [f"{px(d)},{ymax - lo:.3f}" for d, _m, lo, _hi in reversed(projection)]
+    line = " ".join(f"{px(d)},{ymax - m:.3f}" for d, m, _lo, _hi in projection)
+    top = max(hi for _d, _m, _lo, hi in projection[-7:])
+    summary = (
+        f"Projected peak {first[0]:%d %b %Y} – {last[0]:%d %b %Y}: "
+        f"up to {top:.1f} in the last week (the band holds 80% of the days)"
+    )
+    return (
+        f'<polygon class="projection-band" points="{" ".join(upper + lower)}" '
+        f'fill="{COLORS["projection"]}" fill-opacity="0.18" stroke="none">'
+        f"<title>{escape(summary)}</title></polygon>"
+        f'<polyline class="projection" fill="none" stroke="{COLORS["projection"]}" '
+        'stroke-width="2" stroke-dasharray="5 4" vector-effect="non-scaling-stroke" '
+        f'stroke-linejoin="round" points="{line}"><title>{escape(summary)}</title></polyline>'
+    )
 
 
 def _tick_labels(ymax: int, y) -> str:

@@ -1,4 +1,4 @@
-"""Demo data for the portal: 90 days of daily seat usage and a scheduled report.
+"""Demo data for the portal: a year of daily seat usage and a scheduled report.
 
 Called by ``seed_demo`` (and by the browser tests, so the screenshots show what the demo shows).
 """
@@ -6,7 +6,7 @@ Called by ``seed_demo`` (and by the browser tests, so the screenshots show what 
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.db import transaction
 from django.db.models import Count
@@ -19,13 +19,53 @@ from seats.models import DailySeatUsage
 from .models import ScheduledReport
 from .services import report_run_create, scheduled_report_create
 
+DEMO_HISTORY_DAYS = 365
 
-def demo_usage_history(*, server: Server, days: int = 90, seed: int = 7) -> int:
-    """Plausible daily usage per organization and access license for the ``days`` days before today.
 
-    Weekdays are busy, weekends quiet; now and then a Concurrent pool runs full and logins
-    are denied. Rows for the whole server (organization empty) are the sums. Returns the
-    number of rows written.
+def demo_daily_peaks(
+    *,
+    quantity: int,
+    capacity: int,
+    method: str,
+    weights: list[float],
+    days: int,
+    today: date,
+    rng: random.Random,
+) -> list[tuple[date, list[int], list[int], list[int]]]:
+    """The demo's figures for one license, per day before ``today``: each organization's peak,
+    in use and denials (``weights``: how big each organization is).
+
+    Weekdays are busy, weekends quiet, use grows by a quarter over the period; now and then a
+    Concurrent pool runs full and logins are denied. No database: ``bench/forecast.py``
+    backtests on the same figures.
+    """
+    share = [w * rng.uniform(0.9, 1.1) for w in weights]  # bigger tenants use more
+    total_share = sum(share) or 1
+    result = []
+    for offset in range(days, 0, -1):
+        day = today - timedelta(days=offset)
+        busy = 0.3 if day.weekday() >= 5 else rng.uniform(0.7, 1.15)
+        growth = 0.8 + 0.2 * (days - offset) / days
+        peaks = [
+            round(quantity * s / total_share * busy * growth * rng.uniform(0.9, 1.3)) for s in share
+        ]
+        denials = [0] * len(weights)
+        # The pool is shared: past its capacity the biggest tenants are refused (Concurrent
+        # logins are denied).
+        while weights and sum(peaks) > capacity:
+            i = max(range(len(weights)), key=lambda k: peaks[k])
+            peaks[i] -= 1
+            if method == "concurrent":
+                denials[i] += rng.randint(1, 3)
+        in_use = [round(p * rng.uniform(0.3, 0.8)) for p in peaks]
+        result.append((day, peaks, in_use, denials))
+    return result
+
+
+def demo_usage_history(*, server: Server, days: int = DEMO_HISTORY_DAYS, seed: int = 7) -> int:
+    """Plausible daily usage per organization and access license for the ``days`` days before
+    today (``demo_daily_peaks``). Rows for the whole server (organization empty) are the sums.
+    Returns the number of rows written.
     """
     rng = random.Random(seed)
     today = timezone.localdate()
@@ -42,25 +82,15 @@ def demo_usage_history(*, server: Server, days: int = 90, seed: int = 7) -> int:
     ]
     rows = []
     for e in ents:
-        share = [(o.members + 1) * rng.uniform(0.9, 1.1) for o in orgs]  # bigger tenants use more
-        total_share = sum(share) or 1
-        for offset in range(days, 0, -1):
-            day = today - timedelta(days=offset)
-            busy = 0.3 if day.weekday() >= 5 else rng.uniform(0.7, 1.15)
-            growth = 0.8 + 0.2 * (days - offset) / days
-            peaks = [
-                round(e.quantity * s / total_share * busy * growth * rng.uniform(0.9, 1.3))
-                for s in share
-            ]
-            denials = [0] * len(orgs)
-            # The pool is shared: past its capacity the biggest tenants are refused (Concurrent
-            # logins are denied).
-            while orgs and sum(peaks) > e.capacity:
-                i = max(range(len(orgs)), key=lambda k: peaks[k])
-                peaks[i] -= 1
-                if e.method == "concurrent":
-                    denials[i] += rng.randint(1, 3)
-            in_use = [round(p * rng.uniform(0.3, 0.8)) for p in peaks]
+        for day, peaks, in_use, denials in demo_daily_peaks(
+            quantity=e.quantity,
+            capacity=e.capacity,
+            method=e.method,
+            weights=[o.members + 1 for o in orgs],
+            days=days,
+            today=today,
+            rng=rng,
+        ):
             for org, peak, used, denied in zip(orgs, peaks, in_use, denials, strict=False):
                 rows.append(
                     DailySeatUsage(

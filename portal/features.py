@@ -39,6 +39,7 @@ class Feature(StrEnum):
     SEAT_USAGE = PortalFeature.SEAT_USAGE.value
     SEAT_HOLDERS = PortalFeature.SEAT_HOLDERS.value
     USAGE_HISTORY = PortalFeature.USAGE_HISTORY.value
+    RENEWAL = PortalFeature.RENEWAL.value
     EXPORTS = PortalFeature.EXPORTS.value
     COMPLIANCE = PortalFeature.COMPLIANCE.value
     WALLBOARD = PortalFeature.WALLBOARD.value
@@ -79,6 +80,7 @@ FEATURES: dict[Feature, FeatureRule] = {
     Feature.USAGE_HISTORY: FeatureRule(
         _label(Feature.USAGE_HISTORY), (SUPERVISOR,), Audience.SUPERVISOR
     ),
+    Feature.RENEWAL: FeatureRule(_label(Feature.RENEWAL), (SUPERVISOR,), Audience.SUPERVISOR),
     Feature.EXPORTS: FeatureRule(_label(Feature.EXPORTS), (SUPERVISOR,), Audience.SUPERVISOR),
     Feature.COMPLIANCE: FeatureRule(_label(Feature.COMPLIANCE), (SUPERVISOR,), Audience.SUPERVISOR),
     Feature.SCHEDULED_REPORTS: FeatureRule(
@@ -105,6 +107,7 @@ SUPERVISOR_NAV = (
     Feature.SEAT_USAGE,
     Feature.SEAT_HOLDERS,
     Feature.USAGE_HISTORY,
+    Feature.RENEWAL,
     Feature.COMPLIANCE,
     Feature.SCHEDULED_REPORTS,
     Feature.WALLBOARD,

@@ -4,7 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from licenses.models import ACCESS_TYPES
-from organizations.models import Membership, User
+from organizations.models import Membership, Station, User
 
 from .models import ScheduledReport
 from .services.members import MANAGED_ROLES
@@ -62,6 +62,21 @@ class MemberInviteForm(ServiceErrorsMixin, forms.Form):
         choices=User.LicenseMethod.choices,
         initial=User.LicenseMethod.ASSIGNED,
         help_text=User._meta.get_field("license_method").help_text,
+    )
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label="Role", choices=[(r.value, r.label) for r in MANAGED_ROLES])
+
+
+class StationForm(ServiceErrorsMixin, forms.Form):
+    """A new station of the organization: its name, as the admin's station form asks."""
+
+    name = forms.CharField(
+        label="Name",
+        max_length=Station._meta.get_field("name").max_length,
+        help_text="What people type in the Station field when they sign in there, e.g. Desk 12. "
+        "Unique in the organization, whatever the case of its letters.",
     )
 
 

@@ -17,17 +17,19 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.generic import TemplateView, View
 
 from licenses.exceptions import LicenseLimitReached
 from licenses.models import ACCESS_TYPES, LicenseType, license_label
-from organizations.models import Station, User
+from organizations.models import Membership, Station, User
 from portal.features import Feature
 from seats.models import SeatAssignment, SeatLease
 from seats.services.assignments import seat_assign, seat_release
+from seats.services.stations import station_create
 
 from . import selectors
-from .forms import MemberInviteForm, MethodForm, StationSeatForm
+from .forms import MemberInviteForm, MethodForm, RoleForm, StationForm, StationSeatForm
 from .params import search_text, site_url
 from .scoping import PortalFeatureMixin
 from .services import invitation_refusal
@@ -37,6 +39,7 @@ from .services.members import (
     member_method_change,
     member_refusal,
     member_remove,
+    member_role_change,
     member_seat_assign,
     member_seats_unassign,
     session_release,
@@ -222,6 +225,7 @@ class ManageUserView(MemberMixin, TemplateView):
             invitation_status=selectors.invitation_status(latest) if latest else "",
             invitation_refusal=invitation_refusal(self.user),
             is_assigned=self.user.license_method == User.LicenseMethod.ASSIGNED,
+            supervising=self.member.role == Membership.Role.SUPERVISOR,
             now=timezone.now(),
         )
         return context
@@ -296,6 +300,28 @@ class MemberMethodView(MemberMixin, View):
         return self.back(request)
 
 
+class MemberRoleView(MemberMixin, View):
+    """Make the member an agent or a supervisor; the seat follows (services/members.py)."""
+
+    def post(self, request, org_id, user_id):
+        form = RoleForm(request.POST)
+        if not form.is_valid():
+            messages.error(
+                request,
+                "Choose Agent or Supervisor: an administrator makes organization administrators.",
+            )
+            return self.back(request)
+        try:
+            said = member_role_change(
+                membership=self.member, role=form.cleaned_data["role"], acting_user=request.user
+            )
+        except (ValidationError, LicenseLimitReached) as exc:
+            _refused(request, exc)
+        else:
+            messages.success(request, said)
+        return self.back(request)
+
+
 class MemberInvitationView(MemberMixin, View):
     def post(self, request, org_id, user_id):
         try:
@@ -332,6 +358,11 @@ class MemberRemoveView(MemberMixin, TemplateView):
                 f"hold on server {server.server_id} are released unless they still need them "
                 "there for another organization; a Concurrent user's session is signed out. "
                 "Their account stays: an administrator can add them again."
+                + (
+                    " The invitation mailed to them stops working: it is withdrawn."
+                    if not self.member.elsewhere and not self.user.has_usable_password()
+                    else ""
+                )
             ),
             confirm="Remove from the organization",
         )
@@ -367,6 +398,39 @@ class StationMixin(ManageMixin):
         if not form.is_valid():
             raise Http404("No such license.")
         return form.cleaned_data["license_type"]
+
+
+class ManageStationAddView(ManageMixin, TemplateView):
+    """A new station of the organization, named as people type it when they sign in there."""
+
+    template_name = "portal/manage_station_add.html"
+    section = "stations"
+
+    def get_context_data(self, form=None, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["form"] = form or StationForm()
+        return context
+
+    def post(self, request, org_id):
+        form = StationForm(request.POST)
+        if form.is_valid():
+            try:
+                station = station_create(
+                    organization=self.organization,
+                    name=form.cleaned_data["name"],
+                    acting_user=request.user,
+                )
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            else:
+                messages.success(
+                    request,
+                    f"Station {station.name} added to {self.organization.name}. "
+                    "Assign it a seat below: Assigned users signing in there use it.",
+                )
+                # The list found by its name: the new station is on the page shown.
+                return redirect(self.section_url() + "?" + urlencode({"q": station.name}))
+        return self.render_to_response(self.get_context_data(form=form), status=400)
 
 
 class StationSeatAssignView(StationMixin, View):

@@ -102,8 +102,9 @@ class InvitationQuerySet(models.QuerySet):
 class Invitation(models.Model):
     """An e-mail inviting a user created without a password to choose one.
 
-    Its link works until ``expires_at``, once, and only while it is the user's latest invitation
-    and the user still has no password. Sending again writes a new invitation.
+    Its link works until ``expires_at``, once, and only while it is the user's latest invitation,
+    the user still has no password and it is not withdrawn (the user was removed from their last
+    organization before choosing one). Sending again writes a new invitation.
     """
 
     user = models.ForeignKey(
@@ -124,6 +125,15 @@ class Invitation(models.Model):
         verbose_name=_("sent by"),
     )
     accepted_at = models.DateTimeField(_("password chosen"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("withdrawn by"),
+    )
 
     objects = InvitationQuerySet.as_manager()
 
@@ -136,7 +146,11 @@ class Invitation(models.Model):
             models.CheckConstraint(
                 condition=Q(expires_at__gt=models.F("sent_at")),
                 name="invitation_expires_after_sent",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(accepted_at__isnull=True) | Q(withdrawn_at__isnull=True),
+                name="invitation_not_accepted_and_withdrawn",
+            ),
         ]
 
     def __str__(self):

@@ -32,6 +32,7 @@ NAV_URLS = {
     Feature.SEAT_USAGE: "portal:organization",
     Feature.SEAT_HOLDERS: "portal:holders",
     Feature.USAGE_HISTORY: "portal:history",
+    Feature.RENEWAL: "portal:renewal",
     Feature.COMPLIANCE: "portal:compliance",
     Feature.SCHEDULED_REPORTS: "portal:reports",
     Feature.WALLBOARD: "portal:wallboard",

@@ -578,6 +578,8 @@ def invitation_status(invitation, *, now=None) -> str:
     now = now or timezone.now()
     if invitation.accepted_at is not None:
         return f"Password chosen {timezone.localtime(invitation.accepted_at):%Y-%m-%d %H:%M}"
+    if invitation.withdrawn_at is not None:
+        return f"Withdrawn {timezone.localtime(invitation.withdrawn_at):%Y-%m-%d %H:%M}"
     if invitation.user.has_usable_password():
         return "Not used: the user has a password"
     if invitation.expires_at <= now:

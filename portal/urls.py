@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import manage_views, views
+from . import manage_views, renewal_views, views
 from .params import IdConverter
 
 register_converter(IdConverter, "id")
@@ -15,6 +15,8 @@ urlpatterns = [
     path("org/<id:org_id>/history/", views.HistoryView.as_view(), name="history"),
     path("org/<id:org_id>/history.csv", views.HistoryCsvView.as_view(), name="history_csv"),
     path("org/<id:org_id>/seats.csv", views.SeatListCsvView.as_view(), name="seats_csv"),
+    path("org/<id:org_id>/renewal/", renewal_views.RenewalView.as_view(), name="renewal"),
+    path("org/<id:org_id>/renewal.csv", renewal_views.RenewalCsvView.as_view(), name="renewal_csv"),
     path("org/<id:org_id>/compliance/", views.ComplianceView.as_view(), name="compliance"),
     path("org/<id:org_id>/wallboard/", views.WallboardView.as_view(), name="wallboard"),
     path(
@@ -74,6 +76,11 @@ urlpatterns = [
         name="manage_user_method",
     ),
     path(
+        "org/<id:org_id>/manage/users/<id:user_id>/role/",
+        manage_views.MemberRoleView.as_view(),
+        name="manage_user_role",
+    ),
+    path(
         "org/<id:org_id>/manage/users/<id:user_id>/invitation/",
         manage_views.MemberInvitationView.as_view(),
         name="manage_user_invitation",
@@ -82,6 +89,11 @@ urlpatterns = [
         "org/<id:org_id>/manage/users/<id:user_id>/remove/",
         manage_views.MemberRemoveView.as_view(),
         name="manage_user_remove",
+    ),
+    path(
+        "org/<id:org_id>/manage/stations/add/",
+        manage_views.ManageStationAddView.as_view(),
+        name="manage_station_add",
     ),
     path(
         "org/<id:org_id>/manage/stations/<id:station_id>/assign/",

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.generic import TemplateView, View
 
+from compliance.renewal import renewal_for_organization
 from licenses.models import LicenseType
 from organizations.models import Membership
 from portal.features import Feature, feature_refusal
@@ -26,6 +27,7 @@ from .models import ReportRun, ScheduledReport
 from .params import search_text
 from .scoping import GateCache, PortalFeatureMixin, nav_links, portal_memberships, render_refusal
 from .services import (
+    INVITATION_WITHDRAWN,
     invitation_accept,
     invitation_from_token,
     scheduled_report_create,
@@ -179,11 +181,28 @@ class HistoryView(PortalFeatureMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         days = _days(self.request)
         start, end, series = selectors.usage_history(organization=self.organization, days=days)
+        # The renewal forecast continues each chart (unless Renewal is withheld): history ends
+        # yesterday, the projection starts today.
+        forecast = feature_refusal(Feature.RENEWAL, self.gate) is None
+        lines = (
+            {
+                (line.license_type, line.method): line
+                for line in renewal_for_organization(organization=self.organization)
+            }
+            if forecast
+            else {}
+        )
         for s in series:
+            s.renewal = lines.get((s.license_type, s.method))
             s.svg = usage_chart_svg(
-                points=s.points, start=start, end=end, title=f"{s.label}, {start} – {end}"
+                points=s.points,
+                start=start,
+                end=end,
+                title=f"{s.label}, {start} – {end}",
+                projection=s.renewal.projected_points if s.renewal else None,
             )
         context.update(
+            forecast=forecast,
             days=days,
             ranges=selectors.HISTORY_RANGES,
             start=start,
@@ -426,7 +445,12 @@ class InvitationAcceptView(View):
         return render(
             request,
             self.template_name,
-            {"invitation": self.invitation, "why_not": self.why_not, "form": form},
+            {
+                "invitation": self.invitation,
+                "why_not": self.why_not,
+                "withdrawn": self.why_not.startswith(INVITATION_WITHDRAWN),
+                "form": form,
+            },
             status=status,
         )
 

@@ -52,6 +52,8 @@ PORTAL_FORMS = {
     "report_edit": ["name", "frequency", "recipients", "is_active"],
     "manage_invite": ["username", "email", "first_name", "last_name", "role", "license_method"],
     "manage_user_method": ["method", "back"],
+    "manage_user_role": ["role", "back"],
+    "manage_station_add": ["name"],
     "manage_station_assign": ["license_type"],
     "manage_station_release": ["license_type"],
 }

@@ -289,6 +289,8 @@ def invitation_from_token(
     user = invitation.user
     if invitation.accepted_at is not None or user.has_usable_password():
         return None, "Your password is already chosen: sign in with it."
+    if invitation.withdrawn_at is not None:
+        return None, invitation_withdrawn_text(invitation)
     latest = Invitation.objects.filter(user=user).order_by("-sent_at", "-pk").first()
     if latest.pk != invitation.pk:
         return None, (
@@ -305,6 +307,39 @@ def invitation_from_token(
     return invitation, ""
 
 
+INVITATION_WITHDRAWN = "This invitation was withdrawn"
+
+
+def invitation_withdrawn_text(invitation: Invitation) -> str:
+    """What the link's page says once the invitation is withdrawn (it starts with
+    INVITATION_WITHDRAWN, the page's heading then)."""
+    return (
+        f"{INVITATION_WITHDRAWN} on "
+        f"{timezone.localtime(invitation.withdrawn_at):%Y-%m-%d %H:%M}: the account it was for "
+        "no longer belongs to any organization, so there is no password to choose. If you think "
+        "this is a mistake, ask your administrator."
+    )
+
+
+def invitations_withdraw(
+    *, user: User, acting_user: User | None, now: datetime | None = None
+) -> int:
+    """Withdraw ``user``'s pending invitations (neither used nor expired): their links stop
+    working and say so. Returns how many were withdrawn."""
+    now = now or timezone.now()
+    with transaction.atomic(), acting_as(acting_user):
+        pending = Invitation.objects.filter(
+            user=user, accepted_at__isnull=True, withdrawn_at__isnull=True, expires_at__gt=now
+        )
+        withdrawn = pending.update(
+            withdrawn_at=now,
+            withdrawn_by=acting_user if getattr(acting_user, "is_authenticated", False) else None,
+        )
+    if withdrawn:
+        logger.info("%d invitation(s) of user %s withdrawn", withdrawn, user.pk)
+    return withdrawn
+
+
 def invitation_accept(
     *, invitation: Invitation, password: str, now: datetime | None = None
 ) -> User:
@@ -313,6 +348,8 @@ def invitation_accept(
         locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
         if locked.accepted_at is not None:
             raise ValidationError("This invitation was used already: sign in with your password.")
+        if locked.withdrawn_at is not None:  # withdrawn while the form was open
+            raise ValidationError(invitation_withdrawn_text(locked))
         user = locked.user
         user.set_password(password)
         user.save(update_fields=["password"])

@@ -1,13 +1,15 @@
-"""What an organization administrator does to their organization's members in the portal,
-through the services the admin uses: seat_assign_bulk, seat_release, user_change_method,
-lease_release, invitation_send, and seats' member_create and membership_remove.
+"""What an organization administrator does to their organization's members and stations in the
+portal, through the services the admin uses: seat_assign_bulk, seat_release, user_change_method,
+lease_release, invitation_send, invitations_withdraw, and seats' member_create,
+membership_change_role and membership_remove. (Stations are created with seats' station_create.)
 
-An organization administrator manages the organization's agents and supervisors: their seats,
-method, invitation and membership. Not organization administrators (themselves included: an
-administrator manages those in the admin), and not the seats, method or invitation of a user who
-is also a member of another organization, which shares them (such a user can be removed from
-this one). An organization administrator creates new users only: adding an existing user would
-reach a user another organization manages, and tell whether a username exists elsewhere.
+An organization administrator manages the organization's agents and supervisors: their role
+(agent or supervisor), seats, method, invitation and membership. Not organization administrators
+(themselves included: an administrator manages those in the admin), and not the role, seats,
+method or invitation of a user who is also a member of another organization, which shares them
+(such a user can be removed from this one). An organization administrator creates new users
+only: adding an existing user would reach a user another organization manages, and tell whether
+a username exists elsewhere.
 
 Each function raises ValidationError with a sentence when it is not theirs to do; the seat
 services' own refusals (LicenseLimitReached) pass through unchanged, with their messages.
@@ -27,10 +29,10 @@ from seats.services.assignments import (
     user_change_method,
 )
 from seats.services.leases import lease_release
-from seats.services.members import member_create, membership_remove
+from seats.services.members import member_create, membership_change_role, membership_remove
 
 from ..models import Invitation
-from . import InvitationsSent, invitation_send, invitations_send
+from . import InvitationsSent, invitation_send, invitations_send, invitations_withdraw
 
 # The roles an organization administrator gives and takes away.
 MANAGED_ROLES = (Membership.Role.AGENT, Membership.Role.SUPERVISOR)
@@ -95,6 +97,21 @@ def member_method_change(*, membership: Membership, method: str, acting_user: Us
     return user_change_method(user=membership.user, method=method, acting_user=acting_user)
 
 
+def member_role_change(*, membership: Membership, role: str, acting_user: User) -> str:
+    """Make the member an agent or a supervisor; the seat follows when the license they need
+    changes (seats' membership_change_role: LicenseLimitReached when the new license has no free
+    Assignable seat, and the role stays). Returns the sentence saying what changed."""
+    _check(membership, acting_user)
+    if role not in MANAGED_ROLES:
+        raise ValidationError(
+            {
+                "role": "An organization administrator makes members agents or supervisors; "
+                "an administrator makes organization administrators."
+            }
+        )
+    return membership_change_role(membership=membership, role=role, acting_user=acting_user)
+
+
 def member_invitation_send(
     *, membership: Membership, acting_user: User, site_url: str
 ) -> InvitationsSent:
@@ -142,9 +159,15 @@ def member_invite(
 
 def member_remove(*, membership: Membership, acting_user: User) -> list:
     """Remove an agent or supervisor from the organization, releasing the seats they no longer
-    need (seats.services.members.membership_remove). Returns the seats released."""
+    need (seats.services.members.membership_remove). A user left with no organization has their
+    pending invitations withdrawn: a link mailed before cannot make a password for an account
+    nobody wants any more. Returns the seats released."""
     _check(membership, acting_user, removing=True)
-    return membership_remove(membership=membership, acting_user=acting_user)
+    with transaction.atomic():
+        released = membership_remove(membership=membership, acting_user=acting_user)
+        if not Membership.objects.filter(user_id=membership.user_id).exists():
+            invitations_withdraw(user=membership.user, acting_user=acting_user)
+    return released
 
 
 def session_release(*, lease: SeatLease, acting_user: User) -> list[SeatLease]:
@@ -164,6 +187,7 @@ __all__ = [
     "member_method_change",
     "member_refusal",
     "member_remove",
+    "member_role_change",
     "member_seat_assign",
     "member_seats_unassign",
     "session_release",

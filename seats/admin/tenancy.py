@@ -2,7 +2,7 @@
 status and seat panels."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import OuterRef
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +16,8 @@ from organizations.models import Membership, Organization, PortalFeature, Server
 
 from ..resources import UserImportResource
 from ..selectors import license_status_with_usage
+from ..services.members import membership_change_role, membership_remove
+from ..services.stations import station_create, station_name_refusal
 from .actions import StationSeatAdminMixin, UserSeatAdminMixin
 from .csv_import import CSVImportMixin
 
@@ -148,9 +150,61 @@ class MembershipForm(forms.ModelForm):
         fields = ["user", "organization", "role", "withheld_features"]
 
 
+def _role_changes(forms_) -> list[tuple[Membership, str]]:
+    """The saved memberships whose role a form changes, each put back to its role: the role is
+    changed by ``membership_change_role`` after the save, so that the seat follows it."""
+    changes = []
+    for form in forms_:
+        if form.instance.pk and "role" in form.changed_data:
+            changes.append((form.instance, form.instance.role))
+            form.instance.role = form.initial["role"]
+    return changes
+
+
+def _change_roles(admin_, request, changes) -> None:
+    for membership, role in changes:
+        admin_.message_user(
+            request,
+            membership_change_role(membership=membership, role=role, acting_user=request.user),
+        )
+
+
+def _removed_message(request, membership: Membership, released: list) -> None:
+    if released:
+        messages.info(
+            request,
+            _(
+                "%(user)s is no longer a member of %(organization)s: %(n)d seat(s) they held "
+                "on server %(server)s released."
+            )
+            % {
+                "user": membership.user,
+                "organization": membership.organization.name,
+                "n": len(released),
+                "server": membership.organization.server.server_id,
+            },
+        )
+
+
+class MembershipFormSet(forms.BaseInlineFormSet):
+    """A membership deleted on the user's page goes through membership_remove: the seats the
+    user no longer needs on that server are released with it."""
+
+    admin_request = None
+
+    def delete_existing(self, obj, commit=True):
+        if commit:
+            released = membership_remove(
+                membership=obj, acting_user=getattr(self.admin_request, "user", None)
+            )
+            if self.admin_request is not None:
+                _removed_message(self.admin_request, obj, released)
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     form = MembershipForm
+    formset = MembershipFormSet
     extra = 0
     autocomplete_fields = ["organization"]
     fk_name = "user"
@@ -194,6 +248,15 @@ class UserAdmin(UserSeatAdminMixin, CSVImportMixin, AuditedModelAdmin, DjangoUse
     ]
     inlines = [MembershipInline]
 
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Membership:
+            return super().save_formset(request, form, formset, change)
+        deleted = set(formset.deleted_forms) if formset.can_delete else set()
+        changes = _role_changes(f for f in formset.forms if f not in deleted)
+        formset.admin_request = request
+        super().save_formset(request, form, formset, change)
+        _change_roles(self, request, changes)
+
 
 @admin.register(Membership)
 class MembershipAdmin(AuditedModelAdmin):
@@ -210,19 +273,60 @@ class MembershipAdmin(AuditedModelAdmin):
     def server(self, obj):
         return obj.organization.server.server_id
 
+    def save_model(self, request, obj, form, change):
+        changes = _role_changes([form]) if change else []
+        super().save_model(request, obj, form, change)
+        _change_roles(self, request, changes)
+
+    def delete_model(self, request, obj):
+        """Through membership_remove: the seats the user no longer needs there are released."""
+        released = membership_remove(membership=obj, acting_user=request.user)
+        _removed_message(request, obj, released)
+
+    def delete_queryset(self, request, queryset):
+        for membership in queryset.select_related("user", "organization__server"):
+            self.delete_model(request, membership)
+
     @admin.display(description=_("withheld"))
     def withheld(self, obj):
         labels = dict(PortalFeature.choices)
         return ", ".join(str(labels[f]) for f in obj.withheld_features) or "—"
 
 
+class StationForm(forms.ModelForm):
+    """A station: a new one is refused a name its organization has in another case, as the
+    portal's (``station_create`` saves it)."""
+
+    class Meta:
+        model = Station
+        fields = ["organization", "name"]
+
+    def clean(self):
+        cleaned = super().clean()
+        organization, name = cleaned.get("organization"), cleaned.get("name")
+        if self.instance.pk is None and organization and name:
+            refusal = station_name_refusal(organization=organization, name=name.strip())
+            if refusal:
+                self.add_error("name", refusal)
+        return cleaned
+
+
 @admin.register(Station)
 class StationAdmin(StationSeatAdminMixin, AuditedModelAdmin):
+    form = StationForm
     list_display = ["name", "organization", "server", "created_at"]
     list_filter = ["organization__server"]
     search_fields = ["name", "organization__name"]
     list_select_related = ["organization__server"]
     autocomplete_fields = ["organization"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        station = station_create(
+            organization=obj.organization, name=obj.name, acting_user=request.user
+        )
+        obj.pk, obj.name, obj.created_at = station.pk, station.name, station.created_at
 
     @admin.display(description=_("server"), ordering="organization__server__server_id")
     def server(self, obj):

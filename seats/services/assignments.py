@@ -8,6 +8,7 @@ that does not fit is refused whole, saying how many seats are missing.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -160,9 +161,14 @@ def _write_peaks(peaks: list[dict]) -> None:
 
 
 def seat_assign_bulk(
-    *, users, acting_user: User | None = None, day: date | None = None
+    *,
+    users,
+    acting_user: User | None = None,
+    day: date | None = None,
+    server_ids: Collection[int] | None = None,
 ) -> AssignResult:
-    """Give each Assigned user of ``users`` the Assignable seat they need on each of their servers.
+    """Give each Assigned user of ``users`` the Assignable seat they need on each of their servers
+    (on ``server_ids`` only, when given).
 
     All or nothing: when the selection does not fit, nothing is assigned and LicenseLimitReached
     says how many seats are missing. Concurrent users and users without an active organization
@@ -178,6 +184,12 @@ def seat_assign_bulk(
         requirements = seat_requirements(
             user_ids=[u.pk for u in users if u.license_method == User.LicenseMethod.ASSIGNED]
         )
+        if server_ids is not None:
+            requirements = {
+                uid: kept
+                for uid, reqs in requirements.items()
+                if (kept := [r for r in reqs if r.server_id in server_ids])
+            }
         for user in users:
             if user.license_method != User.LicenseMethod.ASSIGNED:
                 result.skipped.append((user, "a Concurrent user takes a seat when logging in"))

@@ -1,9 +1,9 @@
-"""Members of an organization: a new user made a member, a membership removed with the seats
-it no longer needs.
+"""Members of an organization: a new user made a member, a member's role changed with the seat
+following it, a membership removed with the seats it no longer needs.
 
-The admin edits users and memberships through its forms; the portal's organization
-administrators (portal/services/members.py) write them through these functions, which record
-who acted.
+The admin's membership pages (the user page's memberships, *Memberships*) change a role through
+``membership_change_role``; the portal's organization administrators
+(portal/services/members.py) write members through these functions too, which record who acted.
 """
 
 from __future__ import annotations
@@ -12,10 +12,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from licenses.audit import acting_as
+from licenses.exceptions import LicenseLimitReached
+from licenses.models import Method, license_label
 from organizations.models import Membership, Organization, User
 
 from ..models import ReleaseReason, SeatAssignment, SeatLease
-from .assignments import seat_release
+from ..rules import user_seat_requirements
+from .assignments import seat_assign_bulk, seat_release
 from .leases import lease_release
 
 
@@ -91,4 +94,100 @@ def membership_remove(*, membership: Membership, acting_user: User | None = None
     return released
 
 
-__all__ = ["member_create", "membership_remove"]
+def _needed_on(user: User, server_id: int) -> str | None:
+    """The access license ``user`` needs on the server (None: no active membership there)."""
+    return next(
+        (r.license_type for r in user_seat_requirements(user=user) if r.server_id == server_id),
+        None,
+    )
+
+
+def _a(text: str) -> str:
+    return f"{'an' if text[0] in 'AEIOUaeiou' else 'a'} {text}"
+
+
+def _role_name(role: str) -> str:
+    return _a(str(Membership.Role(role).label).lower())
+
+
+def membership_change_role(
+    *, membership: Membership, role: str, acting_user: User | None = None
+) -> str:
+    """Make the member ``role`` in the membership's organization. When that changes the access
+    license the user needs on its server (seats/rules.py), their seat follows in the same
+    transaction: an Assigned user's Assignable seat of the old license is exchanged for one of
+    the new (LicenseLimitReached when none is free: the role stays as it was); a Concurrent
+    user's seat of the old license is released, which signs that session out, and the next
+    sign-in takes one of the new. Returns the sentence saying what changed."""
+    if role not in Membership.Role.values:
+        raise ValidationError({"role": f"“{role}” is not a role."})
+    organization = membership.organization
+    server_id = organization.server_id
+    with transaction.atomic(), acting_as(acting_user):
+        # The user's row lock: a login of theirs (which reads their memberships) takes turns.
+        user = User.objects.select_for_update().get(pk=membership.user_id)
+        locked = Membership.objects.select_for_update().get(pk=membership.pk)
+        old = locked.role
+        if old == role:
+            return f"{user.username} is already {_role_name(role)} of {organization.name}."
+        before = _needed_on(user, server_id)
+        locked.role = role
+        locked.save(update_fields=["role"])
+        after = _needed_on(user, server_id)
+        said = f"{user.username} is now {_role_name(role)} of {organization.name}"
+        if before == after:
+            follows = "; the seat they need is unchanged" if after else ""
+        elif user.license_method == User.LicenseMethod.ASSIGNED:
+            follows = _exchange_assigned(user, server_id, before, after, old, acting_user)
+        else:
+            follows = _release_concurrent(user, server_id, before, after, acting_user)
+    membership.role = role
+    return said + follows + "."
+
+
+def _exchange_assigned(user, server_id, before, after, old_role, acting_user) -> str:
+    held = SeatAssignment.objects.active().filter(
+        user=user, server_id=server_id, license_type=before
+    )
+    new = license_label(after, Method.ASSIGNABLE) if after else ""
+    if not held.exists():
+        return f"; they need {_a(new)} seat to sign in, and hold none yet" if after else ""
+    if after is None:  # no license needed there any more (an inactive organization)
+        released = seat_release(
+            assignments=held, reason=ReleaseReason.ROLE_CHANGE, acting_user=acting_user
+        )
+        return f"; {len(released)} seat released"
+    try:  # releases the seat of the old license (role change) and takes one of the new
+        seat_assign_bulk(users=[user], acting_user=acting_user, server_ids=[server_id])
+    except LicenseLimitReached as exc:
+        raise LicenseLimitReached(
+            f"{exc.message} {user.username} stays {_role_name(old_role)}.",
+            server_id=exc.server_id,
+            license_type=exc.license_type,
+            method=exc.method,
+            in_use=exc.in_use,
+            capacity=exc.capacity,
+            code=exc.code,
+        ) from None
+    return (
+        f"; their {license_label(before, Method.ASSIGNABLE)} seat was exchanged for {_a(new)} seat"
+    )
+
+
+def _release_concurrent(user, server_id, before, after, acting_user) -> str:
+    leases = list(
+        SeatLease.objects.active()
+        .filter(user=user, server_id=server_id, license_type=before)
+        .values_list("pk", flat=True)
+    )
+    new = license_label(after, Method.CONCURRENT) if after else ""
+    if not leases:
+        return f"; they take {_a(new)} seat when they sign in" if after else ""
+    lease_release(leases=leases, reason=ReleaseReason.ROLE_CHANGE, acting_user=acting_user)
+    return (
+        f"; their {license_label(before, Method.CONCURRENT)} seat was released and their session "
+        "signed out" + (f": they take {_a(new)} seat when they sign in again" if after else "")
+    )
+
+
+__all__ = ["member_create", "membership_change_role", "membership_remove"]

@@ -1,18 +1,56 @@
-"""One person at a time at a station: whoever holds the station's seat, a login at a station
-takes the station for its session, and the next person is refused until that session ends."""
+"""Stations: a new one in an organization (``station_create``, the admin's and the organization
+administrator's), and one person at a time at a station: whoever holds the station's seat, a login
+at a station takes the station for its session, and the next person is refused until that session
+ends."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from licenses.audit import acting_as
 from licenses.exceptions import LicenseMissing
-from organizations.models import Station, User
+from organizations.models import Organization, Station, User
 
 from ..models import ReleaseReason, StationOccupancy
 from .leases.release import idle_cutoff, sessions_end
+
+
+def station_name_refusal(*, organization: Organization, name: str) -> str | None:
+    """Why ``organization`` cannot have a new station named ``name`` (already stripped): it has
+    one of that name, in any case (the login finds a station by its name whatever the case, so two
+    would be ambiguous). None when it can."""
+    if Station.objects.filter(organization=organization, name__iexact=name).exists():
+        return _name_taken(organization, name)
+    return None
+
+
+def _name_taken(organization: Organization, name: str) -> str:
+    return f"{organization.name} has a station named “{name}” already: choose another name."
+
+
+def station_create(*, organization: Organization, name: str, acting_user: User | None) -> Station:
+    """A new station of ``organization`` named ``name`` (spaces around it dropped). Raises
+    ValidationError on ``name``: empty, too long, or taken (``station_name_refusal``)."""
+    station = Station(organization=organization, name=(name or "").strip())
+    station.full_clean(exclude=["organization"], validate_unique=False)
+    with transaction.atomic(), acting_as(acting_user):
+        # The organization's row lock: two creations of one name take turns, and the second sees
+        # the first whatever the case of its letters.
+        Organization.objects.select_for_update().get(pk=organization.pk)
+        refusal = station_name_refusal(organization=organization, name=station.name)
+        try:
+            if refusal is None:
+                with transaction.atomic():
+                    station.save()
+        except IntegrityError:  # the constraint, should the check have missed a racer
+            refusal = _name_taken(organization, station.name)
+        if refusal is not None:
+            raise ValidationError({"name": refusal})
+    return station
 
 
 class StationInUse(LicenseMissing):

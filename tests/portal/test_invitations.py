@@ -184,3 +184,29 @@ def test_a_csv_import_invites_the_new_users(admin_client, org):
     assert "Invitation sent to 1 user(s): new.one." in body
     assert "new.two has no e-mail address" in body
     assert list(Invitation.objects.values_list("user__username", flat=True)) == ["new.one"]
+
+
+def test_an_invitation_withdrawn_while_its_page_is_open_sets_no_password():
+    from django.core.exceptions import ValidationError
+
+    from portal.services import (
+        invitation_accept,
+        invitation_from_token,
+        invitation_send,
+        invitation_token,
+        invitations_withdraw,
+    )
+
+    nina = UserFactory(username="nina", email="nina@example.com")
+    nina.set_unusable_password()
+    nina.save()
+    sent = invitation_send(user=nina, acting_user=None, site_url="http://testserver")
+    opened, _why = invitation_from_token(invitation_token(sent))  # the page is open
+    assert opened is not None
+    assert invitations_withdraw(user=nina, acting_user=None) == 1
+    assert invitations_withdraw(user=nina, acting_user=None) == 0  # once
+    with pytest.raises(ValidationError) as refused:
+        invitation_accept(invitation=opened, password=PASSWORD)
+    assert "This invitation was withdrawn on " in refused.value.messages[0]
+    nina.refresh_from_db()
+    assert not nina.has_usable_password()

@@ -1,7 +1,7 @@
 """Organization administrators (issue 14) manage their organization in the portal: its users
-and stations, their seats and method, stuck sessions, invitations and memberships, through the
-services the admin uses, with their refusals, and the audit trail naming the organization
-administrator. Isolation from other organizations: test_tenancy.py."""
+and stations, their role, seats and method, stuck sessions, invitations and memberships, new
+stations, through the services the admin uses, with their refusals, and the audit trail naming
+the organization administrator. Isolation from other organizations: test_tenancy.py."""
 
 import html
 import re
@@ -11,8 +11,9 @@ from django.urls import reverse
 
 from licenses.exceptions import LicenseLimitReached
 from notifications.models import OutboxMessage
-from organizations.models import Membership, PortalFeature, User
+from organizations.models import Membership, PortalFeature, Station, User
 from portal.models import Invitation
+from portal.selectors import invitation_status
 from seats.models import ReleaseReason, SeatAssignment, SeatLease
 from seats.services.assignments import seat_assign
 from seats.services.leases import lease_acquire
@@ -25,6 +26,8 @@ pytestmark = pytest.mark.django_db
 
 ORG_ADMIN = Membership.Role.ORG_ADMIN
 ASSIGNED, CONCURRENT = User.LicenseMethod.ASSIGNED, User.LicenseMethod.CONCURRENT
+PASSWORD = "correct horse battery"  # tests/factories.py
+NEW_PASSWORD = "a long new password 42"
 
 
 @pytest.fixture
@@ -393,6 +396,8 @@ def test_org_admins_themselves_and_members_of_other_organizations_are_left_to_ad
         assert refusal in text_of(page)
         assert "Assign a seat" not in text_of(page) and "Make them" not in text_of(page)
         for name, data in [
+            ("manage_user_role", {"role": "supervisor"}),
+            ("manage_user_role", {"role": "agent"}),
             ("manage_user_assign", {}),
             ("manage_user_unassign", {}),
             ("manage_user_method", {"method": "concurrent"}),
@@ -495,3 +500,227 @@ def test_a_user_of_another_organization_is_never_listed(admin_client, org, make_
     assert list(page.context["page"]) == [] and "outsider" not in text_of(page).replace(
         'value="outsider"', ""
     ).replace("“outsider”", "")
+
+
+# Roles --------------------------------------------------------------------------------------------
+
+
+def test_making_an_assigned_agent_a_supervisor_exchanges_their_seat_and_back(
+    admin_client, org, make_member, olga
+):
+    alice = agent(org, make_member, "alice.agent")
+    [agent_seat] = seat_assign(user=alice)
+    membership = Membership.objects.get(user=alice)
+    page = text_of(admin_client.get(url(org, "manage_user", alice.pk)))
+    assert "alice.agent is an agent of Acme Support: they need an Agent access seat" in page
+    assert "Make them a supervisor" in page
+
+    response = admin_client.post(
+        url(org, "manage_user_role", alice.pk), {"role": "supervisor"}, follow=True
+    )
+    assert response.redirect_chain == [(url(org, "manage_user", alice.pk), 302)]
+    assert said(response) == [
+        "alice.agent is now a supervisor of Acme Support; their Agent access (IWP_Agent) "
+        "Assignable seat was exchanged for a Supervisor access (IWP_Supervisor) Assignable seat."
+    ]
+    assert "Make them an agent" in text_of(response)
+    membership.refresh_from_db()
+    assert membership.role == "supervisor"
+    agent_seat.refresh_from_db()
+    assert agent_seat.release_reason == ReleaseReason.ROLE_CHANGE
+    supervisor_seat = SeatAssignment.objects.active().get(user=alice)
+    assert (supervisor_seat.license_type, supervisor_seat.assigned_by) == ("supervisor", olga)
+    assert actors(membership) == [("insert", None), ("update", "olga.admin")]
+    assert history(membership)[-1].changes["role"] == ["agent", "supervisor"]
+    assert actors(agent_seat)[-1] == ("update", "olga.admin")
+    assert actors(supervisor_seat) == [("insert", "olga.admin")]
+
+    back = admin_client.post(url(org, "manage_user_role", alice.pk), {"role": "agent"}, follow=True)
+    assert said(back)[0].startswith("alice.agent is now an agent of Acme Support; their Supervisor")
+    assert list(
+        SeatAssignment.objects.active().filter(user=alice).values_list("license_type", flat=True)
+    ) == ["agent"]
+    again = admin_client.post(
+        url(org, "manage_user_role", alice.pk), {"role": "agent"}, follow=True
+    )
+    assert said(again) == ["alice.agent is already an agent of Acme Support."]
+
+
+def test_a_role_change_without_a_free_seat_of_the_new_license_changes_nothing(
+    admin_client, org, make_member
+):
+    for name in ("sam.supervisor", "sue.supervisor"):  # supervisor:assignable=2
+        seat_assign(user=make_member(org, username=name, seat=False))
+    alice = agent(org, make_member, "alice.agent")
+    [seat] = seat_assign(user=alice)
+    response = admin_client.post(
+        url(org, "manage_user_role", alice.pk), {"role": "supervisor"}, follow=True
+    )
+    [message] = said(response)
+    assert "Supervisor access (IWP_Supervisor) Assignable" in message
+    assert "2 of 2 in use" in message and "CIC-TEST-MAIN" in message
+    assert message.endswith("Nothing was assigned. alice.agent stays an agent.")
+    assert Membership.objects.get(user=alice).role == "agent"
+    assert list(SeatAssignment.objects.active().filter(user=alice)) == [seat]
+    assert [e.label for e in history(Membership.objects.get(user=alice))] == ["insert"]
+
+
+def test_a_role_change_of_an_unseated_assigned_member_says_which_seat_they_now_need(
+    admin_client, org, make_member
+):
+    carol = agent(org, make_member, "carol.agent")
+    response = admin_client.post(
+        url(org, "manage_user_role", carol.pk), {"role": "supervisor"}, follow=True
+    )
+    assert said(response) == [
+        "carol.agent is now a supervisor of Acme Support; they need a Supervisor access "
+        "(IWP_Supervisor) Assignable seat to sign in, and hold none yet."
+    ]
+    assert not SeatAssignment.objects.filter(user=carol).exists()
+
+
+def test_a_logged_in_concurrent_members_role_change_releases_their_seat_and_signs_them_out(
+    admin_client, client, org, make_member, olga
+):
+    from django.test import Client
+
+    bob = agent(org, make_member, "bob.agent", method=CONCURRENT)
+    bobs_browser = Client()
+    bobs_browser.post("/accounts/login/", {"username": "bob.agent", "password": PASSWORD})
+    lease = SeatLease.objects.active().get(user=bob)
+    assert lease.license_type == "agent" and lease.session_key
+
+    response = admin_client.post(
+        url(org, "manage_user_role", bob.pk), {"role": "supervisor"}, follow=True
+    )
+    assert said(response) == [
+        "bob.agent is now a supervisor of Acme Support; their Agent access (IWP_Agent) "
+        "Concurrent seat was released and their session signed out: they take a Supervisor "
+        "access (IWP_Supervisor) Concurrent seat when they sign in again."
+    ]
+    lease.refresh_from_db()
+    assert lease.release_reason == ReleaseReason.ROLE_CHANGE and lease.released_by == olga
+    assert bobs_browser.get("/portal/").status_code == 302  # signed out
+    [new] = lease_acquire(user=bob)
+    assert new.license_type == "supervisor"
+
+
+def test_an_org_admin_makes_no_organization_administrator(admin_client, org, make_member, olga):
+    from django.core.exceptions import ValidationError
+
+    from portal.services.members import member_role_change
+
+    alice = agent(org, make_member, "alice.agent")
+    response = admin_client.post(
+        url(org, "manage_user_role", alice.pk), {"role": "org_admin"}, follow=True
+    )
+    assert said(response) == [
+        "Choose Agent or Supervisor: an administrator makes organization administrators."
+    ]
+    with pytest.raises(ValidationError) as refused:
+        member_role_change(
+            membership=Membership.objects.get(user=alice), role="org_admin", acting_user=olga
+        )
+    assert "an administrator makes organization administrators" in str(refused.value)
+    assert Membership.objects.get(user=alice).role == "agent"
+
+
+# Adding stations ----------------------------------------------------------------------------------
+
+
+def test_adding_a_station_then_giving_it_a_seat(admin_client, org, olga):
+    listed = admin_client.get(url(org, "manage_stations"))
+    assert url(org, "manage_station_add") in text_of(listed)
+    form = admin_client.get(url(org, "manage_station_add"))
+    assert form.status_code == 200 and 'name="name"' in text_of(form)
+
+    response = admin_client.post(url(org, "manage_station_add"), {"name": "  Desk 9 "}, follow=True)
+    assert response.redirect_chain == [(url(org, "manage_stations", query="?q=Desk+9"), 302)]
+    assert said(response) == [
+        "Station Desk 9 added to Acme Support. Assign it a seat below: Assigned users signing in "
+        "there use it."
+    ]
+    desk = Station.objects.get(organization=org)
+    assert desk.name == "Desk 9"
+    assert [s.name for s in response.context["page"]] == ["Desk 9"]
+    assert actors(desk) == [("insert", "olga.admin")]
+    assigned = admin_client.post(
+        url(org, "manage_station_assign", desk.pk), {"license_type": "agent"}, follow=True
+    )
+    assert said(assigned) == ["Desk 9: seat assigned."]
+
+
+def test_a_station_name_empty_too_long_or_taken_is_refused_on_its_field(admin_client, org):
+    StationFactory(organization=org, name="Desk 7")
+    StationFactory(organization=OrganizationFactory(server=org.server), name="Desk 8")
+    taken = "Acme Support has a station named “{}” already: choose another name."
+    for name, error in [
+        ("", "This field is required."),
+        ("   ", "This field is required."),
+        ("x" * 101, "Ensure this value has at most 100 characters (it has 101)."),
+        ("Desk 7", taken.format("Desk 7")),
+        ("desk 7", taken.format("desk 7")),  # the login finds a station whatever the case
+        (" DESK 7 ", taken.format("DESK 7")),
+    ]:
+        response = admin_client.post(url(org, "manage_station_add"), {"name": name})
+        assert response.status_code == 400, name
+        assert response.context["form"].errors["name"] == [error], name
+        assert error in text_of(response), name
+    assert list(Station.objects.filter(organization=org).values_list("name", flat=True)) == [
+        "Desk 7"
+    ]
+    # Another organization's station name is no matter.
+    response = admin_client.post(url(org, "manage_station_add"), {"name": "Desk 8"})
+    assert response.status_code == 302
+    assert Station.objects.filter(name="Desk 8").count() == 2
+
+
+# A removed member's invitation --------------------------------------------------------------------
+
+
+def invitation_link(invitation) -> str:
+    mail = OutboxMessage.objects.get(dedupe_key=f"invitation:{invitation.pk}")
+    return re.search(r"http://testserver(/accounts/invitation/\S+/)", mail.body).group(1)
+
+
+def test_removing_an_invited_member_withdraws_their_invitation(client, admin_client, org, olga):
+    admin_client.post(url(org, "manage_invite"), INVITE)
+    invitation = Invitation.objects.get(user__username="nina.new")
+    link = invitation_link(invitation)
+    assert client.get(link).status_code == 200  # works until the removal
+
+    nina = invitation.user
+    question = admin_client.get(url(org, "manage_user_remove", nina.pk))
+    assert "The invitation mailed to them stops working: it is withdrawn." in text_of(question)
+    assert invitation_link(invitation) == link and client.get(link).status_code == 200  # asked
+    admin_client.post(url(org, "manage_user_remove", nina.pk))
+    invitation.refresh_from_db()
+    assert invitation.withdrawn_at is not None and invitation.withdrawn_by == olga
+    assert actors(invitation) == [("insert", "olga.admin"), ("update", "olga.admin")]
+    assert invitation_status(invitation).startswith("Withdrawn ")
+
+    page = client.get(link)
+    assert page.status_code == 410
+    assert "<h1>This invitation was withdrawn</h1>" in text_of(page)
+    assert "This invitation was withdrawn on " in text_of(page)
+    assert "Forgot your password?" not in text_of(page)  # no password to reset either
+    assert "no longer belongs to any organization" in text_of(page)
+    chosen = client.post(link, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    assert chosen.status_code == 410
+    nina.refresh_from_db()
+    assert not nina.has_usable_password()
+
+
+def test_an_invited_member_who_keeps_another_organization_keeps_the_invitation(
+    client, admin_client, org
+):
+    admin_client.post(url(org, "manage_invite"), INVITE, follow=True)
+    invitation = Invitation.objects.get(user__username="nina.new")
+    MembershipFactory(user=invitation.user, organization=OrganizationFactory(name="Other Co"))
+    question = admin_client.get(url(org, "manage_user_remove", invitation.user.pk))
+    assert "stops working" not in text_of(question)
+    response = admin_client.post(url(org, "manage_user_remove", invitation.user.pk), follow=True)
+    assert said(response)[0].startswith("nina.new removed from Acme Support")
+    invitation.refresh_from_db()
+    assert invitation.withdrawn_at is None
+    assert client.get(invitation_link(invitation)).status_code == 200

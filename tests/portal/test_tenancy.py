@@ -4,7 +4,7 @@ the organization administrator's actions included (GET and POST), and changes no
 import pytest
 from django.urls import reverse
 
-from organizations.models import Membership, User
+from organizations.models import Membership, Station, User
 from portal.models import Invitation, ReportRun, ScheduledReport
 from portal.urls import urlpatterns
 from seats.models import SeatAssignment, SeatLease
@@ -24,6 +24,7 @@ POST_DATA = {
     "email": "new.user@example.com",
     "role": "agent",
     "license_method": "assigned",
+    "name": "New desk",
     "back": "list",
 }
 
@@ -87,6 +88,9 @@ def state(organization) -> dict:
             user__memberships__organization=organization
         ).count(),
         "users": User.objects.count(),
+        "stations": sorted(
+            Station.objects.filter(organization=organization).values_list("name", flat=True)
+        ),
     }
 
 
@@ -119,7 +123,7 @@ def test_every_portal_url_with_another_organizations_ids_answers_404(
     client.force_login(admin)
 
     scoped = [p for p in urlpatterns if p.pattern.converters]
-    assert len(scoped) >= 24  # every organization-scoped page is walked, none forgotten
+    assert len(scoped) >= 26  # every organization-scoped page is walked, none forgotten
     for pattern in scoped:
         # My own ids: the page answers (an action only on POST: 405 to a GET).
         own = client.get(_url(pattern, my_ids))
@@ -149,7 +153,7 @@ def test_supervisors_and_agents_are_refused_every_organization_administrator_pag
     agent = make_member(org, role="agent", username="ann.agent")
     before = state(org)
     manage = [p for p in urlpatterns if p.name.startswith("manage_")]
-    assert len(manage) == 13
+    assert len(manage) == 15
 
     client.force_login(supervisor)
     for pattern in manage:

@@ -23,8 +23,8 @@ def test_user_page_lists_the_features_each_membership_gives(admin_client, org, m
     assert "Acme Support" in section and "Supervisor" in section
     yes, no = section.count("icon-yes.svg"), section.count("icon-no.svg")
     assert "CSV exports has been withheld from you in Acme Support" in section
-    # Seat usage, holders, history, compliance, reports, wallboard: yes; exports withheld.
-    assert (yes, no) == (6, 1)
+    # Seat usage, holders, history, renewal, compliance, reports, wallboard: yes; exports withheld.
+    assert (yes, no) == (7, 1)
 
 
 def test_user_page_says_why_an_agent_without_a_seat_has_no_page(admin_client, org, make_member):

@@ -11,6 +11,7 @@ from licenses.keys import demo_key_trusted, demo_private_key
 from licenses.licensefile import LicenseContent, parse_entitlement_spec, sign
 from licenses.services import license_file_import, organization_create
 from organizations.models import Membership, Organization, Server, Station, User
+from portal.demo import DEMO_HISTORY_DAYS
 
 DEMO_PASSWORD = "iwp-demo-password"
 DEMO_SERVER = "CIC-DEMO-01"
@@ -61,7 +62,7 @@ def demo_license_text(server_id: str, entitlements: list[str], serial: str) -> s
         customer="Demo Contact Center (DEVELOPMENT ONLY)",
         server_id=server_id,
         issued_on=today,
-        starts_on=today - timedelta(days=120),
+        starts_on=today - timedelta(days=DEMO_HISTORY_DAYS),  # the demo's history is within it
         expires_on=today + timedelta(days=20),  # inside the 30-day warning window, to show it
         entitlements=tuple(parse_entitlement_spec(e) for e in entitlements),
     )
@@ -152,7 +153,7 @@ class Command(BaseCommand):
             seat_assign(station=station, license_type="agent", acting_user=admin)
 
     def extend_demo_portal(self, *, main, admin):
-        """Portal: 90 days of daily usage for the history chart and a report (supervisors get the
+        """Portal: a year of daily usage for the history chart and a report (supervisors get the
         portal from their role)."""
         from portal.demo import demo_portal_data
 

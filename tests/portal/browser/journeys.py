@@ -1,5 +1,5 @@
 """What the browser tests share: the demo's world (a licensed server, two tenants, seats held,
-90 days of history, a scheduled report and a compliance event) and the ways in."""
+a year of history, a scheduled report and a compliance event) and the ways in."""
 
 from datetime import timedelta
 
@@ -39,7 +39,7 @@ def member(org, username, role, method, first_name=""):
 
 def demo_world(licensed_server):
     """What the demo shows: a license expiring in 20 days, two tenants, seats held,
-    90 days of history."""
+    a year of history."""
     server = licensed_server(
         server_id="CIC-DEMO-01",
         entitlements=DEMO_LICENSE,

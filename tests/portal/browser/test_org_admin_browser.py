@@ -1,10 +1,15 @@
 """An organization administrator's journey in headless Chromium: list the users, assign a seat,
-invite a user, remove a member after the confirmation page; and the same pages on a phone."""
+invite a user, remove a member after the confirmation page; change a member's role, add a
+station and give it a seat, and a removed member's invitation withdrawn; and the same pages on a
+phone."""
+
+import re
 
 import pytest
 
 from notifications.models import OutboxMessage
-from organizations.models import Membership, User
+from organizations.models import Membership, Station, User
+from portal.models import Invitation
 from seats.models import SeatAssignment
 from seats.services.assignments import seat_assign
 from seats.services.leases import lease_acquire
@@ -114,6 +119,79 @@ def test_org_admin_assigns_a_seat_invites_a_user_and_removes_a_member(
     screenshot(page, "20-org-admin-6-removed")
 
 
+def test_org_admin_changes_a_role_adds_a_station_and_a_removed_members_invitation_stops(
+    world, open_browser, screenshot
+):
+    page = open_browser()
+    log_in(page, "omar.orgadmin")
+    page.click("nav.tabs >> text=Manage users and seats")
+    page.locator('tr[data-user="alice.agent"]').get_by_role("link", name="Manage").click()
+    page.click("text=Make them a supervisor")
+    page.wait_for_load_state()
+    assert page.locator(".messages").inner_text() == (
+        "alice.agent is now a supervisor of Northwind Outsourcing; their Agent access (IWP_Agent) "
+        "Assignable seat was exchanged for a Supervisor access (IWP_Supervisor) Assignable seat."
+    )
+    assert "Make them an agent" in page.locator("#role").inner_text()
+    assert Membership.objects.get(user__username="alice.agent").role == "supervisor"
+    assert list(
+        SeatAssignment.objects.active()
+        .filter(user__username="alice.agent")
+        .values_list("license_type", flat=True)
+    ) == ["supervisor"]
+    screenshot(page, "20-org-admin-10-role-changed")
+
+    page.click("nav.tabs >> text=Stations")
+    page.click("text=Add a station")
+    page.fill("input[name=name]", "nw-desk-01")
+    page.click("text=Add the station")
+    page.wait_for_load_state()
+    assert (
+        "Northwind Outsourcing has a station named “nw-desk-01” already: choose another name."
+        == page.locator(".errorlist").inner_text()
+    )
+    page.fill("input[name=name]", "NW-Desk-03")
+    page.click("text=Add the station")
+    page.wait_for_load_state()
+    assert (
+        page.locator(".messages")
+        .inner_text()
+        .startswith("Station NW-Desk-03 added to Northwind Outsourcing.")
+    )
+    desk = page.locator('tr[data-station="NW-Desk-03"]')
+    desk.get_by_role("button", name="Assign Agent seat").click()
+    page.wait_for_load_state()
+    assert page.locator(".messages").inner_text() == "NW-Desk-03: seat assigned."
+    assert SeatAssignment.objects.active().filter(station__name="NW-Desk-03").exists()
+    assert Station.objects.filter(organization=world["north"], name="NW-Desk-03").exists()
+    screenshot(page, "20-org-admin-11-station-added")
+
+    page.click("nav.tabs >> text=Users")
+    page.click("text=Invite a user")
+    page.fill("input[name=username]", "quinn.agent")
+    page.fill("input[name=email]", "quinn@example.com")
+    page.click("text=Add and send the invitation")
+    page.wait_for_load_state()
+    page.click("text=Remove from Northwind Outsourcing…")
+    page.click("text=Remove from the organization")
+    page.wait_for_load_state()
+    assert (
+        page.locator(".messages")
+        .inner_text()
+        .startswith("quinn.agent removed from Northwind Outsourcing")
+    )
+    mail = OutboxMessage.objects.get(to=["quinn@example.com"])
+    link = re.search(r"(/accounts/invitation/\S+/)", mail.body).group(1)
+    assert Invitation.objects.get(user__username="quinn.agent").withdrawn_at is not None
+
+    quinn = open_browser()
+    quinn.goto(link)
+    assert quinn.get_by_role("heading", name="This invitation was withdrawn").is_visible()
+    assert "This invitation was withdrawn on " in quinn.locator(".card").inner_text()
+    assert quinn.locator("input[name=new_password1]").count() == 0
+    screenshot(quinn, "20-org-admin-12-invitation-withdrawn")
+
+
 def test_org_admin_pages_fit_a_phone(world, open_browser, screenshot):
     page = open_browser(viewport=(390, 844))
     log_in(page, "omar.orgadmin")
@@ -123,6 +201,7 @@ def test_org_admin_pages_fit_a_phone(world, open_browser, screenshot):
     screenshot(page, "20-org-admin-7-users-phone")
     for path in (
         "stations/",
+        "stations/add/",
         "sessions/",
         "invite/",
         f"users/{User.objects.get(username='alice.agent').pk}/",

@@ -1,0 +1,184 @@
+"""The renewal table of a server: what the admin's Renewal page and its CSV show, in a fixed
+number of queries, and what the expiry warning mail carries."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from compliance.renewal import renewal_for_servers
+from compliance.services import compliance_audit_run
+from notifications.models import OutboxMessage
+from notifications.services import outbox_sweep
+from seats.models import DailySeatUsage
+
+from ..notifications.smtp import body_of
+from ..portal.conftest import queries
+
+pytestmark = pytest.mark.django_db
+
+LICENSE = ["server", "organization=5", "agent:concurrent=8", "agent:assignable=20"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()
+
+
+def history(server, license_type, method, peaks, *, organization=None, denials=0):
+    """One row per day ending yesterday, ``peaks`` oldest first."""
+    today = timezone.localdate()
+    DailySeatUsage.objects.bulk_create(
+        DailySeatUsage(
+            day=today - timedelta(days=len(peaks) - i),
+            server=server,
+            organization=organization,
+            license_type=license_type,
+            method=method,
+            licensed=8,
+            peak=peak,
+            in_use=0,
+            denials=denials,
+        )
+        for i, peak in enumerate(peaks)
+    )
+
+
+def test_flat_use_recommends_the_peak_plus_headroom_beside_todays_count(licensed_server):
+    server = licensed_server(server_id="CIC-RENEW", entitlements=LICENSE)
+    history(server, "agent", "concurrent", [10] * 60, denials=1)
+    history(server, "agent", "assignable", [12] * 60)
+
+    lines = {line.key: line for line in renewal_for_servers(servers=[server])[server.pk]}
+
+    concurrent = lines["agent-concurrent"]
+    assert concurrent.quantity == 8 and concurrent.peak_90 == 10
+    assert concurrent.denials == 60  # the evidence: a refusal a day
+    assert (concurrent.projected_peak, concurrent.recommended, concurrent.difference) == (10, 11, 3)
+    assert lines["agent-assignable"].recommended == 14  # 12 + 10% = 13.2, rounded up
+    assert lines["agent-assignable"].difference == -6
+    # Licensed but never recorded: still listed, nothing projected, and why.
+    assert lines["organization"].quantity == 5 and lines["organization"].recommended == 0
+    assert "No daily usage" in lines["organization"].projection.note
+
+
+def test_headroom_is_read_from_the_setting(licensed_server, settings):
+    settings.IWP_RENEWAL_HEADROOM_PERCENT = 50
+    server = licensed_server(server_id="CIC-RENEW", entitlements=LICENSE)
+    history(server, "agent", "concurrent", [10] * 60)
+    [line] = [
+        line
+        for line in renewal_for_servers(servers=[server])[server.pk]
+        if line.key == "agent-concurrent"
+    ]
+    assert line.recommended == 15
+
+
+def test_queries_do_not_grow_with_servers_or_days(licensed_server, django_assert_max_num_queries):
+    servers = [licensed_server(server_id=f"CIC-RENEW-{i}", entitlements=LICENSE) for i in range(3)]
+    for server in servers:
+        history(server, "agent", "concurrent", [3, 4, 5, 4, 6, 1, 0] * 12)
+    with django_assert_max_num_queries(2):
+        result = renewal_for_servers(servers=servers)
+    assert [len(result[s.pk]) for s in servers] == [3, 3, 3]
+
+
+def test_admin_renewal_page_and_csv(admin_client, licensed_server):
+    server = licensed_server(server_id="CIC-RENEW", entitlements=LICENSE)
+    history(server, "agent", "concurrent", [10] * 60, denials=2)
+
+    listing = admin_client.get("/admin/compliance/serverrenewal/").content.decode()
+    url = f"/admin/compliance/serverrenewal/{server.pk}/renewal/"
+    assert url in listing
+    assert (
+        url in admin_client.get(f"/admin/organizations/server/{server.pk}/change/").content.decode()
+    )
+
+    page = admin_client.get(url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Renewal forecast of CIC-RENEW" in html
+    row = html.split('data-license="agent-concurrent"')[1].split("</tr>")[0]
+    cells = [c.split(">", 1)[1].split("<")[0] for c in row.split("<td")[1:]]
+    assert cells[:8] == [
+        "Agent access (IWP_Agent) Concurrent",
+        "8",
+        cells[2],
+        "10",
+        "120",
+        "10",
+        "",
+        "+3",
+    ]
+    assert "<strong>11</strong>" in row
+
+    response = admin_client.get(f"/admin/compliance/serverrenewal/{server.pk}/renewal.csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0][:4] == ["server", "organization", "license", "method"]
+    by_method = {r[3]: r for r in rows[1:]}
+    assert by_method["concurrent"][4:11] == [
+        "8",
+        by_method["concurrent"][5],
+        "10",
+        "120",
+        "10",
+        "11",
+        "3",
+    ]
+
+
+def test_admin_renewal_page_queries_do_not_grow_with_licenses(admin_client, licensed_server):
+    small = licensed_server(server_id="CIC-SMALL", entitlements=["server", "agent:concurrent=8"])
+    big = licensed_server(
+        server_id="CIC-BIG",
+        entitlements=LICENSE + ["supervisor:concurrent=3", "supervisor:assignable=3"],
+    )
+    for server in (small, big):
+        history(server, "agent", "concurrent", [10] * 30)
+    counts = [
+        queries(admin_client, f"/admin/compliance/serverrenewal/{s.pk}/renewal/")
+        for s in (small, big)
+    ]
+    assert counts[0] == counts[1]
+
+
+def test_unknown_server_is_404_and_staff_without_permission_are_refused(
+    admin_client, client, licensed_server
+):
+    assert admin_client.get("/admin/compliance/serverrenewal/999999/renewal/").status_code == 404
+    server = licensed_server(server_id="CIC-RENEW", entitlements=LICENSE)
+    from tests.factories import UserFactory
+
+    staff = UserFactory(is_staff=True)
+    client.force_login(staff)
+    url = f"/admin/compliance/serverrenewal/{server.pk}/renewal/"
+    assert client.get(url).status_code == 404
+    assert client.get(url.replace("renewal/", "renewal.csv")).status_code == 404
+
+
+def test_expiry_warning_mail_carries_the_renewal_table(
+    licensed_server, admins, smtp_server, eager_celery, django_capture_on_commit_callbacks
+):
+    today = timezone.localdate()
+    server = licensed_server(
+        server_id="CIC-SOON", entitlements=LICENSE, expires_on=today + timedelta(days=10)
+    )
+    history(server, "agent", "concurrent", [10] * 60, denials=1)
+    history(server, "agent", "assignable", [2, 3, 4] * 3)  # nine days: too short to trust
+
+    with django_capture_on_commit_callbacks(execute=True):
+        compliance_audit_run(day=today)
+    outbox_sweep()
+
+    [mail] = smtp_server.messages
+    body = body_of(mail["message"])
+    assert "Renewal forecast for server CIC-SOON" in body
+    assert "plus 10% headroom" in body
+    line = next(x for x in body.splitlines() if x.startswith("Agent access (IWP_Agent) Concurrent"))
+    assert line.split()[-6:] == ["8", "10", "60", "10", "11", "+3"]
+    assert "Too little history to trust:" in body
+    assert "Agent access (IWP_Agent) Assignable: Only 9 days of history" in body
+    assert OutboxMessage.objects.count() == 1
