@@ -67,12 +67,14 @@ faults: install
 MUTATION_DATABASE_URL ?= $(TEST_DATABASE_URL)_mutation
 MUTATION_REDIS_URL ?=
 MUTATION_CHILDREN ?= 1
+# Mutant name patterns to run (re)run only those, e.g. MUTANTS='seats.rules.* compliance.services.*'.
+MUTANTS ?=
 .PHONY: mutation
 mutation: install
 	test -x $(BIN)/mutmut || $(BIN)/pip install --quiet -e '.[test,mutation]'
 	IWP_SCREENSHOTS_DIR=$(IWP_SCREENSHOTS_DIR) DATABASE_URL=$(MUTATION_DATABASE_URL) REDIS_URL=$(MUTATION_REDIS_URL) DEBUG=0 SECRET_KEY=test-only-secret-key \
 	  IWP_TRUST_DEMO_KEY=0 SECURE_SSL_REDIRECT=0 nice -n 19 $(DEVDB) --fallback var/test-postgres -- \
-	  sh -c '$(BIN)/mutmut run --max-children $(MUTATION_CHILDREN); $(BIN)/python -m tests.mutation.report'
+	  sh -c '$(BIN)/mutmut run --max-children $(MUTATION_CHILDREN) $(MUTANTS); $(BIN)/python -m tests.mutation.report'
 
 clean:
 	rm -rf $(VENV) var staticfiles mutants

@@ -12,8 +12,8 @@ from seats.models import DailySeatUsage, SeatAssignment, SeatDenial
 from seats.services.snapshots import usage_snapshot_take
 from seats.tasks import take_usage_snapshot
 
-from ..seats.seat_helpers import login, member, setup_server
-from .conftest import hold_assignable, organizations
+from ..compliance.conftest import hold_assignable, organizations
+from .seat_helpers import login, member, setup_server
 
 
 def row(server, org, license_type, method):
