@@ -267,3 +267,51 @@ def test_admin_releases_the_selected_assignments_once_and_says_how_many(
     )
     assert messages_of(response) == ["1 seat released."]
     assert pool_in_use(server, "agent", "assignable") == 0
+
+
+def test_releasing_every_seat_of_a_user_names_the_administrator(licensed_server):
+    from seats.models import ReleaseReason
+    from seats.services.assignments import user_seats_release
+    from tests.factories import UserFactory
+
+    _, org = setup_server(licensed_server, ["agent:assignable=1", "agent:concurrent=1"])
+    admin = UserFactory(username="root-admin", is_staff=True)
+    assigned = member(org, "asg", method="assigned")
+    seat_assign(user=assigned)
+    concurrent = member(org, "conc")
+    assert login(Client(), "conc").status_code == 302
+
+    user_seats_release(user=assigned, acting_user=admin)
+    user_seats_release(user=concurrent, acting_user=admin)
+
+    seat = SeatAssignment.objects.get(user=assigned)
+    lease = SeatLease.objects.get(user=concurrent)
+    assert (seat.released_by, seat.release_reason) == (admin, ReleaseReason.UNASSIGNED)
+    assert (lease.released_by, lease.release_reason) == (admin, ReleaseReason.ADMIN)
+
+
+def test_a_station_is_touched_and_left_only_by_the_session_at_it(licensed_server):
+    from datetime import timedelta as td
+
+    from seats.models import StationOccupancy
+    from seats.services.stations import station_leave, station_occupy, station_touch
+    from tests.factories import StationFactory
+
+    _, org = setup_server(licensed_server, ["agent:concurrent=2"])
+    one, two = StationFactory(organization=org), StationFactory(organization=org)
+    a = station_occupy(station=one, user=member(org, "a"), session_key="session-a")
+    b = station_occupy(station=two, user=member(org, "b"), session_key="session-b")
+    later = timezone.now() + td(minutes=5)
+
+    assert station_touch(session_key="", now=later) == 0
+    assert station_touch(session_key="session-a", now=later) == 1
+    a.refresh_from_db(), b.refresh_from_db()
+    assert a.last_seen_at == later and b.last_seen_at < later
+
+    assert station_leave(session_key="", reason="logout") == 0
+    assert station_leave(session_key="session-a", reason="logout") == 1
+    held = {o.station_id: o.end_reason for o in StationOccupancy.objects.all()}
+    assert held == {one.pk: "logout", two.pk: ""}
+    assert station_touch(session_key="session-a", now=later) == 0  # left: no longer held
+    assert station_leave(occupancy=b, reason="admin") == 1
+    assert StationOccupancy.objects.get(pk=b.pk).ended_at is not None
