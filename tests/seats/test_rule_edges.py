@@ -315,3 +315,33 @@ def test_a_station_is_touched_and_left_only_by_the_session_at_it(licensed_server
     assert station_touch(session_key="session-a", now=later) == 0  # left: no longer held
     assert station_leave(occupancy=b, reason="admin") == 1
     assert StationOccupancy.objects.get(pk=b.pk).ended_at is not None
+
+
+def test_a_login_that_fails_after_taking_its_seat_and_station_gives_both_back(
+    licensed_server, monkeypatch
+):
+    from django.contrib.auth import views as auth_views
+
+    from seats.models import ReleaseReason, StationOccupancy
+    from tests.factories import StationFactory
+
+    server, org = setup_server(licensed_server, ["agent:concurrent=1"])
+    bob = member(org, "bob")
+    StationFactory(organization=org, name="Desk-7")
+
+    def session_store_down(*args, **kwargs):
+        raise RuntimeError("the session could not be saved")
+
+    monkeypatch.setattr(auth_views, "auth_login", session_store_down)
+    with pytest.raises(RuntimeError):
+        login(Client(), "bob", station="Desk-7")
+
+    lease = SeatLease.objects.get(user=bob)
+    assert lease.released_at is not None
+    assert (lease.release_reason, lease.released_by) == (ReleaseReason.LOGIN_FAILED, bob)
+    occupancy = StationOccupancy.objects.get()
+    assert occupancy.ended_at is not None
+    assert occupancy.end_reason == ReleaseReason.LOGIN_FAILED
+    assert pool_in_use(server, "agent", "concurrent") == 0
+    monkeypatch.undo()
+    assert login(Client(), "bob", station="Desk-7").status_code == 302
