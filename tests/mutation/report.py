@@ -4,7 +4,8 @@ Killed: a test failed (or timed out) with the mutant in place. Survived: every t
 module's app passed. No tests: no test of the module's app runs the mutated function
 (tests/mutation/scope.py), which is not a kill either. Mutants judged equivalent (they cannot
 change behaviour; each with its reason in tests/mutation/equivalent.py and docs/testing.md) are
-left out of the score, which is killed / (mutants - equivalent).
+left out of the score, which is killed / (checked - equivalent): a run stopped before the end
+scores what it checked.
 """
 
 import json
@@ -38,7 +39,16 @@ def main() -> int:
     if not by_module:
         print("No mutation results under mutants/: run `make mutation` first.")
         return 1
-    header = ("module", "mutants", "killed", "equivalent", "survived", "no tests", "other", "score")
+    header = (
+        "module",
+        "mutants",
+        "checked",
+        "killed",
+        "equivalent",
+        "survived",
+        "no tests",
+        "score",
+    )
     rows, lines = [], []
     totals = Counter()
     for module, statuses in by_module.items():
@@ -46,25 +56,26 @@ def main() -> int:
         equivalent = [m for m, s in statuses.items() if s != "killed" and m in EQUIVALENT]
         live = {m: s for m, s in statuses.items() if m not in equivalent}
         live_count = Counter(live.values())
-        other = sum(n for s, n in live_count.items() if s not in {"killed", "survived", "no tests"})
-        judged = len(live)
+        judged = len(live) - live_count["not checked"]
         score = f"{100 * live_count['killed'] / judged:.0f}%" if judged else "-"
         rows.append(
             (
                 module,
                 len(statuses),
+                len(statuses) - count["not checked"],
                 count["killed"],
                 len(equivalent),
                 live_count["survived"],
                 live_count["no tests"],
-                other,
                 score,
             )
         )
         totals.update(
             mutants=len(statuses), killed=count["killed"], equivalent=len(equivalent), judged=judged
         )
-        lines += [f"  {s:<9} {m}" for m, s in sorted(live.items()) if s != "killed"]
+        lines += [
+            f"  {s:<9} {m}" for m, s in sorted(live.items()) if s not in {"killed", "not checked"}
+        ]
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         print(
