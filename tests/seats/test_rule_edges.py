@@ -345,3 +345,25 @@ def test_a_login_that_fails_after_taking_its_seat_and_station_gives_both_back(
     assert pool_in_use(server, "agent", "concurrent") == 0
     monkeypatch.undo()
     assert login(Client(), "bob", station="Desk-7").status_code == 302
+
+
+def test_a_station_left_by_a_login_that_never_got_its_session_is_taken_over_once_idle(
+    licensed_server,
+):
+    from datetime import timedelta as td
+
+    from seats.models import ReleaseReason, StationOccupancy
+    from seats.services.stations import StationInUse, station_occupy
+    from tests.factories import StationFactory
+
+    _, org = setup_server(licensed_server, ["agent:concurrent=2"])
+    desk = StationFactory(organization=org, name="Desk-9")
+    dead = station_occupy(station=desk, user=member(org, "dead"))  # its session never came
+    with pytest.raises(StationInUse):
+        station_occupy(station=desk, user=member(org, "early"))
+    later = timezone.now() + td(minutes=31)
+    taken = station_occupy(station=desk, user=member(org, "next"), now=later)
+
+    dead.refresh_from_db()
+    assert (dead.ended_at, dead.end_reason) == (later, ReleaseReason.IDLE)
+    assert StationOccupancy.objects.filter(ended_at__isnull=True).get() == taken
