@@ -279,6 +279,7 @@ def hold_leases(server, org, n: int, *, procs: int, service: bool) -> tuple[list
             license_type="agent",
             method="concurrent",
             server_in_use=in_use,
+            capacity=None,  # set-up, not a check-out: no utilisation alerts
             organization_in_use={org.pk: in_use},
         )
         how.append(f"{missing:,} taken in one statement (see --take-with-service)")

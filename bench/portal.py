@@ -29,9 +29,9 @@ import django  # noqa: E402
 
 django.setup()
 
+from benchdb import ensure_database  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
@@ -39,26 +39,6 @@ from django.utils import timezone  # noqa: E402
 
 SERVER_ID = "BENCH-PORTAL"
 SIZES = {"Bench 10 users": 10, "Bench 10,000 users": 10_000}
-
-
-def ensure_database() -> None:
-    db = settings.DATABASES["default"]
-    if db["ENGINE"] != "django.db.backends.postgresql":
-        sys.exit("bench/portal.py needs PostgreSQL: set DATABASE_URL")
-    import psycopg
-
-    admin = psycopg.connect(
-        host=db["HOST"] or "127.0.0.1",
-        port=db["PORT"] or 5432,
-        user=db["USER"],
-        password=db["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    )
-    if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]).fetchone():
-        admin.execute(f'CREATE DATABASE "{db["NAME"]}"')
-    admin.close()
-    call_command("migrate", verbosity=0)
 
 
 def build() -> None:

@@ -40,16 +40,16 @@ SERVER_ID = "CIC-BENCH"
 
 
 def setup(seats: int, workers: int):
+    from benchdb import ensure_database
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from django.conf import settings
-    from django.core.management import call_command
 
     from licenses.licensefile import public_key_b64
     from organizations.models import Membership, Organization, Server, User
     from seats.models import DailySeatUsage, PoolShare, SeatDenial, SeatLease, SeatPool
     from tests.factories import install_license
 
-    call_command("migrate", verbosity=0)
+    ensure_database()
     SeatLease.objects.filter(server__server_id=SERVER_ID).delete()
     SeatDenial.objects.filter(server__server_id=SERVER_ID).delete()
     DailySeatUsage.objects.filter(server__server_id=SERVER_ID).delete()

@@ -1,9 +1,11 @@
-"""Log formatting for ``iwp_licensing.compliance``: the message plus its structured fields.
+"""Log formatting for ``iwp_licensing.compliance`` and ``iwp_licensing.alerts``: the message
+plus its structured fields.
 
 Records carry ``event``, ``server``, ``license``, ``method``, ``licensed``, ``found`` (and
-``expires_on``/``threshold_days`` for expiry warnings) as attributes; this formatter appends them
-as ``key=value`` pairs (or emits one JSON object per line with ``json=True``) so a collector can
-alert on ``event=license_exceeded``.
+``expires_on``/``threshold_days`` for expiry warnings; ``organization``, ``threshold``,
+``in_use``, ``capacity`` for utilisation alerts) as attributes; this formatter appends them as
+``key=value`` pairs (or emits one JSON object per line with ``json=True``) so a collector can
+alert on ``event=license_exceeded`` or ``event=threshold_reached``.
 """
 
 import json
@@ -20,6 +22,11 @@ FIELDS = (
     "found",
     "expires_on",
     "threshold_days",
+    # utilisation alerts (iwp_licensing.alerts)
+    "organization",
+    "threshold",
+    "in_use",
+    "capacity",
 )
 
 

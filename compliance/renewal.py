@@ -169,6 +169,24 @@ def renewal_for_organization(*, organization: Organization, day: date | None = N
     return lines
 
 
+def renewal_warm(*, day: date | None = None, batch: int = 100) -> tuple[int, int]:
+    """Fit today's projections of every server and every organization ahead of the first page
+    that needs them (a fit costs 0.1-1 s of CPU; a page then reads the cache). Run by beat after
+    the daily audit. Returns (servers, organizations) projected."""
+    day = day or today()
+    servers = organizations = 0
+    server_ids = list(Server.objects.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(server_ids), batch):
+        chunk = list(Server.objects.filter(pk__in=server_ids[start : start + batch]))
+        servers += len(renewal_for_servers(servers=chunk, day=day))
+    for organization in (
+        Organization.objects.counted().select_related("server").order_by("pk").iterator()
+    ):
+        renewal_for_organization(organization=organization, day=day)
+        organizations += 1
+    return servers, organizations
+
+
 def renewal_csv_rows(lines: list[RenewalLine]):
     """The renewal table as CSV rows, its header first (the admin's and the portal's export)."""
     yield CSV_HEADER

@@ -11,7 +11,7 @@ from django.db.models import F, Max
 
 from licenses.models import COUNTED_TYPES, Entitlement, LicenseType, Method, is_exceeded
 from licenses.selectors import day_span, organizations_active_during
-from organizations.models import Server
+from organizations.models import Membership, PortalFeature, Server
 from seats.models import DailySeatUsage
 from seats.selectors import seat_peaks
 
@@ -175,6 +175,24 @@ def compliance_recipients() -> list[str]:
         ComplianceRecipient.objects.filter(is_active=True).values_list("email", flat=True)
     )
     return emails or [addr for _name, addr in settings.ADMINS]
+
+
+def alert_subscribers(*, organization_id: int) -> list[str]:
+    """The addresses of the organization's administrators and supervisors who chose to receive
+    utilisation alerts (their portal profile) and may see its seat usage. One query."""
+    return sorted(
+        set(
+            Membership.objects.filter(
+                organization_id=organization_id,
+                role__in=Membership.SUPERVISOR_ROLES,
+                user__is_active=True,
+                user__threshold_alert_mail=True,
+            )
+            .exclude(user__email="")
+            .exclude(withheld_features__contains=[PortalFeature.SEAT_USAGE])
+            .values_list("user__email", flat=True)
+        )
+    )
 
 
 def last_completed_audit_day() -> date | None:

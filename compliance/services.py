@@ -7,12 +7,16 @@ import hashlib
 import logging
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from licenses.audit import acting_as
+from licenses.models import license_label
+from notifications.models import OutboxMessage
 from notifications.services import outbox_enqueue
 from organizations.models import User
+from seats.models import ThresholdAlert
 
 from . import selectors
 from .models import AuditRun, AuditTrigger, ComplianceEvent, ExpiryWarning
@@ -279,3 +283,98 @@ def _log_new(*, run_id: int, events, warnings) -> None:
                 "threshold_days": w.threshold_days,
             },
         )
+
+
+def threshold_alerts_mail(*, alert_ids: list[int]) -> list[OutboxMessage]:
+    """Mail new utilisation alerts (seats/services/alerts.py) through the outbox, in the caller's
+    transaction: one mail per pool or organization's share, for its highest threshold, to the
+    compliance recipients; for an organization's share, a second mail to its administrators and
+    supervisors who chose to receive alerts (never another organization's, and neither audience
+    sees the other's addresses). Three queries, and one per mail."""
+    alerts = list(
+        ThresholdAlert.objects.filter(pk__in=alert_ids)
+        .select_related("server", "organization")
+        .order_by("threshold")
+    )
+    groups: dict[tuple, list[ThresholdAlert]] = {}
+    for alert in alerts:
+        key = (alert.day, alert.server_id, alert.organization_id, alert.license_type, alert.method)
+        groups.setdefault(key, []).append(alert)
+    admins = selectors.compliance_recipients() if groups else []
+    mails = []
+    for group in groups.values():
+        top = group[-1]
+        subject, body = _alert_mail(top, also=[a.threshold for a in group[:-1]])
+        if admins:
+            mails.append(
+                outbox_enqueue(
+                    subject=subject,
+                    body=body + "\n\nAll alerts: admin > Seats > Utilisation alerts.",
+                    to=admins,
+                    dedupe_key=f"threshold-alert:{top.pk}:recipients",
+                )
+            )
+        else:
+            logger.warning("No compliance mail recipients: add one in the admin or set ADMINS")
+        if top.organization_id is not None:
+            members = selectors.alert_subscribers(organization_id=top.organization_id)
+            if members:
+                mails.append(
+                    outbox_enqueue(
+                        subject=subject,
+                        body=body
+                        + "\n\nYou receive this because you chose utilisation alerts on your "
+                        "portal profile.",
+                        to=members,
+                        dedupe_key=f"threshold-alert:{top.pk}:organization",
+                    )
+                )
+    return mails
+
+
+def _alert_mail(alert: ThresholdAlert, *, also: list[int]) -> tuple[str, str]:
+    label = license_label(alert.license_type, alert.method)
+    server = alert.server.server_id
+    if alert.organization_id is None:
+        subject = f"[IWP Licensing] {label} on server {server} at {alert.threshold}%"
+        what = (
+            f"The {label} seats of server {server} reached {alert.threshold}% on "
+            f"{alert.day:%Y-%m-%d}: {alert.in_use} of {alert.capacity} in use."
+        )
+        advice = (
+            "When all are in use, the next login or assignment is refused. Release seats that "
+            "are not needed, or license more."
+        )
+    else:
+        name = alert.organization.name
+        subject = f"[IWP Licensing] {name}: {label} at {alert.threshold}% of its cap"
+        what = (
+            f"{name} reached {alert.threshold}% of its cap of {label} seats on server {server} "
+            f"on {alert.day:%Y-%m-%d}: {alert.in_use} of {alert.capacity} in use."
+        )
+        advice = (
+            f"At its cap, {name}'s next login or assignment of this license is refused, even "
+            "when the server has seats free. An administrator can raise the cap (Pool shares)."
+        )
+    lines = [what]
+    if also:
+        lines.append("It passed " + ", ".join(f"{t}%" for t in also) + " at the same moment.")
+    lines += ["", advice, "", "Each threshold is mailed once a day."]
+    if alert.organization_id is not None and settings.IWP_SITE_URL:
+        lines.append(
+            f"Seat usage: {settings.IWP_SITE_URL.rstrip('/')}/portal/org/{alert.organization_id}/"
+        )
+    return subject, "\n".join(lines)
+
+
+def alert_mail_choose(*, user: User, receive: bool, acting_user: User) -> bool:
+    """Whether ``user`` receives the utilisation alerts of the organizations they supervise or
+    administer (their portal profile). Returns whether anything changed."""
+    with transaction.atomic(), acting_as(acting_user):
+        changed = bool(
+            User.objects.filter(pk=user.pk)
+            .exclude(threshold_alert_mail=receive)
+            .update(threshold_alert_mail=receive)
+        )
+    user.threshold_alert_mail = receive
+    return changed

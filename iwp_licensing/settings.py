@@ -210,6 +210,31 @@ IWP_TRUST_DEMO_KEY = env.bool("IWP_TRUST_DEMO_KEY", default=DEBUG)
 IWP_EXPIRY_WARNING_DAYS = env.list("IWP_EXPIRY_WARNING_DAYS", cast=int, default=[30, 7, 1])
 # The renewal forecast recommends the projected peak plus this much (compliance/renewal.py).
 IWP_RENEWAL_HEADROOM_PERCENT = env.int("IWP_RENEWAL_HEADROOM_PERCENT", default=10)
+
+
+def parse_alert_thresholds(text: str) -> list[int]:
+    """IWP_ALERT_THRESHOLDS: whole percents of a pool's seats in use, 1 to 100, comma-separated
+    ("80,90,100"); empty: no alerts. Raises ImproperlyConfigured saying what is wrong."""
+    thresholds = []
+    for part in (p.strip().rstrip("%").strip() for p in text.split(",")):
+        if not part:
+            continue
+        if not part.isdigit() or not 1 <= int(part) <= 100:
+            raise ImproperlyConfigured(
+                f"IWP_ALERT_THRESHOLDS: {part!r} is not a whole percent from 1 to 100; "
+                'write e.g. "80,90,100", or leave it empty for no alerts.'
+            )
+        thresholds.append(int(part))
+    if len(set(thresholds)) != len(thresholds):
+        raise ImproperlyConfigured(
+            f"IWP_ALERT_THRESHOLDS: {text!r} names a threshold twice; name each once."
+        )
+    return sorted(thresholds)
+
+
+# Utilisation alerts: a pool (and an organization's capped share of one) reaching each of these
+# percents of its seats for the first time in a day is recorded, logged and mailed once.
+IWP_ALERT_THRESHOLDS = parse_alert_thresholds(env("IWP_ALERT_THRESHOLDS", default="80,90,100"))
 IWP_CONCURRENT_IDLE_MINUTES = env.int("IWP_CONCURRENT_IDLE_MINUTES", default=30)
 IWP_ALLOW_PARALLEL_SESSIONS = env.bool("IWP_ALLOW_PARALLEL_SESSIONS", default=False)
 # Seat API (/api/v1/): a lease lives this long without a heartbeat (clients beat every half of
@@ -330,6 +355,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "iwp_licensing.compliance": {
+            "handlers": ["compliance_console"],
+            "level": "INFO",
+            "propagate": False,
+        },
+        # Utilisation alerts (seats/services/alerts.py), with the same structured fields.
+        "iwp_licensing.alerts": {
             "handlers": ["compliance_console"],
             "level": "INFO",
             "propagate": False,

@@ -119,6 +119,16 @@ class User(AbstractUser):
         ),
     )
 
+    threshold_alert_mail = models.BooleanField(
+        _("e-mail me utilisation alerts"),
+        default=False,
+        help_text=_(
+            "As a supervisor or organization administrator: receive the mail sent when an "
+            "organization's seats reach an alert threshold (IWP_ALERT_THRESHOLDS). Each user "
+            "chooses it on their portal profile."
+        ),
+    )
+
     objects = UserManager()
 
     class Meta(AbstractUser.Meta):

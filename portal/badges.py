@@ -15,6 +15,7 @@ from django.utils.formats import date_format
 from licenses.models import UsageState
 
 FULL = "full"
+THRESHOLD = "threshold"
 
 
 @dataclass(frozen=True)
@@ -53,12 +54,30 @@ POOL_BADGES = {
 }
 
 
+def threshold_badge(*, threshold: int, in_use: int, of: int, cap: bool = False) -> Badge:
+    """A utilisation alert threshold (IWP_ALERT_THRESHOLDS) reached now: by the pool, or by the
+    organization against its cap."""
+    whose = "this organization's cap" if cap else "the server's seats"
+    return Badge(
+        THRESHOLD,
+        "◔",
+        f"≥ {threshold}%" + (" of cap" if cap else ""),
+        f"{in_use} of {of} in use: {whose} at or above the {threshold}% alert threshold.",
+    )
+
+
 def usage_badges(
-    *, pool: str | None, state: str, starts_on: date | None, expires_on: date | None
+    *,
+    pool: str | None,
+    state: str,
+    starts_on: date | None,
+    expires_on: date | None,
+    thresholds: list[Badge] = (),
 ) -> list[Badge]:
-    """The pool's badge (if any) and the license's validity badge. A plain "valid" is shown only
-    when nothing else is: it would only repeat that all is well."""
+    """The pool's badge (if any), the alert thresholds reached, and the license's validity badge.
+    A plain "valid" is shown only when nothing else is: it would only repeat that all is well."""
     badges = [POOL_BADGES[pool]] if pool else []
+    badges += thresholds
     if state == "expiring":
         badges.append(Badge("expiring", "◷", f"Expires {date_format(expires_on, 'j M')}"))
     elif state == "expired":

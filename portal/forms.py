@@ -86,3 +86,10 @@ class MethodForm(forms.Form):
 
 class StationSeatForm(forms.Form):
     license_type = forms.ChoiceField(choices=[(t.value, t.label) for t in ACCESS_TYPES])
+
+
+class ProfileForm(forms.Form):
+    threshold_alert_mail = forms.BooleanField(
+        label="E-mail me when my organization's seats reach an alert threshold",
+        required=False,
+    )

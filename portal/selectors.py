@@ -18,8 +18,9 @@ from organizations.models import Membership, Organization, Station, User
 from seats.models import DailySeatUsage, PoolShare, SeatAssignment, SeatDenial, SeatLease
 from seats.rules import members_license
 from seats.selectors import license_status_with_usage, seats_in_use
+from seats.services.alerts import thresholds_reached
 
-from .badges import POOL_BADGES, Badge, pool_state, usage_badges
+from .badges import POOL_BADGES, THRESHOLD, Badge, pool_state, threshold_badge, usage_badges
 
 ACCESS_METHODS = (Method.ASSIGNABLE.value, Method.CONCURRENT.value)
 HISTORY_RANGES = (30, 90, 365)
@@ -91,6 +92,42 @@ class UsageRow:
         )
 
     @property
+    def capacity(self) -> int:
+        """The seats the server's pool allows: its count plus any overage allowance."""
+        return (self.status.capacity or 0) if self.status else 0
+
+    @property
+    def utilisation(self) -> int | None:
+        """The server's seats in use, in whole percent of its capacity (rounded down, as the alert
+        thresholds are judged; None: no seats)."""
+        return self.server_in_use * 100 // self.capacity if self.capacity else None
+
+    @property
+    def cap_utilisation(self) -> int | None:
+        """This organization's seats in use, in percent of its cap (None: no cap, or 0)."""
+        return self.in_use * 100 // self.cap if self.cap else None
+
+    @property
+    def threshold_badges(self) -> list[Badge]:
+        """The highest alert threshold the pool has reached now (unless its pool badge, full or
+        over the count, says more), and the highest this organization has reached of its cap."""
+        badges = []
+        reached = thresholds_reached(in_use=self.server_in_use, capacity=self.capacity)
+        if reached and not self.pool_state:
+            badges.append(
+                threshold_badge(threshold=reached[-1], in_use=self.server_in_use, of=self.capacity)
+            )
+        if self.cap:
+            reached = thresholds_reached(in_use=self.in_use, capacity=self.cap)
+            if reached:
+                badges.append(
+                    threshold_badge(
+                        threshold=reached[-1], in_use=self.in_use, of=self.cap, cap=True
+                    )
+                )
+        return badges
+
+    @property
     def badges(self) -> list[Badge]:
         entitlement = self.status.entitlement if self.status else None
         return usage_badges(
@@ -98,6 +135,7 @@ class UsageRow:
             state=self.state,
             starts_on=entitlement.starts_on if entitlement else None,
             expires_on=entitlement.expires_on if entitlement else None,
+            thresholds=self.threshold_badges,
         )
 
     @property
@@ -552,24 +590,33 @@ def wallboard_figures(*, organization: Organization) -> list[dict]:
     """Large live figures: per access license and method, seats in use by the
     organization / licensed."""
     usage = seat_usage(organizations=[organization])[0]
-    return [
-        {
-            "key": f"{r.license_type}-{r.method}",
-            "label": f"{r.short_label} · {Method(r.method).label}",
-            "in_use": r.in_use,
-            "licensed": r.licensed,
-            "server_in_use": r.server_in_use,
-            "available": r.available,
-            "exceeded": r.exceeded,
-            "state": r.usage_state,
-            "pool_state": r.pool_state or "",
-            "pool_label": POOL_BADGES[r.pool_state].text if r.pool_state else "",
-            "pool_icon": POOL_BADGES[r.pool_state].icon if r.pool_state else "",
-            "denials_today": r.denials_today,
-            "share": r.share_text,
-        }
-        for r in usage.rows
-    ]
+    figures = []
+    for r in usage.rows:
+        state = r.pool_state or ""
+        badge = POOL_BADGES[state] if state else None
+        thresholds = r.threshold_badges
+        if badge is None and thresholds:  # no pool badge: the alert threshold reached
+            state, badge = THRESHOLD, thresholds[0]
+        figures.append(
+            {
+                "key": f"{r.license_type}-{r.method}",
+                "label": f"{r.short_label} · {Method(r.method).label}",
+                "in_use": r.in_use,
+                "licensed": r.licensed,
+                "server_in_use": r.server_in_use,
+                "available": r.available,
+                "utilisation": "" if r.utilisation is None else f"{r.utilisation}%",
+                "exceeded": r.exceeded,
+                "state": r.usage_state,
+                "pool_state": state,
+                "pool_label": badge.text if badge else "",
+                "pool_icon": badge.icon if badge else "",
+                "denials_today": r.denials_today,
+                "share": r.share_text,
+                "cap_utilisation": "" if r.cap_utilisation is None else f"{r.cap_utilisation}%",
+            }
+        )
+    return figures
 
 
 def invitation_status(invitation, *, now=None) -> str:

@@ -10,6 +10,7 @@ app_name = "portal"
 urlpatterns = [
     path("", views.index, name="index"),
     path("me/", views.own_license, name="own_license"),
+    path("profile/", views.ProfileView.as_view(), name="profile"),
     path("org/<id:org_id>/", views.OrganizationUsageView.as_view(), name="organization"),
     path("org/<id:org_id>/holders/", views.HoldersView.as_view(), name="holders"),
     path("org/<id:org_id>/history/", views.HistoryView.as_view(), name="history"),

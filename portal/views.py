@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
@@ -15,6 +16,7 @@ from django.utils import timezone
 from django.views.generic import TemplateView, View
 
 from compliance.renewal import renewal_for_organization
+from compliance.services import alert_mail_choose
 from licenses.models import LicenseType
 from organizations.models import Membership
 from portal.features import Feature, feature_refusal
@@ -22,7 +24,7 @@ from seats.views import STATION_SESSION_KEY
 
 from . import exports, selectors
 from .charts import usage_chart_svg
-from .forms import ScheduledReportForm
+from .forms import ProfileForm, ScheduledReportForm
 from .models import ReportRun, ScheduledReport
 from .params import search_text
 from .scoping import GateCache, PortalFeatureMixin, nav_links, portal_memberships, render_refusal
@@ -429,6 +431,49 @@ def own_license(request):
             "now": timezone.now(),
         },
     )
+
+
+class ProfileView(LoginRequiredMixin, TemplateView):
+    """The user's own settings: whether they receive utilisation alerts by e-mail (supervisors
+    and organization administrators, for the organizations they supervise or administer)."""
+
+    template_name = "portal/profile.html"
+
+    def get_context_data(self, form=None, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        supervised = [
+            m.organization
+            for m in portal_memberships(user)
+            if m.role in Membership.SUPERVISOR_ROLES
+        ]
+        context.update(
+            form=form or ProfileForm(initial={"threshold_alert_mail": user.threshold_alert_mail}),
+            supervised=supervised,
+            thresholds=settings.IWP_ALERT_THRESHOLDS,
+        )
+        return context
+
+    def post(self, request):
+        form = ProfileForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        receive = form.cleaned_data["threshold_alert_mail"]
+        if receive and not request.user.email:
+            messages.error(
+                request,
+                "Your account has no e-mail address: ask an administrator to add one, then "
+                "choose the alerts again.",
+            )
+            return redirect("portal:profile")
+        alert_mail_choose(user=request.user, receive=receive, acting_user=request.user)
+        messages.success(
+            request,
+            f"Saved: utilisation alerts are mailed to {request.user.email}."
+            if receive
+            else "Saved: you receive no utilisation alerts.",
+        )
+        return redirect("portal:profile")
 
 
 class InvitationAcceptView(View):

@@ -475,3 +475,60 @@ class PoolShare(models.Model):
         cap = "no cap" if self.cap is None else f"cap {self.cap}"
         pool = f"{self.license_type}/{self.method}"
         return f"{self.organization}: {pool} reserve {self.reserve}, {cap}"
+
+
+class ThresholdAlert(models.Model):
+    """A pool's seats in use reached a utilisation threshold (IWP_ALERT_THRESHOLDS): recorded the
+    first time on a day, for the whole pool (organization empty) or for an organization against
+    its cap, and mailed then. The unique constraint is what makes it once: a second crossing the
+    same day, in any process, inserts nothing."""
+
+    day = models.DateField(_("day"))
+    server = models.ForeignKey(
+        "organizations.Server", on_delete=models.CASCADE, related_name="+", verbose_name=_("server")
+    )
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="threshold_alerts",
+        verbose_name=_("organization"),
+        help_text=_("Empty: the whole pool. Otherwise the organization's share, against its cap."),
+    )
+    license_type = models.CharField(_("license"), max_length=30, choices=ACCESS_LICENSE_CHOICES)
+    method = models.CharField(_("method"), max_length=20, choices=SEAT_METHOD_CHOICES)
+    threshold = models.PositiveSmallIntegerField(_("threshold (%)"))
+    in_use = models.PositiveIntegerField(_("in use"))
+    capacity = models.PositiveIntegerField(
+        _("of"),
+        help_text=_(
+            "The seats the pool allows (its count plus any overage allowance), or the "
+            "organization's cap."
+        ),
+    )
+    created_at = models.DateTimeField(_("when"))
+
+    class Meta:
+        verbose_name = _("utilisation alert")
+        verbose_name_plural = _("utilisation alerts")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "server", "license_type", "method", "organization", "threshold"],
+                name="thresholdalert_once_per_day_pool_and_threshold",
+                nulls_distinct=False,
+            ),
+            models.CheckConstraint(
+                condition=Q(threshold__gte=1, threshold__lte=100),
+                name="thresholdalert_threshold_is_a_percent",
+            ),
+        ]
+        indexes = [models.Index(fields=["created_at", "id"], name="thresholdalert_created_at")]
+
+    def __str__(self):
+        whose = f" ({self.organization})" if self.organization_id else ""
+        return (
+            f"{self.day} {self.get_license_type_display()} {self.get_method_display()}{whose}: "
+            f"{self.threshold}% reached, {self.in_use} of {self.capacity}"
+        )

@@ -311,6 +311,26 @@ MEMBERSHIPS_OF_MEMBERS_SQL = _MEMBERSHIPS.format(
     lock="",
 )
 
+# The utilisation thresholds a pool (or an organization's capped share, %(organization)s NULL for
+# the whole pool) reached on a day, each recorded once: a threshold recorded already, by this
+# process or another, inserts nothing (the unique constraint). Returns the new ones, with the
+# server's and organization's names for the log.
+THRESHOLD_ALERT_INSERT = """
+WITH new AS (
+  INSERT INTO seats_thresholdalert (day, server_id, organization_id, license_type, method,
+                                    threshold, in_use, capacity, created_at)
+  SELECT %(day)s, %(server)s, %(organization)s::bigint, %(license)s, %(method)s, t, %(in_use)s,
+         %(capacity)s, %(now)s
+  FROM unnest(%(thresholds)s::int[]) AS t
+  ON CONFLICT DO NOTHING
+  RETURNING id, threshold
+)
+SELECT new.id, new.threshold, s.server_id, o.name
+FROM new JOIN organizations_server s ON s.id = %(server)s
+LEFT JOIN organizations_organization o ON o.id = %(organization)s::bigint
+ORDER BY new.threshold
+"""
+
 
 def execute(statement: str, params: dict) -> list[tuple]:
     """Run one hot statement and return its rows."""

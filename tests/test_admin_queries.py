@@ -18,7 +18,14 @@ from licenses.models import Entitlement
 from notifications.models import OutboxMessage
 from organizations.models import Membership, Server, Station
 from portal.models import ScheduledReport
-from seats.models import DailySeatUsage, SeatAssignment, SeatDenial, SeatLease, StationOccupancy
+from seats.models import (
+    DailySeatUsage,
+    SeatAssignment,
+    SeatDenial,
+    SeatLease,
+    StationOccupancy,
+    ThresholdAlert,
+)
 from seats.selectors import seats_in_use, seats_in_use_by_server
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory, install_license
 
@@ -34,7 +41,8 @@ def admin_client(client):
 def grow(vendor_key, n):
     """``n`` more servers CIC-000, CIC-001, …, each with a row in every table the admin lists:
     organizations ``Org i-j``, users ``member-i-j-k``, stations ``Desk i-j``, seats of both kinds,
-    denials, daily usage, occupancies, compliance records, mail, scheduled reports."""
+    denials, daily usage, occupancies, utilisation alerts, compliance records, mail, scheduled
+    reports."""
     now, today = timezone.now(), timezone.localdate()
     first = Server.objects.count()
     for i in range(first, first + n):
@@ -110,6 +118,17 @@ def grow(vendor_key, n):
             )
             StationOccupancy.objects.create(
                 station=station, user=users[0], since=now, last_seen_at=now
+            )
+            ThresholdAlert.objects.create(
+                day=today,
+                server=server,
+                organization=org if j else None,
+                license_type="agent",
+                method="concurrent",
+                threshold=80,
+                in_use=8,
+                capacity=10,
+                created_at=now,
             )
             ScheduledReport.objects.create(
                 organization=org, name=f"member report {i}-{j}", recipients="a@example.com"

@@ -296,13 +296,14 @@ def test_no_admin_url_answers_500_to_bad_ids_or_parameters(
     valid = {
         "object_id": "1",
         "id": "1",
+        "server_pk": "1",
         "content_type_id": ContentType.objects.get_for_model(User).pk,
         "app_label": "organizations",
         "url": "nothing-here/",
     }
     for template, _name in urls:
         sweep.path_params(template, valid)
-        if re.search(r"{(object_id|id|content_type_id)}", template):
+        if re.search(r"{(object_id|id|server_pk|content_type_id)}", template):
             continue  # an object's pages: swept by their path parameters
         url = _fill(template, valid)
         base = sweep.get(url)

@@ -24,6 +24,7 @@ from ..models import (
     SeatLease,
     SeatPool,
     StationOccupancy,
+    ThresholdAlert,
 )
 from ..services.assignments import seat_release
 from ..services.leases import lease_release
@@ -182,6 +183,42 @@ class DailySeatUsageAdmin(ReadOnlyModelAdmin):
     # unique constraint's index gives the days, newest first, and each day's few rows are sorted.
     ordering = ["-day", "server_id", "organization_id", "license_type", "method"]
     sortable_by = ["day"]
+
+
+@admin.register(ThresholdAlert)
+class ThresholdAlertAdmin(ReadOnlyModelAdmin):
+    """Each utilisation threshold a pool, or an organization against its cap, reached on a day:
+    recorded and mailed once (IWP_ALERT_THRESHOLDS)."""
+
+    list_display = [
+        "day",
+        "created_at",
+        "server",
+        "license_type",
+        "method",
+        "organization",
+        "threshold_reached",
+        "in_use",
+        "capacity",
+    ]
+    list_filter = [
+        ("day", admin.DateFieldListFilter),
+        "server",
+        "threshold",
+        "license_type",
+        "method",
+        # Only the organizations that have an alert (a server may have a thousand), and "-":
+        # the whole pool's alerts.
+        ("organization", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["server__server_id", "organization__name"]
+    list_select_related = ["server", "organization"]
+    ordering = ["-created_at", "-id"]
+    sortable_by = ["created_at"]
+
+    @admin.display(description=_("threshold"), ordering="threshold")
+    def threshold_reached(self, obj):
+        return f"{obj.threshold}%"
 
 
 @admin.register(SeatPool)

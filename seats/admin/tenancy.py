@@ -234,9 +234,11 @@ class UserAdmin(UserSeatAdminMixin, CSVImportMixin, AuditedModelAdmin, DjangoUse
     sortable_by = ["username"]
     fieldsets = [
         *DjangoUserAdmin.fieldsets[:1],
-        (_("Licensing"), {"fields": ["license_method"]}),
+        (_("Licensing"), {"fields": ["license_method", "threshold_alert_mail"]}),
         *DjangoUserAdmin.fieldsets[1:],
     ]
+    # Each user's own choice, on their portal profile: shown here, not set for them.
+    readonly_fields = ["threshold_alert_mail"]
     add_fieldsets = [
         (
             None,

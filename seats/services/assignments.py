@@ -55,13 +55,13 @@ class AssignResult:
         return "; ".join(parts) + "."
 
 
-def _take(*, wanted: Counter, day: date) -> dict[tuple[int, str], int]:
+def _take(*, wanted: Counter, day: date) -> dict[tuple[int, str], tuple[int, int]]:
     """Take ``wanted`` seats per (server id, license, organization id) from the pools, in one
     order; all or nothing. A shared pool checks each organization's cap and the others' reserves
     under the pool's lock.
 
     Raises LicenseLimitReached listing every pool (or organization) that is short. Returns the
-    seats in use per pool after the take.
+    seats in use per pool after the take, and the pool's capacity.
     """
     by_pool: dict[tuple[int, str], Counter] = defaultdict(Counter)
     for (server_id, license_type, organization_id), n in wanted.items():
@@ -101,7 +101,7 @@ def _take(*, wanted: Counter, day: date) -> dict[tuple[int, str], int]:
                 shared=True,
             )
         if taken:
-            in_use_after[(server_id, license_type)] = in_use
+            in_use_after[(server_id, license_type)] = (in_use, capacity)
         else:
             short.append((server_id, license_type, n, in_use, capacity))
     if short:
@@ -145,7 +145,8 @@ def _count_peaks(assignments: list[SeatAssignment], in_use_after: dict, day: dat
             server_id=server_id,
             license_type=license_type,
             method=ASSIGNABLE,
-            server_in_use=in_use_after[(server_id, license_type)],
+            server_in_use=in_use_after[(server_id, license_type)][0],
+            capacity=in_use_after[(server_id, license_type)][1],
             organization_in_use={
                 org: held.get((server_id, org, license_type, ASSIGNABLE), 0) for org in orgs
             },

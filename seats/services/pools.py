@@ -23,6 +23,7 @@ from organizations.models import Server, User
 
 from .. import sql
 from ..models import DailySeatUsage, Seat, SeatAssignment, SeatLease, SeatPool
+from .alerts import pool_alerts_raise
 
 
 def pools_create(*, server_id: int) -> None:
@@ -209,9 +210,12 @@ def daily_peak_raise(
     license_type: str,
     method: str,
     server_in_use: int,
+    capacity: int | None,
     organization_in_use: dict[int, int],
 ) -> None:
-    """Raise the day's high-water mark of seats in use for the server and for each organization.
+    """Raise the day's high-water mark of seats in use for the server and for each organization,
+    and record the utilisation thresholds reached (of ``capacity``, the seats the pool allows;
+    None: not known, only the organizations' caps are checked), see alerts.py.
 
     Written after the commit that took the seats (GREATEST commutes), so the usage rows are never
     locked while a pool row is; the server row first, then organizations in id order, so that
@@ -232,6 +236,15 @@ def daily_peak_raise(
         transaction.on_commit(
             lambda key=key, n=n: _peak_written.__setitem__(key, max(n, _peak_written.get(key, -1)))
         )
+    pool_alerts_raise(
+        day=day,
+        server_id=server_id,
+        license_type=license_type,
+        method=method,
+        server_in_use=server_in_use,
+        capacity=capacity,
+        organization_in_use=organization_in_use,
+    )
 
 
 # Per process: the peaks this process has written (a lower bound of the stored peak, so skipping

@@ -25,6 +25,7 @@ from organizations.models import Organization, User
 
 from .. import sql
 from ..models import PoolShare, SeatPool
+from .alerts import caps_forget
 from .pools import refusal
 
 
@@ -192,4 +193,5 @@ def pool_share_set(
         SeatPool.objects.filter(
             server_id=server_id, license_type=license_type, method=method
         ).update(shared=shared)
+        transaction.on_commit(caps_forget)  # this process's alerts use the new cap at once
     return share

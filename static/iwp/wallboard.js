@@ -13,6 +13,7 @@
           if (!el) { window.location.reload(); return; }
           set(el, "in-use", f.in_use); set(el, "licensed", f.licensed); set(el, "server-in-use", f.server_in_use);
           set(el, "available", f.available); set(el, "denials", f.denials_today);
+          set(el, "utilisation", f.utilisation); set(el, "cap-utilisation", f.cap_utilisation);
           el.classList.toggle("exceeded", f.exceeded);
           el.dataset.state = f.pool_state;
           set(el, "state-icon", f.pool_icon); set(el, "state-text", f.pool_label);

@@ -69,6 +69,9 @@ def test_beat_entries_exist_by_name_at_their_times(settings):
         PeriodicTask.objects.get(name="notifications: retry undelivered e-mail").task
         == "notifications.tasks.sweep_outbox"
     )
+    renewal = PeriodicTask.objects.get(name="compliance: renewal forecasts")
+    assert renewal.task == "compliance.tasks.warm_renewal_forecasts"
+    assert (renewal.crontab.minute, renewal.crontab.hour) == ("0", "3")  # after the audit
 
 
 @pytest.mark.django_db

@@ -212,3 +212,40 @@ def test_the_renewal_table_in_the_mail_is_aligned_under_its_header(licensed_serv
         "Too little history to trust:",
         "  Organization: No daily usage is recorded yet: nothing to project.",
     ]
+
+
+def test_the_nightly_warm_up_fits_every_server_and_organization_before_the_first_page(
+    licensed_server, admin_client, monkeypatch
+):
+    """After beat's warm-up task, the day's first Renewal pages (admin and portal reads) fit no
+    model: every projection is already in the cache."""
+    from compliance import renewal
+    from compliance.tasks import warm_renewal_forecasts
+    from tests.factories import OrganizationFactory
+
+    server = licensed_server(server_id="CIC-RENEW", entitlements=LICENSE)
+    organization = OrganizationFactory(server=server, name="Northwind")
+    trend = [10 + i // 7 + (3 if i % 7 < 5 else 0) for i in range(90)]
+    history(server, "agent", "concurrent", trend)
+    history(server, "agent", "concurrent", trend, organization=organization)
+
+    assert warm_renewal_forecasts() == (1, 1)
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("a page fitted a model the warm-up should have fitted")
+
+    monkeypatch.setattr(renewal, "project", no_fit)
+    [line] = [
+        line
+        for line in renewal.renewal_for_servers(servers=[server])[server.pk]
+        if line.key == "agent-concurrent"
+    ]
+    assert line.projected_peak >= max(trend[-28:])
+    [mine] = [
+        line
+        for line in renewal.renewal_for_organization(organization=organization)
+        if line.key == "agent-concurrent"
+    ]
+    assert mine.peak_90 == max(trend)
+    page = admin_client.get(f"/admin/compliance/serverrenewal/{server.pk}/renewal/")
+    assert page.status_code == 200

@@ -60,14 +60,15 @@ def test_usage_shows_allowed_configured_in_use_available_peak_and_denials(
     client.force_login(supervisor)
     html = client.get("/portal/").content.decode()
     assert "Acme Support" in html and "Other tenant" not in html
-    # License, method, allowed, configured, in use, server in use, available, peak, denials, status
+    # License, method, allowed, configured, in use, server in use (and in percent of the seats
+    # the server allows), available, peak, denials, status
     assert row(html, "agent-concurrent")[:9] == [
         "Agent access IWP_Agent",
         "Concurrent",
         "3",
         "3",
         "2",
-        "3",
+        "3 100%",
         "0",
         "3",
         "1",
@@ -78,10 +79,10 @@ def test_usage_shows_allowed_configured_in_use_available_peak_and_denials(
         "3",
         "1",
         "1",
-        "1",
+        "1 33%",
         "2",
     ]
-    assert row(html, "supervisor-assignable")[2:7] == ["2", "1", "1", "1", "1"]
+    assert row(html, "supervisor-assignable")[2:7] == ["2", "1", "1", "1 50%", "1"]
     assert "Organizations on this server: 2 of 3 licensed" in html
 
 
@@ -95,7 +96,7 @@ def test_exceeded_count_is_marked(client, org, supervisor, make_member):
     client.force_login(supervisor)
     html = client.get("/portal/").content.decode()
     cells = row(html, "agent-assignable")
-    assert cells[2] == "3" and cells[5] == "4" and cells[9] == "✖ Exceeded"
+    assert cells[2] == "3" and cells[5] == "4 133%" and cells[9] == "✖ Exceeded"
     assert (
         "4 in use on the server at most today (4 now), 3 licensed — the count is exceeded, "
         "beyond the overage allowance"

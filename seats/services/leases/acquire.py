@@ -39,11 +39,13 @@ class _Holder:
 
 @dataclass(frozen=True)
 class _Taken:
-    """A seat taken from its pool, and the seats in use after it (for the day's peak)."""
+    """A seat taken from its pool, and the seats in use after it and the pool's capacity (for the
+    day's peak and the utilisation alerts)."""
 
     lease: SeatLease
     pool_in_use: int | None = None  # None: no seat was taken from the pool (one was passed on)
     organization_in_use: int = 0
+    capacity: int | None = None
 
 
 @dataclass(frozen=True)
@@ -186,7 +188,8 @@ def _seat_on_server(
 
 
 def _with_peaks(taken: list[_Taken], *, day: date) -> list[SeatLease]:
-    """After the commit: raise the day's high-water marks of the pools seats were taken from."""
+    """After the commit: raise the day's high-water marks of the pools seats were taken from, and
+    record the utilisation thresholds they reached."""
     for t in taken:
         if t.pool_in_use is not None:
             daily_peak_raise(
@@ -195,6 +198,7 @@ def _with_peaks(taken: list[_Taken], *, day: date) -> list[SeatLease]:
                 license_type=t.lease.license_type,
                 method=CONCURRENT,
                 server_in_use=t.pool_in_use,
+                capacity=t.capacity,
                 organization_in_use={t.lease.organization_id: t.organization_in_use},
             )
     return [t.lease for t in taken]
@@ -247,7 +251,9 @@ def _attempt(requirement: SeatRequirement, row, *, holder: _Holder, now: datetim
     if lease_id is not None:
         lease = _lease(requirement=requirement, holder=holder, now=now)
         lease.pk = lease_id
-        return _Attempt(_Taken(lease, in_use_after, organization_after), None, False, False)
+        return _Attempt(
+            _Taken(lease, in_use_after, organization_after, capacity), None, False, False
+        )
     return _refused(requirement, server_name, pool_in_use, capacity, user_holds, idle_held)
 
 

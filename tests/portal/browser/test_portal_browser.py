@@ -26,9 +26,8 @@ def test_supervisor_sees_usage_opens_the_chart_and_downloads_the_csv(
     assert row.locator("td").nth(1).inner_text() == "Concurrent"
     assert row.locator("td").nth(2).inner_text() == "3"  # allowed
     assert row.locator("td").nth(4).inner_text() == "1"  # Northwind's bob is logged in
-    assert (
-        row.locator("td").nth(5).inner_text() == "3"
-    )  # with Contoso's two, the server's pool is full
+    # With Contoso's two, the server's pool is full: 3 of the 3 seats it allows (3 + 20%).
+    assert row.locator("td").nth(5).inner_text() == "3\n100%"
     assert "Contoso Insurance" not in page.content()
     assert page.get_by_text("expires on").first.is_visible()
     screenshot(page, "01-seat-usage")
