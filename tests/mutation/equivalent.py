@@ -5,7 +5,10 @@ _STRICT = (
     "the rows are built from the header's seven columns, so zip() always gets equal lengths and "
     "strict= never decides anything"
 )
-_BATCH = "one snapshot writes far fewer than 5,000 rows per server; the batch size splits nothing"
+_BATCH = (
+    "the batch size only splits the upsert into statements: the same rows are written in the same "
+    "transaction (a bench's concern, not a rule's)"
+)
 _DURABLE = (
     "durable=True only asserts that no caller holds a transaction open (the beat task does not); "
     "what is written and when it commits is the same"
