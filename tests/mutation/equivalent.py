@@ -22,6 +22,10 @@ EQUIVALENT: dict[str, str] = {
         "rstrip -> lstrip: a line starts with a license's name (no space) and ends with the "
         "right-aligned Diff column (no space), so neither strips anything"
     ),
+    "seats.services.pools.x_released_summary__mutmut_2": (
+        "in_bulk(None) reads every server instead of the released seats' servers: the same names "
+        "come out (one query either way)"
+    ),
     "seats.services.snapshots.x_usage_snapshot_take__mutmut_199": _DURABLE,
     "seats.services.snapshots.x_usage_snapshot_take__mutmut_200": _DURABLE,
     "seats.services.snapshots.x_usage_snapshot_take__mutmut_209": _BATCH,

@@ -367,3 +367,15 @@ def test_a_station_left_by_a_login_that_never_got_its_session_is_taken_over_once
     dead.refresh_from_db()
     assert (dead.ended_at, dead.end_reason) == (later, ReleaseReason.IDLE)
     assert StationOccupancy.objects.filter(ended_at__isnull=True).get() == taken
+
+
+def test_switching_a_user_on_two_servers_lists_each_seat_released(licensed_server):
+    _, one = setup_server(licensed_server, ["agent:concurrent=1"], server_id="CIC-ONE")
+    _, two = setup_server(licensed_server, ["agent:concurrent=1"], server_id="CIC-TWO")
+    user = member(one, "bob")
+    MembershipFactory(user=user, organization=two, role=Membership.Role.AGENT)
+    assert login(Client(), "bob").status_code == 302
+    assert user_change_method(user=user, method="assigned") == (
+        "bob is now an Assigned user; 2 Concurrent seats released (Agent access (IWP_Agent) on "
+        "server CIC-ONE, Agent access (IWP_Agent) on server CIC-TWO)."
+    )
