@@ -161,3 +161,51 @@ def test_the_audit_trail_names_who_renamed_an_organization(licensed_server):
         ("insert", "ann-admin"),
         ("update", "ann-admin"),
     ]
+
+
+@pytest.mark.django_db
+def test_each_refusal_of_an_organization_says_what_the_server_lacks_and_what_to_do(
+    licensed_server,
+):
+    import datetime
+
+    from django.utils import timezone
+
+    from licenses.exceptions import LicenseMissing
+    from licenses.services import organization_check_room
+
+    plain = licensed_server(server_id="CIC-PLAIN", entitlements=["server"])
+    with pytest.raises(LicenseMissing) as no_marquee:
+        organization_create(server=plain, name="Wall", is_wallboard=True)
+    assert str(no_marquee.value) == (
+        "A wallboard organization needs the Marquee license, and server CIC-PLAIN has no valid "
+        "one. Install a license file with Marquee."
+    )
+    assert (no_marquee.value.server_id, no_marquee.value.license_type) == ("CIC-PLAIN", "marquee")
+    with pytest.raises(LicenseLimitReached) as refused:
+        organization_check_room(server=plain)  # an ordinary organization by default
+    assert str(refused.value) == (
+        "Server CIC-PLAIN has no valid Organization license: 0 of 0 organizations in use. "
+        "Install a license file with an Organization entitlement."
+    )
+    assert (
+        refused.value.server_id,
+        refused.value.license_type,
+        refused.value.in_use,
+        refused.value.capacity,
+    ) == ("CIC-PLAIN", "organization", 0, 0)
+
+    marquee = licensed_server(server_id="CIC-MARQ", entitlements=["server", "marquee"])
+    with pytest.raises(LicenseLimitReached) as marquee_only:
+        organization_create(server=marquee, name="Ordinary")
+    assert str(marquee_only.value) == (
+        "Server CIC-MARQ is Marquee-only (no Organization license): 0 of 0 organizations in use. "
+        "Install a license file with an Organization entitlement, or make this the server's "
+        "wallboard organization (its members see the wallboard only)."
+    )
+    later = timezone.localdate() + datetime.timedelta(days=400)  # the license has expired
+    with pytest.raises(LicenseMissing):
+        organization_create(server=marquee, name="Wall", is_wallboard=True, day=later)
+    with pytest.raises(LicenseLimitReached, match="has no valid Organization license"):
+        organization_create(server=marquee, name="Late", day=later)
+    assert organization_create(server=marquee, name="Wall", is_wallboard=True).is_wallboard
