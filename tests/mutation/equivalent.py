@@ -14,6 +14,15 @@ _DURABLE = (
     "what is written and when it commits is the same"
 )
 
+_NO_SESSION_YET = (
+    "the login failed before its session existed, so the leases hold no session key and "
+    "end_sessions has no session to end (lease_release skips that step when there is none)"
+)
+_NOW = (
+    "every caller outside the tests gives station_occupy no `now`, so it is the current time "
+    "either way"
+)
+
 EQUIVALENT: dict[str, str] = {
     "compliance.services.x__renewal_table__mutmut_42": _STRICT,
     "compliance.services.x__renewal_table__mutmut_45": _STRICT,
@@ -21,6 +30,15 @@ EQUIVALENT: dict[str, str] = {
     "compliance.services.x__renewal_table__mutmut_49": (
         "rstrip -> lstrip: a line starts with a license's name (no space) and ends with the "
         "right-aligned Diff column (no space), so neither strips anything"
+    ),
+    "seats.services.login.x_login_seats_abandon__mutmut_4": _NO_SESSION_YET,
+    "seats.services.login.x_login_seats_abandon__mutmut_8": _NO_SESSION_YET,
+    "seats.services.login.x_login_seats_abandon__mutmut_9": _NO_SESSION_YET,
+    "seats.services.stations.x__end__mutmut_10": _NOW,
+    "seats.services.stations.x__end__mutmut_13": _NOW,
+    "seats.services.stations.x_station_leave__mutmut_1": (
+        'the default session_key "" -> "XXXX": with neither a key nor an occupancy nothing is '
+        "left either way (no session has that key)"
     ),
     "seats.services.pools.x_released_summary__mutmut_2": (
         "in_bulk(None) reads every server instead of the released seats' servers: the same names "
