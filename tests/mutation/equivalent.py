@@ -23,6 +23,12 @@ _NOW = (
     "either way"
 )
 
+_CASE = "PostgreSQL folds unquoted identifiers to lower case: E.KEY is e.key"
+_DEBUG_LOG = (
+    "only what Django's debug query log records for a prepared statement (every one has "
+    "parameters); the statement that runs is the same"
+)
+
 EQUIVALENT: dict[str, str] = {
     "compliance.services.x__renewal_table__mutmut_42": _STRICT,
     "compliance.services.x__renewal_table__mutmut_45": _STRICT,
@@ -40,6 +46,12 @@ EQUIVALENT: dict[str, str] = {
         'the default session_key "" -> "XXXX": with neither a key nor an occupancy nothing is '
         "left either way (no session has that key)"
     ),
+    "seats.sql.x__held_plus__mutmut_4": _CASE,
+    "seats.sql.x__others_unused_reserves__mutmut_6": _CASE,
+    "seats.sql.x__others_unused_reserves__mutmut_11": _CASE,
+    "seats.sql.xǁ_DebugWrapperǁexecute__mutmut_2": _DEBUG_LOG,
+    "seats.sql.xǁ_DebugWrapperǁexecute__mutmut_4": _DEBUG_LOG,
+    "seats.sql.xǁ_DebugWrapperǁexecute__mutmut_6": _DEBUG_LOG,
     "seats.services.pools.x_released_summary__mutmut_2": (
         "in_bulk(None) reads every server instead of the released seats' servers: the same names "
         "come out (one query either way)"
