@@ -57,5 +57,24 @@ lint: install
 faults: install
 	$(BIN)/python bench/faults.py
 
+# Mutation testing of the rule modules (mutmut, [tool.mutmut] in pyproject.toml; docs/testing.md):
+# about an hour on 2 cores, so not part of `make test` or CI. Its own database (the test database's
+# name + _mutation), so a `make test` running beside it cannot disturb it; niced, so it does not
+# starve other work. Results are kept in mutants/: a second run tests only what changed
+# (`rm -rf mutants` for a fresh one). Prints the score of each module at the end.
+# No Redis either (the local-memory cache and the filesystem broker): a test session flushes its
+# Redis database when it starts.
+MUTATION_DATABASE_URL ?= $(TEST_DATABASE_URL)_mutation
+MUTATION_REDIS_URL ?=
+MUTATION_CHILDREN ?= 1
+# Mutant name patterns to run (re)run only those, e.g. MUTANTS='seats.rules.* compliance.services.*'.
+MUTANTS ?=
+.PHONY: mutation
+mutation: install
+	test -x $(BIN)/mutmut || $(BIN)/pip install --quiet -e '.[test,mutation]'
+	IWP_SCREENSHOTS_DIR=$(IWP_SCREENSHOTS_DIR) DATABASE_URL=$(MUTATION_DATABASE_URL) REDIS_URL=$(MUTATION_REDIS_URL) DEBUG=0 SECRET_KEY=test-only-secret-key \
+	  IWP_TRUST_DEMO_KEY=0 SECURE_SSL_REDIRECT=0 nice -n 19 $(DEVDB) --fallback var/test-postgres -- \
+	  sh -c '$(BIN)/mutmut run --max-children $(MUTATION_CHILDREN) $(MUTANTS); $(BIN)/python -m tests.mutation.report'
+
 clean:
-	rm -rf $(VENV) var staticfiles
+	rm -rf $(VENV) var staticfiles mutants

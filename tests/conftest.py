@@ -1,10 +1,11 @@
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.servers.basehttp import WSGIServer
+from pytest_django.fixtures import validate_django_db
 
 from licenses.licensefile import public_key_b64
 
-from . import factories
+from . import factories, migration_data
 
 # The live server's listen backlog: socketserver's default of 5 resets connections when the API
 # race test's 80 clients connect at once (gunicorn's default backlog is 2048).
@@ -51,3 +52,27 @@ def licensed_server(db, vendor_key):
         return license_file.server
 
     return make
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker, request):
+    """Every session starts from the migrated database and nothing else (tests/migration_data.py),
+    also with --reuse-db after an interrupted run."""
+    with django_db_blocker.unblock():
+        migration_data.start_clean(request.config.cache)
+
+
+def _is_transactional(item):
+    marker = item.get_closest_marker("django_db")
+    if marker and validate_django_db(marker)[0]:
+        return True
+    return bool({"transactional_db", "live_server"} & set(item.fixturenames))
+
+
+@pytest.fixture(autouse=True)
+def _migration_rows_in_transactional_tests(request):
+    """A transactional test starts with the rows migrations create, like every other test;
+    the flush that ended the previous one deleted them."""
+    if _is_transactional(request.node):
+        request.getfixturevalue("transactional_db")
+        migration_data.restore()

@@ -184,6 +184,36 @@ def test_expiry_warning_mail_carries_the_renewal_table(
     assert OutboxMessage.objects.count() == 1
 
 
+def test_the_renewal_table_in_the_mail_is_aligned_under_its_header(licensed_server, admins):
+    today = timezone.localdate()
+    server = licensed_server(
+        server_id="CIC-ONE-LINE",
+        entitlements=["server", "organization=5", "agent:concurrent=8"],
+        expires_on=today + timedelta(days=10),
+    )
+    history(server, "agent", "concurrent", [10] * 60, denials=1)
+
+    compliance_audit_run(day=today)
+
+    body = OutboxMessage.objects.get().body
+    table = body[body.index("Renewal forecast for server CIC-ONE-LINE") :].splitlines()
+    label = "Agent access (IWP_Agent) Concurrent"
+    assert table[1:5] == [
+        "",
+        "License".ljust(len(label))
+        + "  Licensed  Peak 90d  Denials 90d  Projected  Recommended  Diff",
+        "Organization".ljust(len(label))
+        + "         5         0            0          0            0    -5",
+        label + "         8        10           60         10           11    +3",
+    ]
+    assert table[0].endswith("plus 10% headroom (admin: Compliance audit > Renewal forecasts).")
+    assert table[5:8] == [
+        "",
+        "Too little history to trust:",
+        "  Organization: No daily usage is recorded yet: nothing to project.",
+    ]
+
+
 def test_the_nightly_warm_up_fits_every_server_and_organization_before_the_first_page(
     licensed_server, admin_client, monkeypatch
 ):

@@ -12,8 +12,8 @@ from seats.models import DailySeatUsage, SeatAssignment, SeatDenial
 from seats.services.snapshots import usage_snapshot_take
 from seats.tasks import take_usage_snapshot
 
-from ..seats.seat_helpers import login, member, setup_server
-from .conftest import hold_assignable, organizations
+from ..compliance.conftest import hold_assignable, organizations
+from .seat_helpers import login, member, setup_server
 
 
 def row(server, org, license_type, method):
@@ -121,3 +121,23 @@ def test_a_missed_day_is_snapshot_from_what_was_held_that_day_not_now(licensed_s
         server=server, organization=None, license_type="agent", method="concurrent"
     )
     assert {r.day: r.in_use for r in rows} == {day: 1, timezone.localdate(): 0}
+
+
+@pytest.mark.django_db
+def test_the_servers_denials_are_the_sum_of_its_organizations_and_none_is_zero(licensed_server):
+    server = licensed_server(
+        server_id="CIC-DENY",
+        entitlements=["server", "organization=4", "agent:assignable=1", "agent:concurrent=1"],
+    )
+    north, south = organizations(server, 2)
+    for org, n in ((north, 2), (south, 1)):
+        for _ in range(n):
+            SeatDenial.objects.create(
+                server=server, organization=org, license_type="agent", method="assignable"
+            )
+    usage_snapshot_take(day=timezone.localdate())
+    assert row(server, None, "agent", "assignable").denials == 3
+    assert row(server, north, "agent", "assignable").denials == 2
+    assert row(server, south, "agent", "assignable").denials == 1
+    assert row(server, None, "agent", "concurrent").denials == 0
+    assert row(server, north, "agent", "concurrent").denials == 0

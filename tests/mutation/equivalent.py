@@ -1,0 +1,64 @@
+"""Mutants that cannot change what the program does, each with why (docs/testing.md lists them
+too). tests/mutation/report.py leaves them out of the score."""
+
+_STRICT = (
+    "the rows are built from the header's seven columns, so zip() always gets equal lengths and "
+    "strict= never decides anything"
+)
+_BATCH = (
+    "the batch size only splits the upsert into statements: the same rows are written in the same "
+    "transaction (a bench's concern, not a rule's)"
+)
+_DURABLE = (
+    "durable=True only asserts that no caller holds a transaction open (the beat task does not); "
+    "what is written and when it commits is the same"
+)
+
+_NO_SESSION_YET = (
+    "the login failed before its session existed, so the leases hold no session key and "
+    "end_sessions has no session to end (lease_release skips that step when there is none)"
+)
+_NOW = (
+    "every caller outside the tests gives station_occupy no `now`, so it is the current time "
+    "either way"
+)
+
+_CASE = "PostgreSQL folds unquoted identifiers to lower case: E.KEY is e.key"
+_DEBUG_LOG = (
+    "only what Django's debug query log records for a prepared statement (every one has "
+    "parameters); the statement that runs is the same"
+)
+
+EQUIVALENT: dict[str, str] = {
+    "compliance.services.x__renewal_table__mutmut_42": _STRICT,
+    "compliance.services.x__renewal_table__mutmut_45": _STRICT,
+    "compliance.services.x__renewal_table__mutmut_48": _STRICT,
+    "compliance.services.x__renewal_table__mutmut_49": (
+        "rstrip -> lstrip: a line starts with a license's name (no space) and ends with the "
+        "right-aligned Diff column (no space), so neither strips anything"
+    ),
+    "seats.services.login.x_login_seats_abandon__mutmut_4": _NO_SESSION_YET,
+    "seats.services.login.x_login_seats_abandon__mutmut_8": _NO_SESSION_YET,
+    "seats.services.login.x_login_seats_abandon__mutmut_9": _NO_SESSION_YET,
+    "seats.services.stations.x__end__mutmut_10": _NOW,
+    "seats.services.stations.x__end__mutmut_13": _NOW,
+    "seats.services.stations.x_station_leave__mutmut_1": (
+        'the default session_key "" -> "XXXX": with neither a key nor an occupancy nothing is '
+        "left either way (no session has that key)"
+    ),
+    "seats.sql.x__held_plus__mutmut_4": _CASE,
+    "seats.sql.x__others_unused_reserves__mutmut_6": _CASE,
+    "seats.sql.x__others_unused_reserves__mutmut_11": _CASE,
+    "seats.sql.xǁ_DebugWrapperǁexecute__mutmut_2": _DEBUG_LOG,
+    "seats.sql.xǁ_DebugWrapperǁexecute__mutmut_4": _DEBUG_LOG,
+    "seats.sql.xǁ_DebugWrapperǁexecute__mutmut_6": _DEBUG_LOG,
+    "seats.services.pools.x_released_summary__mutmut_2": (
+        "in_bulk(None) reads every server instead of the released seats' servers: the same names "
+        "come out (one query either way)"
+    ),
+    "seats.services.snapshots.x_usage_snapshot_take__mutmut_199": _DURABLE,
+    "seats.services.snapshots.x_usage_snapshot_take__mutmut_200": _DURABLE,
+    "seats.services.snapshots.x_usage_snapshot_take__mutmut_209": _BATCH,
+    "seats.services.snapshots.x_usage_snapshot_take__mutmut_214": _BATCH,
+    "seats.services.snapshots.x_usage_snapshot_take__mutmut_218": _BATCH,
+}
