@@ -59,7 +59,7 @@ def django_db_setup(django_db_setup, django_db_blocker, request):
     """Every session starts from the migrated database and nothing else (tests/migration_data.py),
     also with --reuse-db after an interrupted run."""
     with django_db_blocker.unblock():
-        migration_data.start_clean(request.config.cache)
+        migration_data.start_clean(getattr(request.config, "cache", None))
 
 
 def _is_transactional(item):

@@ -88,7 +88,8 @@ def start_clean(pytest_cache):
     cache.clear()
     executor, plan = _plan()
     key = f"iwp/migration-rows/{_digest(plan)}"
-    rows = pytest_cache.get(key, None)
+    # Without pytest's cache (-p no:cacheprovider) the rows are replayed each session.
+    rows = pytest_cache.get(key, None) if pytest_cache is not None else None
     if rows is None or _leftovers(rows):
         call_command("flush", verbosity=0, interactive=False)
     if rows is None:
@@ -96,7 +97,8 @@ def start_clean(pytest_cache):
         _replay_data_migrations(executor, plan)
         created = [obj for key, obj in _all_rows().items() if key not in before]
         rows = serializers.serialize("json", created)
-        pytest_cache.set(key, rows)
+        if pytest_cache is not None:
+            pytest_cache.set(key, rows)
     _rows[:] = [rows]
     restore()
 
