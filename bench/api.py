@@ -67,27 +67,6 @@ GOAL_RATE, GOAL_P95_MS = 300, 50
 # -- seeding ----------------------------------------------------------------------------------
 
 
-def ensure_database() -> None:
-    from django.conf import settings
-    from django.core.management import call_command
-
-    db = settings.DATABASES["default"]
-    import psycopg
-
-    admin = psycopg.connect(
-        host=db["HOST"] or "127.0.0.1",
-        port=db["PORT"] or 5432,
-        user=db["USER"],
-        password=db["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    )
-    if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]).fetchone():
-        admin.execute(f'CREATE DATABASE "{db["NAME"]}"')
-    admin.close()
-    call_command("migrate", verbosity=0)
-
-
 def seed(leases: int):
     """The server, its license (installed again, larger, when the pool is too small for
     ``leases``), the organization and its users; returns (server, organization)."""
@@ -698,6 +677,7 @@ def main():
     )
     args = parser.parse_args()
     django.setup()
+    from benchdb import ensure_database
     from django.conf import settings
 
     from api.models import ApiKey

@@ -76,3 +76,15 @@ def _migration_rows_in_transactional_tests(request):
     if _is_transactional(request.node):
         request.getfixturevalue("transactional_db")
         migration_data.restore()
+
+
+@pytest.fixture
+def alert_caches_fresh():
+    """What a new process knows of utilisation alerts: none recorded today, no cap read."""
+    from seats.services import alerts
+
+    alerts._recorded.clear()
+    alerts.caps_forget()
+    yield
+    alerts._recorded.clear()
+    alerts.caps_forget()

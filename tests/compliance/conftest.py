@@ -1,5 +1,3 @@
-import logging
-
 import pytest
 
 from iwp_licensing.celery import app as celery_app
@@ -7,6 +5,7 @@ from licenses.models import Method
 from seats.models import DailySeatUsage, SeatAssignment
 
 from .. import factories
+from ..logs import records_of
 from ..notifications.conftest import smtp_down, smtp_server  # noqa: F401  (fixtures)
 
 
@@ -28,25 +27,11 @@ def admins(settings):
     return ["licensing-admin@example.com"]
 
 
-class _Records(logging.Handler):
-    def __init__(self):
-        super().__init__(level=logging.DEBUG)
-        self.records = []
-
-    def emit(self, record):
-        self.records.append(record)
-
-
 @pytest.fixture
 def compliance_log():
     """Records emitted on iwp_licensing.compliance (it does not propagate to the root logger)."""
-    handler = _Records()
-    logger = logging.getLogger("iwp_licensing.compliance")
-    logger.addHandler(handler)
-    try:
-        yield handler.records
-    finally:
-        logger.removeHandler(handler)
+    with records_of("iwp_licensing.compliance") as records:
+        yield records
 
 
 def hold_assignable(server, organization, license_type, n, *, stations=0):

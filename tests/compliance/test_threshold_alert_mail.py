@@ -14,7 +14,6 @@ from django.utils import timezone
 from compliance.models import ComplianceRecipient
 from organizations.models import Membership
 from seats.models import ThresholdAlert
-from seats.services import alerts
 from seats.services.shares import pool_share_set
 from tests.factories import OrganizationFactory
 from tests.seats.seat_helpers import login, member, setup_server
@@ -22,21 +21,16 @@ from tests.seats.seat_helpers import login, member, setup_server
 from ..notifications.smtp import body_of
 from .test_worker import _wait_for, _worker
 
-pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.celery_worker,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("alert_caches_fresh"),
+]
 
 
 @pytest.fixture
 def celery_worker(smtp_server, tmp_path):
     yield from _worker(smtp_server, tmp_path, "--pool", "solo")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_process_caches():
-    alerts._recorded.clear()
-    alerts.caps_forget()
-    yield
-    alerts._recorded.clear()
-    alerts.caps_forget()
 
 
 @pytest.fixture

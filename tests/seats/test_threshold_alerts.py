@@ -21,41 +21,18 @@ from seats.services import alerts
 from seats.services.assignments import seat_assign_bulk
 from seats.services.shares import pool_share_set
 from tests.factories import OrganizationFactory
+from tests.logs import records_of
 
 from .seat_helpers import login, member, setup_server
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_process_caches():
-    """What a new process knows: no alert recorded, no cap read."""
-    alerts._recorded.clear()
-    alerts.caps_forget()
-    yield
-    alerts._recorded.clear()
-    alerts.caps_forget()
-
-
-class _Records(logging.Handler):
-    def __init__(self):
-        super().__init__(level=logging.DEBUG)
-        self.records = []
-
-    def emit(self, record):
-        self.records.append(record)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("alert_caches_fresh")]
 
 
 @pytest.fixture
 def alert_log():
     """Records emitted on iwp_licensing.alerts (it does not propagate to the root logger)."""
-    handler = _Records()
-    logger = logging.getLogger("iwp_licensing.alerts")
-    logger.addHandler(handler)
-    try:
-        yield handler.records
-    finally:
-        logger.removeHandler(handler)
+    with records_of("iwp_licensing.alerts") as records:
+        yield records
 
 
 @pytest.fixture
