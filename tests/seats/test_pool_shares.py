@@ -15,7 +15,7 @@ from django.utils import timezone
 from licenses.exceptions import LicenseLimitReached
 from seats.models import DenialReason, SeatAssignment, SeatDenial, SeatLease, SeatPool
 from seats.services.assignments import seat_assign, seat_assign_bulk, seat_release_bulk
-from seats.services.leases import lease_release_idle
+from seats.services.leases import lease_acquire, lease_release_idle
 from seats.services.shares import pool_share_set
 from tests.concurrency import race
 from tests.factories import OrganizationFactory, StationFactory
@@ -345,4 +345,60 @@ def test_a_smaller_license_that_breaks_a_reserve_is_shown_in_the_preview_and_on_
     assert (
         "On server CIC-SEATS, the organizations' reserves of Agent access (IWP_Agent) Concurrent "
         "add up to 5, more than its 4 seats." in home
+    )
+
+
+def test_each_refusal_of_a_shared_pool_says_which_rule_with_its_own_figures(three):
+    """Cap, reserve, pool: each refusal names its rule, in words and in the fields the admin, the
+    seat API and the denial records read."""
+    server, north, south, east = three
+    share(north, cap=2)
+    share(south, reserve=2)
+
+    def refused(user):
+        with pytest.raises(LicenseLimitReached) as caught:
+            lease_acquire(user=user)
+        r = caught.value
+        assert (r.server_id, r.license_type, r.method) == ("CIC-SEATS", "agent", "concurrent")
+        return r
+
+    for name in ("n0", "n1"):
+        lease_acquire(user=member(north, name))
+    capped = refused(member(north, "n2"))
+    assert (capped.code, capped.in_use, capped.capacity) == ("cap_reached", 2, 2)
+    assert capped.message == (
+        "Northwind is at its cap of 2 Agent access (IWP_Agent) Concurrent seats on server "
+        "CIC-SEATS: 2 of 2 in use. Try again when one of its seats is given back, or ask an "
+        "administrator to raise the cap."
+    )
+    for name in ("e0", "e1"):
+        lease_acquire(user=member(east, name))
+    reserved = refused(member(east, "e2"))
+    assert (reserved.code, reserved.in_use, reserved.capacity) == ("reserved_elsewhere", 4, 6)
+    assert reserved.message == (
+        "No Agent access (IWP_Agent) Concurrent seat is free for Eastwind on server CIC-SEATS: "
+        "4 of 6 in use, and the 2 free seats are held in reserve for other organizations "
+        "(2 reserved and unused)."
+    )
+    for name in ("s0", "s1"):
+        lease_acquire(user=member(south, name))
+    full = refused(member(south, "s2"))
+    assert (full.code, full.in_use, full.capacity) == ("pool_full", 6, 6)
+    assert full.message == (
+        "No Agent access (IWP_Agent) Concurrent seat is free on server CIC-SEATS: 6 of 6 in use. "
+        "Try again when someone logs out."
+    )
+    assert list(SeatDenial.objects.order_by("id").values_list("reason", flat=True)) == [
+        "cap_reached",
+        "reserved_elsewhere",
+        "pool_full",
+    ]
+
+    share(north, cap=1, method="assignable")
+    with pytest.raises(LicenseLimitReached) as two:
+        seat_assign_bulk(users=[member(north, f"a{i}", method="assigned") for i in range(2)])
+    assert two.value.message == (
+        "Northwind is at its cap of 1 Agent access (IWP_Agent) Assignable seats on server "
+        "CIC-SEATS: 0 of 1 in use, 2 more asked for. Try again when one of its seats is given "
+        "back, or ask an administrator to raise the cap. Nothing was assigned."
     )
