@@ -8,11 +8,11 @@ The OpenAPI document is generated from these functions and schemas: /api/v1/open
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 
 import pghistory
 from django.conf import settings
-from django.db.models import Count
 from django.utils import timezone
 from ninja import Field, NinjaAPI, Schema, Status
 from ninja.security import HttpBearer
@@ -20,8 +20,8 @@ from pydantic import field_validator
 
 from licenses.models import Method, license_label
 from organizations.models import Organization, User
-from seats.models import LeaseSource, ReleaseReason, SeatDenial, SeatLease
-from seats.selectors import license_status_with_usage
+from seats.models import LeaseSource, ReleaseReason, SeatLease
+from seats.selectors import denials_on, license_status_with_usage
 from seats.services.clients import ClientCheckoutRefused, client_checkout
 from seats.services.leases import lease_heartbeat, lease_release
 
@@ -233,16 +233,9 @@ def usage(request):
     server = request.auth.server
     day = timezone.localdate()
     [status] = license_status_with_usage(servers=[server], day=day)
-    start = timezone.make_aware(datetime.combine(day, datetime.min.time()))
-    denials = {
-        (license_type, method): n
-        for license_type, method, n in SeatDenial.objects.filter(
-            server=server, created_at__gte=start
-        )
-        .values_list("license_type", "method")
-        .annotate(n=Count("id"))
-        .order_by()
-    }
+    denials = Counter()
+    for (_s, _o, license_type, method), n in denials_on(day, server_ids=[server.pk]).items():
+        denials[(license_type, method)] += n
     pools = []
     for row in status.rows:
         e = row.entitlement

@@ -6,18 +6,18 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from compliance.models import ComplianceEvent
 from licenses.models import ACCESS_TYPES, LicenseType, Method, license_label
 from licenses.selectors import EntitlementStatus, today
 from organizations.models import Membership, Organization, Station, User
-from seats.models import DailySeatUsage, PoolShare, SeatAssignment, SeatDenial, SeatLease
+from seats.models import DailySeatUsage, PoolShare, SeatAssignment, SeatLease
 from seats.rules import members_license
-from seats.selectors import license_status_with_usage, seats_in_use
+from seats.selectors import denials_on, license_status_with_usage, seats_in_use
 from seats.services.alerts import thresholds_reached
 
 from .badges import POOL_BADGES, THRESHOLD, Badge, pool_state, threshold_badge, usage_badges
@@ -225,17 +225,9 @@ def seat_usage(
         (s.organization_id, s.license_type, s.method): s
         for s in PoolShare.objects.filter(organization_id__in=org_ids)
     }
-    start = timezone.make_aware(datetime.combine(day, time.min))
     denials = {
-        (r["organization_id"], r["license_type"], r["method"]): r["n"]
-        for r in SeatDenial.objects.filter(
-            organization_id__in=org_ids,
-            created_at__gte=start,
-            created_at__lt=start + timedelta(days=1),
-        )
-        .values("organization_id", "license_type", "method")
-        .annotate(n=Count("id"))
-        .order_by()
+        (org, license_type, method): n
+        for (_s, org, license_type, method), n in denials_on(day, organization_ids=org_ids).items()
     }
 
     result = []

@@ -10,11 +10,11 @@ from django.utils import timezone
 
 from licenses.expressions import SubqueryCount
 from licenses.models import ACCESS_TYPES, Entitlement, LicenseType, Method, license_label
-from licenses.selectors import ServerLicenseStatus, license_status
+from licenses.selectors import ServerLicenseStatus, day_span, license_status
 from organizations.models import Organization, Server
 
 from . import sql
-from .models import DailySeatUsage, PoolShare, SeatAssignment, SeatLease
+from .models import DailySeatUsage, PoolShare, SeatAssignment, SeatDenial, SeatLease
 
 
 def seats_in_use(
@@ -130,6 +130,27 @@ def license_status_with_usage(
     }
     usage = usage_by_server(server_ids=ids, seats=seats)
     return license_status(servers=server_list, day=day, usage=usage, peaks=peaks)
+
+
+def denials_on(
+    day: date, *, server_ids=None, organization_ids=None
+) -> dict[tuple[int, int, str, str], int]:
+    """The refusals of ``day``, counted per (server pk, organization pk, license type, method),
+    of the given servers or organizations (all without either). One query."""
+    start, end = day_span(day)
+    denials = SeatDenial.objects.filter(created_at__gte=start, created_at__lt=end)
+    if server_ids is not None:
+        denials = denials.filter(server_id__in=list(server_ids))
+    if organization_ids is not None:
+        denials = denials.filter(organization_id__in=list(organization_ids))
+    return {
+        (server_id, organization_id, license_type, method): n
+        for server_id, organization_id, license_type, method, n in denials.values_list(
+            "server_id", "organization_id", "license_type", "method"
+        )
+        .annotate(n=Count("id"))
+        .order_by()
+    }
 
 
 def pool_reserves(*, server_ids=None) -> dict[tuple[int, str, str], int]:

@@ -7,14 +7,14 @@ from collections import defaultdict
 from datetime import date
 
 from django.db import transaction
-from django.db.models import Count, F
+from django.db.models import F
 from django.utils import timezone
 
 from licenses.models import ACCESS_TYPES, COUNTED_TYPES, Entitlement
 from licenses.selectors import day_span
 from organizations.models import Organization
-from seats.models import DailySeatUsage, SeatDenial
-from seats.selectors import seats_in_use, usage_by_server
+from seats.models import DailySeatUsage
+from seats.selectors import denials_on, seats_in_use, usage_by_server
 
 _KEY_FIELDS = ["day", "server", "organization", "license_type", "method"]
 
@@ -38,22 +38,15 @@ def usage_snapshot_take(*, day: date) -> int:
         licensed[(server_id, license_type, method)] = quantity
 
     # A day missed while beat was down is taken from what was held then, never from now.
-    start, end = day_span(day)
+    _start, end = day_span(day)
     at = min(timezone.now(), end)
     org_use = seats_in_use(at=at)
     server_use = usage_by_server(at=at, seats=org_use)
 
     denied: dict[tuple, int] = defaultdict(int)
-    for row in (
-        SeatDenial.objects.filter(created_at__gte=start, created_at__lt=end)
-        .values("server_id", "organization_id", "license_type", "method")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        denied[(row["server_id"], row["organization_id"], row["license_type"], row["method"])] += (
-            row["n"]
-        )
-        denied[(row["server_id"], None, row["license_type"], row["method"])] += row["n"]
+    for (server_id, organization_id, license_type, method), n in denials_on(day).items():
+        denied[(server_id, organization_id, license_type, method)] += n
+        denied[(server_id, None, license_type, method)] += n
 
     rows: dict[tuple, DailySeatUsage] = {}
 
