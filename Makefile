@@ -66,7 +66,7 @@ faults: install
 # Redis database when it starts.
 MUTATION_DATABASE_URL ?= $(TEST_DATABASE_URL)_mutation
 MUTATION_REDIS_URL ?=
-MUTATION_CHILDREN ?= 1
+MUTATION_CHILDREN ?= 2
 # Mutant name patterns to run (re)run only those, e.g. MUTANTS='seats.rules.* compliance.services.*'.
 MUTANTS ?=
 .PHONY: mutation
