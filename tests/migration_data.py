@@ -12,6 +12,7 @@ Replaying takes seconds, so the rows are kept in pytest's cache under a digest o
 files, and replayed again only when a migration changes.
 """
 
+import functools
 import hashlib
 import inspect
 
@@ -39,15 +40,22 @@ def _all_rows():
 
 
 def _plan():
-    executor = MigrationExecutor(connection)
+    """Every migration in migrate's order, read from the files alone (no connection: `make
+    mutation` computes it once, before it forks a session per mutant)."""
+    executor, _digest = plan_and_digest()
     return executor, executor.migration_plan(executor.loader.graph.leaf_nodes(), clean_start=True)
 
 
-def _digest(plan):
+@functools.cache
+def plan_and_digest() -> tuple[MigrationExecutor, str]:
+    """The migrations (an executor over the files) and a digest of their source."""
+    executor = MigrationExecutor(None)
     digest = hashlib.sha256()
-    for migration, _backwards in plan:
+    for migration, _backwards in executor.migration_plan(
+        executor.loader.graph.leaf_nodes(), clean_start=True
+    ):
         digest.update(inspect.getsource(inspect.getmodule(migration)).encode())
-    return digest.hexdigest()
+    return executor, digest.hexdigest()
 
 
 def _replay_data_migrations(executor, plan):
@@ -87,7 +95,7 @@ def start_clean(pytest_cache):
     """Flush what an earlier session left, then recreate and remember the migrations' rows."""
     cache.clear()
     executor, plan = _plan()
-    key = f"iwp/migration-rows/{_digest(plan)}"
+    key = f"iwp/migration-rows/{plan_and_digest()[1]}"
     # Without pytest's cache (-p no:cacheprovider) the rows are replayed each session.
     rows = pytest_cache.get(key, None) if pytest_cache is not None else None
     if rows is None or _leftovers(rows):
