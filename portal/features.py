@@ -68,33 +68,33 @@ SUPERVISOR = LicenseType.SUPERVISOR.value
 AGENT = LicenseType.AGENT.value
 
 
-def _label(feature: Feature):
-    return PortalFeature(feature.value).label
-
-
 FEATURES: dict[Feature, FeatureRule] = {
-    Feature.SEAT_USAGE: FeatureRule(_label(Feature.SEAT_USAGE), (SUPERVISOR,), Audience.SUPERVISOR),
+    Feature.SEAT_USAGE: FeatureRule(
+        PortalFeature.SEAT_USAGE.label, (SUPERVISOR,), Audience.SUPERVISOR
+    ),
     Feature.SEAT_HOLDERS: FeatureRule(
-        _label(Feature.SEAT_HOLDERS), (SUPERVISOR,), Audience.SUPERVISOR
+        PortalFeature.SEAT_HOLDERS.label, (SUPERVISOR,), Audience.SUPERVISOR
     ),
     Feature.USAGE_HISTORY: FeatureRule(
-        _label(Feature.USAGE_HISTORY), (SUPERVISOR,), Audience.SUPERVISOR
+        PortalFeature.USAGE_HISTORY.label, (SUPERVISOR,), Audience.SUPERVISOR
     ),
-    Feature.RENEWAL: FeatureRule(_label(Feature.RENEWAL), (SUPERVISOR,), Audience.SUPERVISOR),
-    Feature.EXPORTS: FeatureRule(_label(Feature.EXPORTS), (SUPERVISOR,), Audience.SUPERVISOR),
-    Feature.COMPLIANCE: FeatureRule(_label(Feature.COMPLIANCE), (SUPERVISOR,), Audience.SUPERVISOR),
+    Feature.RENEWAL: FeatureRule(PortalFeature.RENEWAL.label, (SUPERVISOR,), Audience.SUPERVISOR),
+    Feature.EXPORTS: FeatureRule(PortalFeature.EXPORTS.label, (SUPERVISOR,), Audience.SUPERVISOR),
+    Feature.COMPLIANCE: FeatureRule(
+        PortalFeature.COMPLIANCE.label, (SUPERVISOR,), Audience.SUPERVISOR
+    ),
     Feature.SCHEDULED_REPORTS: FeatureRule(
-        _label(Feature.SCHEDULED_REPORTS),
+        PortalFeature.SCHEDULED_REPORTS.label,
         (SUPERVISOR, LicenseType.SCHEDULED_REPORTS.value),
         Audience.SUPERVISOR,
     ),
     Feature.WALLBOARD: FeatureRule(
-        _label(Feature.WALLBOARD),
+        PortalFeature.WALLBOARD.label,
         (LicenseType.MARQUEE.value,),
         Audience.SUPERVISOR,
         on_marquee_only=True,
     ),
-    Feature.MANAGE: FeatureRule(_label(Feature.MANAGE), (SUPERVISOR,), Audience.ORG_ADMIN),
+    Feature.MANAGE: FeatureRule(PortalFeature.MANAGE.label, (SUPERVISOR,), Audience.ORG_ADMIN),
     Feature.AGENT_PAGE: FeatureRule(_("My license"), (AGENT,), Audience.MEMBER),
 }
 
