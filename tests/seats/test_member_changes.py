@@ -1,16 +1,18 @@
-"""A Concurrent member's role changed so that they need the other access license
-(membership_change_role): the seat they hold of the old license is released by whoever acted,
-their session signed out, and the sentence says so; nobody else's seat, and no seat of theirs on
-another server, is touched."""
+"""A new member (member_create), and a Concurrent member's role changed so that they need the
+other access license (membership_change_role): the seat they hold of the old license is released
+by whoever acted, their session signed out, and the sentence says so; nobody else's seat, and no
+seat of theirs on another server, is touched."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 
-from organizations.models import Membership
+from organizations.models import Membership, User
 from seats.models import ReleaseReason, SeatLease
 from seats.services.login import client_seats_take
-from seats.services.members import membership_change_role
+from seats.services.members import member_create, membership_change_role
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+from tests.history import history
 
 from .seat_helpers import login, member, pool_in_use, setup_server
 
@@ -84,3 +86,48 @@ def test_a_seat_already_of_the_new_license_is_kept(world):
         "; they take a Supervisor access (IWP_Supervisor) Concurrent seat when they sign in."
     )
     assert list(SeatLease.objects.active()) == [held]
+
+
+def test_a_new_member_is_a_user_without_a_password_made_by_the_actor(world):
+    _, north, _, _ = world
+    root = UserFactory(username="root", is_staff=True, is_superuser=True)
+    made = member_create(
+        organization=north,
+        username="carol",
+        email="carol@example.com",
+        first_name="Carol",
+        last_name="Jones",
+        role="supervisor",
+        acting_user=root,
+    )
+    carol = User.objects.get(username="carol")
+    assert (made.user, made.organization, made.role) == (carol, north, "supervisor")
+    assert (carol.email, carol.first_name, carol.last_name) == (
+        "carol@example.com",
+        "Carol",
+        "Jones",
+    )
+    assert carol.license_method == User.LicenseMethod.ASSIGNED  # unless told otherwise
+    assert not carol.has_usable_password()  # they are invited to choose one
+    assert [(e.label, e.actor) for e in history(carol)] == [("insert", "root")]
+    assert [(e.label, e.actor) for e in history(made)] == [("insert", "root")]
+    dave = member_create(
+        organization=north, username="dave", email="d@example.com", license_method="concurrent"
+    )
+    assert (dave.role, dave.user.license_method) == ("agent", "concurrent")
+
+
+def test_a_new_member_refused_per_field_writes_nothing(world):
+    _, north, _, _ = world
+    member(north, "bob")
+    with pytest.raises(ValidationError) as taken:
+        member_create(organization=north, username="bob", email="b2@example.com")
+    assert taken.value.message_dict == {"username": ["A user with that username already exists."]}
+    with pytest.raises(ValidationError) as bad:
+        member_create(organization=north, username="eve", email="not an address", role="boss")
+    assert set(bad.value.message_dict) == {"email"}
+    with pytest.raises(ValidationError) as role:
+        member_create(organization=north, username="eve", email="eve@example.com", role="boss")
+    assert set(role.value.message_dict) == {"role"}
+    assert not User.objects.filter(username="eve").exists()
+    assert Membership.objects.count() == 1
