@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from licenses.exceptions import LicenseLimitReached, LicenseMissing
+from licenses.exceptions import LicenseLimitReached
 from organizations.models import Server, User
 
 from ..models import LeaseSource, SeatAssignment, SeatLease
@@ -21,7 +21,7 @@ class ClientCheckoutRefused(Exception):
     - ``unknown_user``, ``unknown_station``: not a user or station of the server;
     - ``pool_full``, ``cap_reached``, ``reserved_elsewhere``: no Concurrent seat (the login's
       LicenseLimitReached, recorded as a denial);
-    - ``no_seat_assigned``, ``station_in_use``, ``license_missing``: the login's refusals;
+    - ``no_seat_assigned``, ``station_in_use``: the login's refusals;
     - ``no_seat_required``: a member of the server's wallboard organization only.
     """
 
@@ -29,9 +29,6 @@ class ClientCheckoutRefused(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
-
-    def __str__(self):
-        return self.message
 
 
 @dataclass(frozen=True)
@@ -90,8 +87,6 @@ def client_checkout(
         raise ClientCheckoutRefused("no_seat_assigned", refused.message) from refused
     except StationInUse as refused:
         raise ClientCheckoutRefused("station_in_use", refused.message) from refused
-    except LicenseMissing as refused:
-        raise ClientCheckoutRefused("license_missing", refused.message) from refused
     if seats.leases:
         lease = seats.leases[0]
         return ClientCheckout(user, lease, retry=lease.pk == held_before)

@@ -54,9 +54,11 @@ def client_seats_take(
     try:
         occupancy = station_occupy(station=station, user=user, session_key=leases[0].session_key)
     except StationInUse:
-        lease_release(leases=leases, acting_user=user, end_sessions=False)
+        # Its "session" (the lease's own key) ends with it: the station this client may hold
+        # already (asking again, at another station) is left too.
+        lease_release(leases=leases, acting_user=user)
         raise
-    return LoginSeats(leases, occupancy, assigned=assigned)
+    return LoginSeats(leases, occupancy)  # a Concurrent user: no Assignable seat
 
 
 def login_seats_attach(*, seats: LoginSeats, session_key: str) -> None:

@@ -9,13 +9,13 @@ from django.utils import timezone
 
 from licenses.exceptions import LicenseLimitReached
 from seats.models import ReleaseReason, SeatLease, StationOccupancy
-from seats.services.assignments import seat_assign_bulk
+from seats.services.assignments import seat_assign, seat_assign_bulk
 from seats.services.leases import lease_release
 from seats.services.leases.release import lease_heartbeat
 from seats.services.login import client_seats_take
 from seats.services.pools import refusal
 from seats.services.stations import StationInUse
-from tests.factories import StationFactory
+from tests.factories import MembershipFactory, StationFactory
 
 from .seat_helpers import member, pool_in_use, setup_server
 
@@ -56,6 +56,7 @@ def test_a_client_refused_its_station_holds_no_seat(world):
     with pytest.raises(StationInUse):
         client_seats_take(user=bob, server_id=server.pk, client_id="b", station=desk)
     assert not SeatLease.objects.active().filter(user=bob).exists()
+    assert SeatLease.objects.get(user=bob).released_by == bob  # given back by bob's own check-out
     assert pool_in_use(server, "agent", "concurrent") == 1
     assert StationOccupancy.objects.get(ended_at__isnull=True).user.username == "ann"
 
@@ -107,3 +108,48 @@ def test_several_seats_refused_say_how_many_are_missing_and_carry_the_pool(world
         "Not enough Agent access (IWP_Agent) Assignable seats on server CIC-SEATS: 2 needed, "
         "0 free (5 of 4 in use), 3 seats missing."
     )
+
+
+def test_an_assigned_client_checks_out_with_its_stations_seat_on_the_keys_server_only(
+    world, licensed_server
+):
+    server, north = world
+    alice = member(north, "alice", method="assigned")
+    other, south = setup_server(licensed_server, ["agent:assignable=1"], server_id="CIC-OTHER")
+    MembershipFactory(user=alice, organization=south)  # no seat of hers there
+    desk = StationFactory(organization=north, name="Desk-1")
+    [seat] = seat_assign(station=desk)
+    seats = client_seats_take(user=alice, server_id=server.pk, client_id="a", station=desk)
+    assert (seats.leases, seats.assigned) == ([], [seat])
+
+
+def test_checking_a_seat_in_frees_the_station_the_client_took_with_it(world):
+    server, north = world
+    desk = StationFactory(organization=north, name="Desk-1")
+    bob, cat = member(north, "bob"), member(north, "cat")
+    [lease] = client_seats_take(user=bob, server_id=server.pk, client_id="b", station=desk).leases
+    lease_release(leases=[lease], reason=ReleaseReason.CHECKED_IN)  # the API's check-in
+    seats = client_seats_take(user=cat, server_id=server.pk, client_id="c", station=desk)
+    assert StationOccupancy.objects.get(ended_at__isnull=True) == seats.occupancy
+    assert seats.occupancy.user == cat
+
+
+def test_a_client_refused_another_station_gives_its_seat_back_and_leaves_its_old_station(world):
+    """The same client asking again at a station someone else holds: refused, holding nothing,
+    neither its seat (released by its user) nor the station it was at."""
+    server, north = world
+    desk_1 = StationFactory(organization=north, name="Desk-1")
+    desk_2 = StationFactory(organization=north, name="Desk-2")
+    bob, ann, cat = member(north, "bob"), member(north, "ann"), member(north, "cat")
+    [lease] = client_seats_take(user=bob, server_id=server.pk, client_id="b", station=desk_1).leases
+    client_seats_take(user=ann, server_id=server.pk, client_id="a", station=desk_2)
+    with pytest.raises(StationInUse):
+        client_seats_take(user=bob, server_id=server.pk, client_id="b", station=desk_2)
+    lease.refresh_from_db()
+    assert lease.released_at is not None and lease.released_by == bob
+    assert pool_in_use(server, "agent", "concurrent") == 1  # ann's
+    assert list(
+        StationOccupancy.objects.filter(ended_at__isnull=True).values_list("user__username")
+    ) == [("ann",)]
+    seats = client_seats_take(user=cat, server_id=server.pk, client_id="c", station=desk_1)
+    assert seats.occupancy.station == desk_1

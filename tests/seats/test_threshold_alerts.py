@@ -284,7 +284,7 @@ def test_racing_check_outs_at_a_threshold_record_and_mail_it_once(licensed_serve
 
 
 def test_an_alert_whose_mail_fails_is_rolled_back_the_login_goes_on_and_the_next_records_it(
-    pool_of_ten, django_capture_on_commit_callbacks, caplog
+    pool_of_ten, django_capture_on_commit_callbacks, caplog, alert_log
 ):
     from seats.signals import threshold_alerts_recorded
 
@@ -298,5 +298,15 @@ def test_an_alert_whose_mail_fails_is_rolled_back_the_login_goes_on_and_the_next
         threshold_alerts_recorded.disconnect(dispatch_uid="test.mail_server_gone")
     assert recorded() == []  # the 8th login took its seat; the alert was not kept without mail
     assert "Utilisation alert not recorded" in caplog.text
+    [failed] = alert_log
+    assert (failed.levelno, failed.getMessage()) == (
+        logging.ERROR,
+        "Utilisation alert not recorded; the next check-out at this level tries again",
+    )
+    assert (failed.event, failed.day) == (
+        "threshold_alert_failed",
+        timezone.localdate().isoformat(),
+    )
+    assert failed.exc_info[1].args == ("the outbox is unreachable",)
     logins(django_capture_on_commit_callbacks, ["agent8"])
     assert [t for _, t, *_ in recorded()] == [80, 90]
