@@ -148,7 +148,11 @@ def test_expired_file_is_refused(vendor_key):
     with pytest.raises(LicenseFileError) as exc:
         license_file_import(text=text)
     assert exc.value.reason == "expired"
-    assert "expired on" in exc.value.message and "CIC-A" in exc.value.message
+    serial = exc.value.message.split()[1]
+    assert exc.value.message == (
+        f"License {serial} for server CIC-A expired on {today - timedelta(days=1):%Y-%m-%d}. "
+        "Ask the vendor for a renewed license file."
+    )
     assert LicenseFile.objects.count() == 0 and Server.objects.count() == 0
 
 
@@ -160,7 +164,11 @@ def test_not_yet_valid_file_is_refused(vendor_key):
     with pytest.raises(LicenseFileError) as exc:
         license_file_import(text=text)
     assert exc.value.reason == "not_yet_valid"
-    assert "not valid until" in exc.value.message
+    serial = exc.value.message.split()[1]
+    assert exc.value.message == (
+        f"License {serial} for server CIC-A is not valid until "
+        f"{today + timedelta(days=3):%Y-%m-%d}. Install it on or after that day."
+    )
     assert LicenseFile.objects.count() == 0
 
 
