@@ -2,7 +2,9 @@
 exactly once, audited."""
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from licenses.exceptions import LicenseLimitReached
 from organizations.models import User
@@ -390,3 +392,28 @@ def test_a_method_change_names_the_administrator_who_released_the_seats(org, adm
     user_change_method(user=bob, method=User.LicenseMethod.ASSIGNED, acting_user=admin_user)
     assert SeatAssignment.objects.get(user=alice).released_by == admin_user
     assert SeatLease.objects.get(user=bob).released_by == admin_user
+
+
+def test_a_peak_the_server_already_reached_today_still_raises_the_new_organizations(
+    licensed_server, admin_user, django_capture_on_commit_callbacks
+):
+    server, north = setup_server(licensed_server, ["agent:assignable=5"])
+    south = OrganizationFactory(server=server, name="Southwind")
+    alice = member(north, "alice", method="assigned")
+    bea = member(south, "bea", method="assigned")
+    with django_capture_on_commit_callbacks(execute=True):
+        seat_assign(user=alice, acting_user=admin_user)
+    seat_release(user=alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        seat_assign(user=bea, acting_user=admin_user)  # the server at 1 again: known, skipped
+    peaks = DailySeatUsage.objects.filter(server=server, license_type="agent")
+    assert sorted(peaks.values_list("organization__name", "peak"), key=str) == [
+        ("Northwind", 1),
+        ("Southwind", 1),
+        (None, 1),
+    ]
+    # Back to a level this process already wrote today: the usage rows are not touched again.
+    seat_release(user=bea)
+    with CaptureQueriesContext(connection) as queries:
+        seat_assign(user=bea, acting_user=admin_user)
+    assert not [q for q in queries if "seats_dailyseatusage" in q["sql"]]
