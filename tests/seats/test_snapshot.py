@@ -177,3 +177,18 @@ def test_an_organizations_row_shows_the_servers_licensed_count_beside_its_own_us
 
     mine = row(server, org, "agent", "assignable")
     assert (mine.licensed, mine.in_use, mine.peak) == (10, 3, 3)
+
+
+@pytest.mark.django_db
+def test_refusals_where_nothing_is_licensed_get_rows_of_their_own(licensed_server):
+    server = licensed_server(
+        server_id="CIC-NOCONC", entitlements=["server", "organization=4", "agent:assignable=2"]
+    )
+    [org] = organizations(server, 1)
+    SeatDenial.objects.create(
+        server=server, organization=org, license_type="agent", method="concurrent"
+    )
+    usage_snapshot_take(day=timezone.localdate())
+    for organization in (None, org):
+        refused = row(server, organization, "agent", "concurrent")
+        assert (refused.licensed, refused.in_use, refused.peak, refused.denials) == (0, 0, 0, 1)
