@@ -165,7 +165,6 @@ def seat_assign_bulk(
     *,
     users,
     acting_user: User | None = None,
-    day: date | None = None,
     server_ids: Collection[int] | None = None,
 ) -> AssignResult:
     """Give each Assigned user of ``users`` the Assignable seat they need on each of their servers
@@ -176,7 +175,7 @@ def seat_assign_bulk(
     are skipped (and listed). A user holding a seat of the wrong license (their role changed)
     has it replaced. A constant number of queries, whatever the selection size.
     """
-    day = day or timezone.localdate()
+    day = timezone.localdate()
     users = list(users)
     result = AssignResult()
     by_id = {u.pk: u for u in users}
@@ -253,7 +252,6 @@ def seat_assign(
     station: Station | None = None,
     license_type: str | None = None,
     acting_user: User | None = None,
-    day: date | None = None,
 ) -> list[SeatAssignment]:
     """Assign an Assignable seat to a user (the license their role needs) or to a station
     (``license_type``, default Agent).
@@ -264,11 +262,11 @@ def seat_assign(
     if (user is None) == (station is None):
         raise ValueError("seat_assign needs a user or a station")
     if user is not None:
-        result = seat_assign_bulk(users=[user], acting_user=acting_user, day=day)
+        result = seat_assign_bulk(users=[user], acting_user=acting_user)
         if result.skipped:
             raise ValueError(f"{user.get_username()}: {result.skipped[0][1]}.")
         return result.assigned or list(SeatAssignment.objects.active().filter(user=user))
-    day = day or timezone.localdate()
+    day = timezone.localdate()
     license_type = license_type or LicenseType.AGENT.value
     server_id = (
         Station.objects.filter(pk=station.pk)
@@ -321,7 +319,7 @@ def seat_release(
         qs = qs.filter(station=station)
     if assignments is None and user is None and station is None:
         raise ValueError("seat_release needs assignments, a user or a station")
-    with transaction.atomic(), acting_as(acting_user):
+    with transaction.atomic():
         return _release(qs.values_list("pk", flat=True), reason=reason, acting_user=acting_user)
 
 
@@ -337,7 +335,7 @@ def user_seats_release(*, user: User, acting_user: User | None = None) -> list:
 
 def seat_release_bulk(*, users, acting_user: User | None = None) -> list[SeatAssignment]:
     """Release every Assignable seat of the selected users (one UPDATE)."""
-    with transaction.atomic(), acting_as(acting_user):
+    with transaction.atomic():
         return _release(
             SeatAssignment.objects.active()
             .filter(user__in=list(users))

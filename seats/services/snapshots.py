@@ -41,7 +41,7 @@ def usage_snapshot_take(*, day: date) -> int:
     _start, end = day_span(day)
     at = min(timezone.now(), end)
     org_use = seats_in_use(at=at)
-    server_use = usage_by_server(at=at, seats=org_use)
+    server_use = usage_by_server(seats=org_use)
 
     denied: dict[tuple, int] = defaultdict(int)
     for (server_id, organization_id, license_type, method), n in denials_on(day).items():

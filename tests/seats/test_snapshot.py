@@ -141,3 +141,54 @@ def test_the_servers_denials_are_the_sum_of_its_organizations_and_none_is_zero(l
     assert row(server, south, "agent", "assignable").denials == 1
     assert row(server, None, "agent", "concurrent").denials == 0
     assert row(server, north, "agent", "concurrent").denials == 0
+
+
+@pytest.mark.django_db
+def test_seats_held_where_nothing_is_licensed_any_more_are_recorded_with_zero_licensed(
+    licensed_server,
+):
+    # The license now offers no Agent seat (and no access license at all), yet Agent seats are
+    # still held: the chart shows them against a licensed count of 0, for the server and for the
+    # organization; the organization, active on a server with no access license, gets no row.
+    server = licensed_server(server_id="CIC-NOAGENT", entitlements=["server", "organization=4"])
+    [org] = organizations(server, 1)
+    hold_assignable(server, org, LicenseType.AGENT, 2)
+
+    usage_snapshot_take(day=timezone.localdate())
+
+    whole = row(server, None, "agent", "assignable")
+    assert (whole.licensed, whole.in_use) == (0, 2)
+    mine = row(server, org, "agent", "assignable")
+    assert (mine.licensed, mine.in_use) == (0, 2)
+    assert not DailySeatUsage.objects.filter(method="concurrent").exists()
+
+
+@pytest.mark.django_db
+def test_an_organizations_row_shows_the_servers_licensed_count_beside_its_own_use(
+    licensed_server,
+):
+    server = licensed_server(
+        server_id="CIC-SHARE", entitlements=["server", "organization=4", "agent:assignable=10"]
+    )
+    [org] = organizations(server, 1)
+    hold_assignable(server, org, LicenseType.AGENT, 3)
+
+    usage_snapshot_take(day=timezone.localdate())
+
+    mine = row(server, org, "agent", "assignable")
+    assert (mine.licensed, mine.in_use, mine.peak) == (10, 3, 3)
+
+
+@pytest.mark.django_db
+def test_refusals_where_nothing_is_licensed_get_rows_of_their_own(licensed_server):
+    server = licensed_server(
+        server_id="CIC-NOCONC", entitlements=["server", "organization=4", "agent:assignable=2"]
+    )
+    [org] = organizations(server, 1)
+    SeatDenial.objects.create(
+        server=server, organization=org, license_type="agent", method="concurrent"
+    )
+    usage_snapshot_take(day=timezone.localdate())
+    for organization in (None, org):
+        refused = row(server, organization, "agent", "concurrent")
+        assert (refused.licensed, refused.in_use, refused.peak, refused.denials) == (0, 0, 0, 1)
