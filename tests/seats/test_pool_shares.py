@@ -611,3 +611,30 @@ def test_a_share_set_names_the_administrator_and_one_deleted_in_the_admin_is_gon
     assert response.status_code == 302
     assert not PoolShare.objects.exists()
     assert pools_shared(server) == set()
+
+
+def test_a_full_shared_pool_gives_a_login_the_seat_of_an_idle_session(three):
+    server, north, south, _east = three
+    share(north, cap=3)
+    for i in range(3):
+        lease_acquire(user=member(north, f"n{i}"), session_key=f"n{i}")
+        lease_acquire(user=member(south, f"s{i}"), session_key=f"s{i}")
+    SeatLease.objects.filter(session_key="s0").update(
+        last_seen_at=timezone.now() - timedelta(minutes=45)
+    )
+    [taken] = lease_acquire(user=member(south, "s3"), session_key="s3")
+    assert SeatLease.objects.get(session_key="s0").release_reason == "idle"
+    assert SeatLease.objects.active().filter(organization=south).count() == 3
+    assert pool_in_use(server, "agent", "concurrent") == 6
+    assert not SeatDenial.objects.exists()
+
+
+def test_a_refusal_too_long_for_the_denial_record_is_kept_cut_at_300_characters(three):
+    server, north, _south, _east = three
+    north.name = "Northwind " + "Trading Company of the Seven Seas " * 5
+    north.save()
+    share(north, cap=0)
+    with pytest.raises(LicenseLimitReached) as refused:
+        lease_acquire(user=member(north, "n0"))
+    assert len(refused.value.message) > 300
+    assert SeatDenial.objects.get().message == refused.value.message[:300]
