@@ -55,3 +55,28 @@ def test_a_refusal_costs_only_the_statements_that_explain_and_record_it(licensed
     b1 = member(bare, "b1")
     unlicensed = statements(lambda: lease_acquire(user=b1))
     assert len(unlicensed) == 4, unlicensed
+
+
+def test_a_newer_login_in_a_shared_pool_passes_the_seat_on_without_reading_the_shares(
+    licensed_server,
+):
+    """The user's seat passes to the newer login, so no cap or reserve can refuse it: the shares
+    are not read (the statements of a newer login in a pool with shares and one without are
+    the same)."""
+    counts = []
+    for server_id, shared in (("CIC-PLAIN", False), ("CIC-SHARED", True)):
+        server, north = setup_server(licensed_server, ["agent:concurrent=2"], server_id=server_id)
+        if shared:
+            pool_share_set(
+                organization=north,
+                license_type="agent",
+                method="concurrent",
+                cap=1,
+                acting_user=None,
+            )
+        bob = member(north, f"bob-{server_id}")
+        lease_acquire(user=bob, session_key=f"first-{server_id}")
+        counts.append(
+            len(statements(lambda bob=bob: lease_acquire(user=bob, session_key="second")))
+        )
+    assert counts[0] == counts[1], counts
