@@ -40,15 +40,17 @@ def share_refusal(
     license_type: str,
     method: str,
     organization_id: int,
+    day: date,
     seats: int = 1,
     pending: dict[int, int] | None = None,
-    day: date | None = None,
 ) -> LicenseLimitReached | None:
     """The refusal of ``seats`` seats of a shared pool for the organization, or None when they
     fit its cap, the pool and the other organizations' unused reserves. Exact under pool_lock;
     without it, it names the reason of a refusal the take statement has just made.
 
     ``pending``: seats taken for organizations earlier in the same transaction, not yet written.
+    ``day``: the take's day, whose entitlement in force gives the pool's capacity (every caller
+    has it already, as the take statement decided on it).
     """
     pending = pending or {}
     in_use, capacity, cap, held, others_unused = sql.execute(
@@ -58,7 +60,7 @@ def share_refusal(
             "license": license_type,
             "organization": organization_id,
             "pending": json.dumps({str(k): v for k, v in pending.items()}),
-            "day": day or timezone.localdate(),
+            "day": day,
         },
     )[0]
     in_use += sum(pending.values())
@@ -111,8 +113,8 @@ def pool_share_check(
     organization: Organization,
     license_type: str,
     method: str,
-    reserve: int = 0,
-    cap: int | None = None,
+    reserve: int,
+    cap: int | None,
 ) -> None:
     """Raise ValueError, naming the pool and what to do, when the share cannot be set: a reserve
     larger than the cap, or reserves adding up to more than the pool's capacity today."""

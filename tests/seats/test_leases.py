@@ -8,12 +8,23 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
 
+from licenses.exceptions import LicenseLimitReached
 from licenses.models import Entitlement
 from seats.models import DailySeatUsage, ReleaseReason, SeatDenial, SeatLease, SeatPool
-from seats.services.leases import lease_release, lease_release_idle
+from seats.services.leases import (
+    lease_acquire,
+    lease_attach_session,
+    lease_release,
+    lease_release_idle,
+)
 from seats.services.snapshots import usage_snapshot_take
 from seats.tasks import release_idle_leases
-from tests.factories import MembershipFactory, install_license
+from tests.factories import (
+    MembershipFactory,
+    OrganizationFactory,
+    ServerFactory,
+    install_license,
+)
 from tests.history import history
 
 from .seat_helpers import login, member, pool_in_use, setup_server
@@ -287,3 +298,211 @@ def test_the_largest_license_accepted_is_enforced(licensed_server):
     member(organization, "bob")
     assert login(Client(), "bob").status_code == 302
     assert pool_in_use(server, "agent", "concurrent") == 1
+
+
+LEASE_FIELDS = (
+    "pk",
+    "server_id",
+    "organization_id",
+    "license_type",
+    "user_id",
+    "session_key",
+    "source",
+    "client_id",
+    "acquired_at",
+    "last_seen_at",
+    "expires_at",
+)
+
+
+def fields(lease, names=LEASE_FIELDS):
+    return {name: getattr(lease, name) for name in names}
+
+
+def refused(**kwargs):
+    with pytest.raises(LicenseLimitReached) as caught:
+        lease_acquire(**kwargs)
+    return caught.value
+
+
+def test_a_full_pool_refuses_with_its_words_advice_and_figures_and_records_who_was_refused(org):
+    server, organization = org
+    for name in ("a1", "a2"):
+        lease_acquire(user=member(organization, name))
+    a3 = member(organization, "a3")
+    refusal = refused(user=a3)
+    assert refusal.message == (
+        "No Agent access (IWP_Agent) Concurrent seat is free on server CIC-SEATS: 2 of 2 in use. "
+        "Try again when someone logs out."
+    )
+    assert (
+        refusal.code,
+        refusal.server_id,
+        refusal.license_type,
+        refusal.method,
+        refusal.in_use,
+        refusal.capacity,
+    ) == ("pool_full", "CIC-SEATS", "agent", "concurrent", 2, 2)
+    denial = SeatDenial.objects.get()
+    assert (
+        denial.server,
+        denial.organization,
+        denial.license_type,
+        denial.method,
+        denial.user,
+        denial.message,
+        denial.reason,
+    ) == (server, organization, "agent", "concurrent", a3, refusal.message, "pool_full")
+
+
+def test_a_login_on_a_server_with_no_license_installed_is_refused_naming_the_server():
+    bare = OrganizationFactory(server=ServerFactory(server_id="CIC-BARE"), name="Bare")
+    bob = member(bare, "bob")
+    refusal = refused(user=bob)
+    assert refusal.message == (
+        "No Agent access (IWP_Agent) Concurrent seat is free on server CIC-BARE: 0 of 0 in use. "
+        "Try again when someone logs out."
+    )
+    assert (refusal.server_id, refusal.in_use, refusal.capacity) == ("CIC-BARE", 0, 0)
+    assert SeatDenial.objects.get().user == bob
+    assert not SeatLease.objects.exists()
+
+
+def test_the_lease_a_login_or_a_seat_api_client_gets_back_is_the_one_stored(org, settings):
+    """The lease returned to the login (and to the seat API, which answers with it) is the row
+    written: its holder, its times, an API lease's expiry; a login without its session yet holds
+    one with no session key (the sweep's mark of a login that never finished)."""
+    server, organization = org
+    now = timezone.now() - timedelta(seconds=5)
+    [browser] = lease_acquire(user=member(organization, "bob"), session_key="session-1", now=now)
+    assert fields(browser) == fields(SeatLease.objects.get(pk=browser.pk))
+    assert (browser.session_key, browser.source, browser.acquired_at) == (
+        "session-1",
+        "browser",
+        now,
+    )
+    [pending] = lease_acquire(user=member(organization, "sam", role="supervisor"), now=now)
+    assert fields(pending) == fields(SeatLease.objects.get(pk=pending.pk))
+    assert pending.session_key == ""
+    [api] = lease_acquire(
+        user=member(organization, "desk"), server_id=server.pk, client_id="desk-1", now=now
+    )
+    assert fields(api) == fields(SeatLease.objects.get(pk=api.pk))
+    assert (api.source, api.client_id, api.last_seen_at) == ("api", "desk-1", now)
+    assert api.expires_at == now + timedelta(seconds=settings.IWP_API_LEASE_SECONDS)
+    assert api.session_key.startswith("api:")
+
+
+def test_a_newer_login_takes_the_seat_over_at_its_own_time_in_the_users_name(org):
+    server, organization = org
+    bob = member(organization, "bob")
+    [first] = lease_acquire(user=bob, session_key="first")
+    later = timezone.now() + timedelta(minutes=1)
+    [second] = lease_acquire(user=bob, session_key="second", now=later)
+    first.refresh_from_db()
+    assert (first.release_reason, first.released_by, first.released_at) == (
+        ReleaseReason.SUPERSEDED,
+        bob,
+        later,
+    )
+    stored = SeatLease.objects.get(pk=second.pk)
+    assert fields(second) == fields(stored)
+    assert (stored.session_key, stored.released_at) == ("second", None)
+    assert [(e.label, e.actor) for e in history(stored)] == [("insert", "bob")]
+    assert pool_in_use(server, "agent", "concurrent") == 1
+
+
+def test_a_user_whose_role_changed_gives_the_old_seat_back_and_takes_the_new_license(org):
+    server, organization = org
+    bob = member(organization, "bob")
+    [agent_seat] = lease_acquire(user=bob, session_key="as-agent")
+    bob.memberships.update(role="supervisor")
+    later = timezone.now() + timedelta(minutes=1)
+    [supervisor_seat] = lease_acquire(user=bob, session_key="as-supervisor", now=later)
+    agent_seat.refresh_from_db()
+    assert (agent_seat.release_reason, agent_seat.released_by, agent_seat.released_at) == (
+        ReleaseReason.ROLE_CHANGE,
+        bob,
+        later,
+    )
+    assert SeatLease.objects.active().get(user=bob).license_type == "supervisor"
+    assert supervisor_seat.license_type == "supervisor"
+    assert (
+        pool_in_use(server, "agent", "concurrent"),
+        pool_in_use(server, "supervisor", "concurrent"),
+    ) == (0, 1)
+
+
+def test_a_login_reclaims_the_seats_idle_at_its_own_time_in_its_own_pool_only(org):
+    """At ``now`` 31 minutes on, the agents' seats and the supervisor's have been idle past the
+    limit: an agent's login, the agent pool being full, gives back the agent seats and leaves the
+    supervisor's pool alone (the sweep's job)."""
+    server, organization = org
+    for name in ("a1", "a2"):
+        lease_acquire(user=member(organization, name), session_key=name)
+    lease_acquire(user=member(organization, "sam", role="supervisor"), session_key="sam")
+    later = timezone.now() + timedelta(minutes=31)
+    [taken] = lease_acquire(user=member(organization, "a3"), session_key="a3", now=later)
+    assert sorted(SeatLease.objects.active().values_list("session_key", flat=True)) == [
+        "a3",
+        "sam",
+    ]
+    assert set(
+        SeatLease.objects.filter(session_key__in=["a1", "a2"]).values_list(
+            "release_reason", "released_at"
+        )
+    ) == {(ReleaseReason.IDLE, later)}
+    assert (
+        pool_in_use(server, "agent", "concurrent"),
+        pool_in_use(server, "supervisor", "concurrent"),
+    ) == (1, 1)
+
+
+def test_a_user_on_two_servers_refused_on_one_holds_neither_and_is_recorded_as_refused(
+    licensed_server,
+):
+    one, north = setup_server(licensed_server, ["agent:concurrent=2"], server_id="CIC-ONE")
+    two, south = setup_server(licensed_server, ["agent:concurrent=1"], server_id="CIC-TWO")
+    carol = member(north, "carol")
+    MembershipFactory(user=carol, organization=south)
+    taken = lease_acquire(user=carol, session_key="carol")  # a seat on each server
+    assert [[(e.label, e.actor) for e in history(lease)] for lease in taken] == [
+        [("insert", "carol")],
+        [("insert", "carol")],
+    ]
+    today = timezone.localdate()
+    peaks = DailySeatUsage.objects.filter(day=today, organization__isnull=True)
+    assert sorted(peaks.values_list("server__server_id", "peak")) == [
+        ("CIC-ONE", 1),
+        ("CIC-TWO", 1),
+    ]
+    bob = member(north, "bob")
+    MembershipFactory(user=bob, organization=south)
+    refusal = refused(user=bob, session_key="bob")
+    assert refusal.message == (
+        "No Agent access (IWP_Agent) Concurrent seat is free on server CIC-TWO: 1 of 1 in use. "
+        "Try again when someone logs out."
+    )
+    assert not SeatLease.objects.filter(user=bob).exists()
+    assert pool_in_use(one, "agent", "concurrent") == 1
+    denial = SeatDenial.objects.get()
+    assert (denial.user, denial.server, denial.organization, denial.message) == (
+        bob,
+        two,
+        south,
+        refusal.message,
+    )
+
+
+def test_a_session_named_after_its_seat_was_released_leaves_the_released_seat_as_it_was(
+    org, admin_user
+):
+    """A login's seat released (by an administrator, say) before the login named its session:
+    the released lease is not rewritten."""
+    server, organization = org
+    [lease] = lease_acquire(user=member(organization, "bob"))
+    lease_release(leases=[lease], reason=ReleaseReason.ADMIN, acting_user=admin_user)
+    lease_attach_session(leases=[lease], session_key="too-late")
+    stored = SeatLease.objects.get(pk=lease.pk)
+    assert (stored.session_key, stored.release_reason) == ("", ReleaseReason.ADMIN)
+    assert [e.label for e in history(stored)] == ["insert", "update"]

@@ -13,12 +13,20 @@ from django.test import Client
 from django.utils import timezone
 
 from licenses.exceptions import LicenseLimitReached
-from seats.models import DenialReason, SeatAssignment, SeatDenial, SeatLease, SeatPool
+from seats.models import (
+    DenialReason,
+    PoolShare,
+    SeatAssignment,
+    SeatDenial,
+    SeatLease,
+    SeatPool,
+)
 from seats.services.assignments import seat_assign, seat_assign_bulk, seat_release_bulk
 from seats.services.leases import lease_acquire, lease_release_idle
 from seats.services.shares import pool_share_set
 from tests.concurrency import race
 from tests.factories import OrganizationFactory, StationFactory
+from tests.history import history
 
 from .seat_helpers import login, member, pool_in_use, setup_server
 from .test_seat_races import FAST_HASHER
@@ -402,3 +410,231 @@ def test_each_refusal_of_a_shared_pool_says_which_rule_with_its_own_figures(thre
         "CIC-SEATS: 0 of 1 in use, 2 more asked for. Try again when one of its seats is given "
         "back, or ask an administrator to raise the cap. Nothing was assigned."
     )
+
+
+def test_the_last_free_seat_held_in_reserve_is_refused_in_the_singular_with_its_figures(three):
+    """Five of six seats in use and South's reserve has one unused: a seat for Eastwind would
+    fit the pool but not around the reserve, and the refusal says "the 1 free seat is"."""
+    server, north, south, east = three
+    share(south, reserve=2)
+    for i in range(4):
+        lease_acquire(user=member(north, f"n{i}"))
+    lease_acquire(user=member(south, "s0"))
+    with pytest.raises(LicenseLimitReached) as refused:
+        lease_acquire(user=member(east, "e0"))
+    r = refused.value
+    assert r.message == (
+        "No Agent access (IWP_Agent) Concurrent seat is free for Eastwind on server CIC-SEATS: "
+        "5 of 6 in use, and the 1 free seat is held in reserve for other organizations "
+        "(1 reserved and unused)."
+    )
+    assert (r.code, r.in_use, r.capacity) == ("reserved_elsewhere", 5, 6)
+
+
+def test_a_full_shared_assignable_pool_refuses_without_the_login_advice(three):
+    """An Assignable refusal is not about someone logging out: no "Try again when someone logs
+    out." for an assignment, in a shared pool as in any other."""
+    server, north, south, _east = three
+    share(south, reserve=1, method="assignable")
+    with pytest.raises(LicenseLimitReached) as refused:
+        seat_assign_bulk(users=[member(north, f"a{i}", method="assigned") for i in range(7)])
+    assert refused.value.message == (
+        "Not enough Agent access (IWP_Agent) Assignable seats on server CIC-SEATS: 7 needed, "
+        "6 free (0 of 6 in use), 1 seat missing. Nothing was assigned."
+    )
+    assert (refused.value.code, refused.value.in_use, refused.value.capacity) == (
+        "pool_full",
+        0,
+        6,
+    )
+
+
+def test_a_bulk_assignment_counts_its_seats_for_a_reserved_organization_toward_that_reserve(
+    three,
+):
+    """Northwind reserves 2 Assignable seats and the same bulk assignment gives it 2: its reserve
+    is used, so Southwind, later in the bulk, may take the other 4."""
+    server, north, south, _east = three
+    share(north, reserve=2, method="assignable")
+    users = [member(north, f"n{i}", method="assigned") for i in range(2)]
+    users += [member(south, f"s{i}", method="assigned") for i in range(4)]
+    assert len(seat_assign_bulk(users=users).assigned) == 6
+    assert organization_counts(server, "assignable") == {str(north.pk): 2, str(south.pk): 4}
+
+
+def test_a_bulk_assignment_refuses_an_organization_the_seats_given_earlier_in_it_leave_no_room(
+    three,
+):
+    """4 seats for Northwind, then 3 for Southwind in one bulk on 6 seats: Southwind's refusal
+    counts Northwind's 4 as in use, and nothing is assigned."""
+    server, north, south, _east = three
+    share(south, reserve=1, method="assignable")
+    users = [member(north, f"n{i}", method="assigned") for i in range(4)]
+    users += [member(south, f"s{i}", method="assigned") for i in range(3)]
+    with pytest.raises(LicenseLimitReached) as refused:
+        seat_assign_bulk(users=users)
+    assert refused.value.message == (
+        "Not enough Agent access (IWP_Agent) Assignable seats on server CIC-SEATS: 3 needed, "
+        "2 free (4 of 6 in use), 1 seat missing. Nothing was assigned."
+    )
+    assert not SeatAssignment.objects.exists()
+
+
+def test_a_reserve_and_a_cap_are_whole_numbers_a_cap_of_zero_bars_and_a_reserve_may_equal_the_cap(
+    three,
+):
+    server, north, south, _east = three
+    for bad in ({"reserve": -1}, {"cap": -1}):
+        with pytest.raises(ValueError) as refused:
+            share(north, **bad)
+        assert str(refused.value) == "A reserve and a cap are whole numbers of seats, 0 or more."
+    assert not PoolShare.objects.exists()
+    assert (share(north, reserve=2, cap=2).reserve, share(north, reserve=2, cap=2).cap) == (2, 2)
+    share(south, cap=0)  # Southwind may take no seat of the pool
+    with pytest.raises(LicenseLimitReached) as barred:
+        lease_acquire(user=member(south, "s0"))
+    assert barred.value.message.startswith(
+        "Southwind is at its cap of 0 Agent access (IWP_Agent) Concurrent seats on server "
+        "CIC-SEATS: 0 of 0 in use."
+    )
+
+
+def test_reserves_are_added_up_per_pool_of_the_server_among_active_organizations_only(
+    three, licensed_server
+):
+    """Only the reserves of the same pool count against it: not another server's, an inactive
+    organization's, another license's or another method's; an organization changing its own
+    reserve replaces it; the reserves may add up to exactly the pool's seats."""
+    server, north, south, east = three
+    other, elsewhere = setup_server(
+        licensed_server, ["agent:concurrent=3", "agent:assignable=1"], server_id="CIC-OTHER"
+    )
+    share(elsewhere, reserve=3)  # the other server's whole Concurrent pool (not its 1 Assignable)
+    closed = OrganizationFactory(server=server, name="Closed", is_active=False)
+    PoolShare.objects.create(
+        organization=closed, license_type="agent", method="concurrent", reserve=5
+    )
+    share(north, reserve=5, method="assignable")
+    pool_share_set(
+        organization=north,
+        license_type="supervisor",
+        method="concurrent",
+        reserve=2,
+        acting_user=None,
+    )
+    with pytest.raises(ValueError) as supervisors:
+        pool_share_set(
+            organization=south,
+            license_type="supervisor",
+            method="concurrent",
+            reserve=1,
+            acting_user=None,
+        )
+    assert "would add up to 3, more than its 2 seats (other organizations reserve 2)" in str(
+        supervisors.value
+    )
+    share(east, reserve=4)
+    share(east, reserve=5)  # raised: its own 4 are replaced, not added
+    share(south, reserve=1)  # 5 + 1: exactly the pool's 6 seats
+    with pytest.raises(ValueError, match=r"would add up to 7, more than its 6 seats"):
+        share(north, reserve=1)
+    with pytest.raises(ValueError) as unlicensed:
+        pool_share_set(
+            organization=north,
+            license_type="supervisor",
+            method="assignable",
+            reserve=1,
+            acting_user=None,
+        )
+    assert str(unlicensed.value) == (
+        "The reserves of the Supervisor access (IWP_Supervisor) Assignable pool on server "
+        "CIC-SEATS would add up to 1, more than its 0 seats (other organizations reserve 0). "
+        "Lower a reserve or license more seats."
+    )
+
+
+def pools_shared(*servers):
+    return {
+        (p.server.server_id, p.license_type, p.method)
+        for p in SeatPool.objects.filter(server__in=servers, shared=True).select_related("server")
+    }
+
+
+def test_removing_a_share_removes_only_that_one_and_the_pool_is_shared_while_any_remains(
+    three, licensed_server, admin_user
+):
+    """Only the pools with a share are marked shared (the take statement checks caps and reserves
+    only there); removing one organization's share of one pool leaves the others' shares, its
+    shares of other pools and other servers' pools as they were."""
+    server, north, south, _east = three
+    other, elsewhere = setup_server(licensed_server, ["agent:concurrent=3"], server_id="CIC-OTHER")
+    share(north, cap=2)
+    assert pools_shared(server, other) == {("CIC-SEATS", "agent", "concurrent")}
+    share(south, cap=3)
+    share(north, cap=2, method="assignable")
+    pool_share_set(
+        organization=north,
+        license_type="supervisor",
+        method="concurrent",
+        cap=1,
+        acting_user=admin_user,
+    )
+    share(elsewhere, cap=1)
+    assert share(north) is None  # Northwind's Agent Concurrent share goes, and only it
+    assert sorted(
+        PoolShare.objects.values_list(
+            "organization__server__server_id", "organization__name", "license_type", "method"
+        )
+    ) == [
+        ("CIC-OTHER", "Northwind", "agent", "concurrent"),
+        ("CIC-SEATS", "Northwind", "agent", "assignable"),
+        ("CIC-SEATS", "Northwind", "supervisor", "concurrent"),
+        ("CIC-SEATS", "Southwind", "agent", "concurrent"),
+    ]
+    share(south)  # the last share of the pool goes: the pool is no longer shared
+    assert pools_shared(server, other) == {
+        ("CIC-OTHER", "agent", "concurrent"),
+        ("CIC-SEATS", "agent", "assignable"),
+        ("CIC-SEATS", "supervisor", "concurrent"),
+    }
+
+
+def test_a_share_set_names_the_administrator_and_one_deleted_in_the_admin_is_gone(
+    three, admin_client, admin_user
+):
+    server, north, _south, _east = three
+    capped = pool_share_set(
+        organization=north, license_type="agent", method="concurrent", cap=2, acting_user=admin_user
+    )
+    assert [(e.label, e.actor) for e in history(capped)] == [("insert", admin_user.username)]
+    response = admin_client.post(f"/admin/seats/poolshare/{capped.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not PoolShare.objects.exists()
+    assert pools_shared(server) == set()
+
+
+def test_a_full_shared_pool_gives_a_login_the_seat_of_an_idle_session(three):
+    server, north, south, _east = three
+    share(north, cap=3)
+    for i in range(3):
+        lease_acquire(user=member(north, f"n{i}"), session_key=f"n{i}")
+        lease_acquire(user=member(south, f"s{i}"), session_key=f"s{i}")
+    SeatLease.objects.filter(session_key="s0").update(
+        last_seen_at=timezone.now() - timedelta(minutes=45)
+    )
+    [taken] = lease_acquire(user=member(south, "s3"), session_key="s3")
+    assert SeatLease.objects.get(session_key="s0").release_reason == "idle"
+    assert SeatLease.objects.active().filter(organization=south).count() == 3
+    assert pool_in_use(server, "agent", "concurrent") == 6
+    assert not SeatDenial.objects.exists()
+
+
+def test_a_refusal_too_long_for_the_denial_record_is_kept_cut_at_300_characters(three):
+    server, north, _south, _east = three
+    north.name = "Northwind " + "Trading Company of the Seven Seas " * 5
+    north.save()
+    share(north, cap=0)
+    with pytest.raises(LicenseLimitReached) as refused:
+        lease_acquire(user=member(north, "n0"))
+    assert len(refused.value.message) > 300
+    assert SeatDenial.objects.get().message == refused.value.message[:300]

@@ -379,3 +379,27 @@ def test_switching_a_user_on_two_servers_lists_each_seat_released(licensed_serve
         "bob is now an Assigned user; 2 Concurrent seats released (Agent access (IWP_Agent) on "
         "server CIC-ONE, Agent access (IWP_Agent) on server CIC-TWO)."
     )
+
+
+def test_a_member_of_several_organizations_counts_only_in_those_asked_for_with_the_servers_license(
+    licensed_server,
+):
+    """The organizations' configured Concurrent users: Bob is an agent in Northwind and a
+    supervisor in Southwind on one server, an agent on another. Asked about Northwind and the
+    other server's organization, he counts in each, needing Supervisor access on the first
+    server (his role there decides); Southwind, not asked about, is not listed."""
+    from seats.rules import members_license
+
+    server, north = setup_server(
+        licensed_server, ["agent:concurrent=2", "supervisor:concurrent=2"], server_id="CIC-ONE"
+    )
+    south = OrganizationFactory(server=server, name="Southwind")
+    _, far = setup_server(licensed_server, ["agent:concurrent=2"], server_id="CIC-FAR")
+    bob = member(north, "bob")
+    MembershipFactory(user=bob, organization=south, role=Membership.Role.SUPERVISOR)
+    MembershipFactory(user=bob, organization=far, role=Membership.Role.AGENT)
+    member(south, "ann")
+    member(north, "asg", method="assigned")
+    assert sorted(
+        members_license(organization_ids=[north.pk, far.pk], license_method="concurrent")
+    ) == [(north.pk, bob.pk, "supervisor"), (far.pk, bob.pk, "agent")]

@@ -10,7 +10,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -210,3 +210,182 @@ def test_a_login_whose_connection_dies_after_the_take_gives_its_seat_back(
     assert pool_in_use(server, "agent", "concurrent") == 0
     monkeypatch.undo()
     assert login(Client(), "bob").status_code == 302  # the seat is free again
+
+
+def waiting_on_a_lock(thread, timeout=10.0):
+    """Until another connection of this database waits for a row lock (or ``thread`` is done):
+    the moment to let the transaction holding it commit."""
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline and thread.is_alive():
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0]:
+                return True
+            time.sleep(0.01)
+    return False
+
+
+class Holding(threading.Thread):
+    """Runs ``fn`` in a transaction of its own connection and keeps the transaction open, its
+    locks held, until ``commit`` is set."""
+
+    def __init__(self, fn):
+        super().__init__(daemon=True)
+        self.fn, self.done, self.commit, self.error = fn, threading.Event(), threading.Event(), None
+
+    def run(self):
+        try:
+            with transaction.atomic():
+                self.fn()
+                self.done.set()
+                self.commit.wait(20)
+        except Exception as exc:  # noqa: BLE001  reported by the test
+            self.error = exc
+        finally:
+            self.done.set()
+            connection.close()
+
+
+class Outcome(threading.Thread):
+    """Runs ``fn`` on its own connection; keeps its result or the exception it raised."""
+
+    def __init__(self, fn):
+        super().__init__(daemon=True)
+        self.fn, self.result = fn, None
+
+    def run(self):
+        try:
+            self.result = self.fn()
+        except Exception as exc:  # noqa: BLE001  a refusal or an error is the outcome here
+            self.result = exc
+        finally:
+            connection.close()
+
+
+def after_racer(racer_fn, fn):
+    """``fn`` started while ``racer_fn``'s transaction holds its locks, the racer committing
+    once ``fn`` waits for them: what ``fn`` ends with."""
+    racer = Holding(racer_fn)
+    racer.start()
+    assert racer.done.wait(20) and racer.error is None, racer.error
+    late = Outcome(fn)
+    late.start()
+    waiting_on_a_lock(late)
+    racer.commit.set()
+    racer.join(20)
+    late.join(20)
+    assert racer.error is None, racer.error
+    return late.result
+
+
+def test_a_login_refused_after_waiting_for_a_racer_names_the_count_the_racer_left(
+    licensed_server,
+):
+    """The take statement waits for a racer's take of the last seat and then finds the pool full;
+    the count it read beside it predates the racer. The refusal says 2 of 2, not 1 of 2."""
+    server, organization = setup_server(licensed_server, ["agent:concurrent=2"])
+    lease_acquire(user=member(organization, "a1"), session_key="a1")
+    racer, late = member(organization, "a2"), member(organization, "a3")
+    refusal = after_racer(
+        lambda: lease_acquire(user=racer, session_key="a2"),
+        lambda: lease_acquire(user=late, session_key="a3"),
+    )
+    assert isinstance(refusal, LicenseLimitReached), refusal
+    assert refusal.message == (
+        "No Agent access (IWP_Agent) Concurrent seat is free on server CIC-SEATS: 2 of 2 in use. "
+        "Try again when someone logs out."
+    )
+    assert (refusal.in_use, refusal.capacity) == (2, 2)
+    assert SeatDenial.objects.get().message == refusal.message
+    assert pool_in_use(server, "agent", "concurrent") == 2
+
+
+def test_a_login_that_finds_the_users_other_login_took_the_seat_that_moment_takes_it_over(
+    licensed_server,
+):
+    """Bob's second login waits for his first login's take, then its own take collides with the
+    seat the first just committed: it takes the seat over as any newer login does."""
+    server, organization = setup_server(licensed_server, ["agent:concurrent=3"])
+    bob = member(organization, "bob")
+    second = after_racer(
+        lambda: lease_acquire(user=bob, session_key="first"),
+        lambda: lease_acquire(user=bob, session_key="second"),
+    )
+    assert [lease.session_key for lease in second] == ["second"], second
+    assert SeatLease.objects.active().get(user=bob).session_key == "second"
+    assert SeatLease.objects.get(session_key="first").release_reason == ReleaseReason.SUPERSEDED
+    assert pool_in_use(server, "agent", "concurrent") == 1
+
+
+def test_two_logins_of_a_user_on_two_servers_take_turns_and_the_second_takes_the_seats_over(
+    licensed_server, monkeypatch
+):
+    """A login on several servers locks the user's row: a second login of the same user waits for
+    the first to commit its seats, then takes them over (without the lock it would try to take
+    seats the user already holds, and fail)."""
+    from seats.services.leases import acquire
+
+    one, north = setup_server(licensed_server, ["agent:concurrent=2"], server_id="CIC-ONE")
+    two, south = setup_server(licensed_server, ["agent:concurrent=2"], server_id="CIC-TWO")
+    bob = member(north, "bob")
+    bob.memberships.create(organization=south, role="agent")
+    first_took, go_on = threading.Event(), threading.Event()
+    seat_on_server = acquire._seat_on_server
+
+    def first_pauses_before_commit(**kwargs):
+        taken = seat_on_server(**kwargs)
+        if kwargs["holder"].session_key == "first" and kwargs["requirement"].server_id == two.pk:
+            first_took.set()
+            go_on.wait(20)
+        return taken
+
+    monkeypatch.setattr(acquire, "_seat_on_server", first_pauses_before_commit)
+    first = Outcome(lambda: lease_acquire(user=bob, session_key="first"))
+    first.start()
+    assert first_took.wait(20)
+    second = Outcome(lambda: lease_acquire(user=bob, session_key="second"))
+    second.start()
+    waiting_on_a_lock(second)
+    go_on.set()
+    first.join(20)
+    second.join(20)
+    assert [lease.session_key for lease in first.result] == ["first", "first"], first.result
+    assert [lease.session_key for lease in second.result] == ["second", "second"], second.result
+    assert set(
+        SeatLease.objects.filter(session_key="first").values_list("release_reason", flat=True)
+    ) == {ReleaseReason.SUPERSEDED}
+    assert pool_in_use(one, "agent", "concurrent") == 1 == pool_in_use(two, "agent", "concurrent")
+
+
+def test_two_administrators_setting_reserves_at_once_cannot_together_over_reserve_a_pool(
+    licensed_server,
+):
+    """Northwind's reserve of 4 is being saved when Southwind's of 3 is set on the same 6 seats:
+    the second waits for the first (the pool row's lock) and is refused, not saved beside it."""
+    from seats.models import PoolShare
+    from seats.services.shares import pool_share_set
+    from tests.factories import OrganizationFactory
+
+    server, north = setup_server(licensed_server, ["agent:concurrent=6"])
+    south = OrganizationFactory(server=server, name="Southwind")
+
+    def reserve(org, seats):
+        return lambda: pool_share_set(
+            organization=org,
+            license_type="agent",
+            method="concurrent",
+            reserve=seats,
+            acting_user=None,
+        )
+
+    refused = after_racer(reserve(north, 4), reserve(south, 3))
+    assert isinstance(refused, ValueError), refused
+    assert "would add up to 7, more than its 6 seats (other organizations reserve 4)" in str(
+        refused
+    )
+    assert list(PoolShare.objects.values_list("organization__name", "reserve")) == [
+        ("Northwind", 4)
+    ]
