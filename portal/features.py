@@ -120,7 +120,6 @@ class Refusal:
     """Why a feature is not offered: the missing license (or the withholding) and a
     sentence saying so."""
 
-    feature: Feature
     license_type: str | None
     message: str
     status: int = 403
@@ -198,7 +197,6 @@ def feature_refusal(feature: Feature, ctx: GateContext) -> Refusal | None:
     rule = FEATURES[feature]
     if LicenseType.SERVER not in ctx.valid_licenses:
         return Refusal(
-            feature,
             LicenseType.SERVER,
             _(
                 "Server %(server)s has no valid Server license, "
@@ -211,7 +209,6 @@ def feature_refusal(feature: Feature, ctx: GateContext) -> Refusal | None:
         # Its members watch the wallboard: it needs Marquee, and no role, seat or withholding.
         if not rule.on_marquee_only:
             return Refusal(
-                feature,
                 None,
                 _(
                     "%(feature)s is not offered here: this is server %(server)s's wallboard "
@@ -221,7 +218,6 @@ def feature_refusal(feature: Feature, ctx: GateContext) -> Refusal | None:
             )
         if LicenseType.MARQUEE not in ctx.valid_licenses:
             return Refusal(
-                feature,
                 LicenseType.MARQUEE,
                 _("The wallboard needs the Marquee license: server %(server)s has no valid one.")
                 % {"server": ctx.server_id},
@@ -229,7 +225,6 @@ def feature_refusal(feature: Feature, ctx: GateContext) -> Refusal | None:
         return None
     if ctx.marquee_only and not rule.on_marquee_only:
         return Refusal(
-            feature,
             LicenseType.ORGANIZATION,
             _(
                 "%(feature)s needs the Organization license: "
@@ -239,13 +234,11 @@ def feature_refusal(feature: Feature, ctx: GateContext) -> Refusal | None:
         )
     if rule.audience == Audience.SUPERVISOR and ctx.role not in Membership.SUPERVISOR_ROLES:
         return Refusal(
-            feature,
             None,
             _("%(feature)s is for supervisors of this organization.") % {"feature": rule.label},
         )
     if rule.audience == Audience.ORG_ADMIN and ctx.role != Membership.Role.ORG_ADMIN:
         return Refusal(
-            feature,
             None,
             _("%(feature)s is for organization administrators of %(organization)s.")
             % {"feature": rule.label, "organization": ctx.organization_name},
@@ -258,7 +251,6 @@ def feature_refusal(feature: Feature, ctx: GateContext) -> Refusal | None:
             continue
         if license_type not in ctx.valid_licenses:
             return Refusal(
-                feature,
                 license_type,
                 _(
                     "%(feature)s needs the %(license)s license, "
@@ -280,7 +272,6 @@ def feature_refusal(feature: Feature, ctx: GateContext) -> Refusal | None:
                 else _("an administrator assigns one to you or to your station")
             )
             return Refusal(
-                feature,
                 license_type,
                 _(
                     "%(feature)s needs the %(license)s license: "
@@ -295,7 +286,6 @@ def feature_refusal(feature: Feature, ctx: GateContext) -> Refusal | None:
             )
     if feature in ctx.withheld:
         return Refusal(
-            feature,
             None,
             _(
                 "%(feature)s has been withheld from you in %(organization)s: "
@@ -314,7 +304,7 @@ class MembershipFeatures:
     features: list[tuple[str, Refusal | None]]
 
 
-def features_of_user(*, user: User, day: date | None = None) -> list[MembershipFeatures]:
+def features_of_user(*, user: User) -> list[MembershipFeatures]:
     """The portal features ``user`` has in each organization, as an administrator reads them.
 
     A Concurrent user is judged as when logged in with their seat taken (they hold none between
@@ -330,7 +320,7 @@ def features_of_user(*, user: User, day: date | None = None) -> list[MembershipF
     for membership in memberships:
         org = membership.organization
         if org.server_id not in by_server:
-            ctx = gate_context(user=user, organization=org, role=None, day=day)
+            ctx = gate_context(user=user, organization=org, role=None)
             if user.license_method == User.LicenseMethod.CONCURRENT:
                 ctx = dataclasses.replace(
                     ctx, held_seats=ctx.valid_licenses & frozenset(ACCESS_TYPES)

@@ -240,7 +240,9 @@ def test_organization_page_of_an_unlicensed_server_answers_503_naming_the_server
     client.force_login(make_member(org))
     response = client.get(f"/portal/org/{org.pk}/holders/")
     assert response.status_code == 503
-    assert "Server CIC-NOSRV has no valid Server license" in response.content.decode()
+    body = response.content.decode()
+    assert "Server CIC-NOSRV has no valid Server license" in body
+    assert 'data-license="server"' in body  # the missing license, for a script reading the page
 
 
 def test_agent_on_a_marquee_only_server_is_told_the_wallboard_is_for_supervisors(

@@ -3,8 +3,9 @@ features each membership gives, and a membership withholds features with checkbo
 
 import pytest
 
-from organizations.models import Membership, PortalFeature
-from tests.factories import UserFactory
+from organizations.models import Membership, PortalFeature, User
+from portal.features import features_of_user
+from tests.factories import OrganizationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -57,3 +58,35 @@ def test_administrator_withholds_a_feature_on_the_membership_page(
     assert membership.withheld_features == ["usage_history", "compliance"]
     listing = admin_client.get("/admin/organizations/membership/").content.decode()
     assert "History, Compliance" in listing
+
+
+def test_a_concurrent_supervisor_between_sessions_is_shown_what_a_sign_in_gives(
+    admin_client, org, make_member
+):
+    """A Concurrent user holds no seat between sessions: the page shows what they get once signed
+    in with the seat their role takes, not a refusal for the seat they cannot hold yet."""
+    user = make_member(org, method=User.LicenseMethod.CONCURRENT, seat=False)
+    body = admin_client.get(f"/admin/organizations/user/{user.pk}/change/").content.decode()
+    section = body[body.index('class="portal-features"') :]
+    section = section[: section.index("</table>")]
+    assert "you hold no" not in section
+    assert (section.count("icon-yes.svg"), section.count("icon-no.svg")) == (8, 0)
+
+
+def test_the_features_of_a_member_of_many_organizations_cost_the_same_queries(
+    org, make_member, django_assert_num_queries
+):
+    """One query for the memberships (with their organizations and servers), two per server."""
+    user = make_member(org)
+    for i in range(4):
+        Membership.objects.create(
+            user=user,
+            organization=OrganizationFactory(server=org.server, name=f"Team {i}"),
+            role=Membership.Role.SUPERVISOR,
+        )
+    with django_assert_num_queries(3):
+        memberships = features_of_user(user=user)
+    assert [m.membership.organization.name for m in memberships] == [
+        "Acme Support",
+        *(f"Team {i}" for i in range(4)),
+    ]
