@@ -29,7 +29,26 @@ _DEBUG_LOG = (
     "parameters); the statement that runs is the same"
 )
 
+_CODEC = "codec names ignore case: UTF-8 is utf-8"
+_UNNAMED = (
+    "the default is never reached: every character _invisible accepts that has no Unicode name is "
+    "in Cc, Cs, Co or Cn, each of which the table names (checked over all 0x110000 code points)"
+)
+
 EQUIVALENT: dict[str, str] = {
+    "licenses.licensefile.x__decoded__mutmut_4": _CODEC,
+    "licenses.licensefile.x__decoded__mutmut_20": _CODEC,
+    "licenses.licensefile.x__load_json__mutmut_11": (
+        "too_deep = None: it is only read in `too_deep or ...`, where None and False are both false"
+    ),
+    "licenses.content.x__describe__mutmut_4": (
+        "unicodedata.name(char, None): the result is only tested for truth before `or`, and None "
+        'is as false as ""'
+    ),
+    "licenses.content.x__describe__mutmut_9": _UNNAMED,
+    "licenses.content.x__describe__mutmut_11": _UNNAMED,
+    "licenses.content.x__describe__mutmut_33": _UNNAMED,
+    "licenses.content.x__describe__mutmut_34": _UNNAMED,
     "compliance.services.x__renewal_table__mutmut_42": _STRICT,
     "compliance.services.x__renewal_table__mutmut_45": _STRICT,
     "compliance.services.x__renewal_table__mutmut_48": _STRICT,
