@@ -83,6 +83,7 @@ def test_only_the_servers_recorded_figures_count_not_an_organizations(licensed_s
         (org, LicenseType.AGENT, 12, 12),  # the organization's own row
         (org, LicenseType.SUPERVISOR, 11, 0),  # only an organization's row: not the server's
         (None, LicenseType.SUPERVISOR, 0, 0),  # the server's row: nobody that day
+        (None, LicenseType.ORGANIZATION, 3, 1),  # three active at once earlier in the day
         (None, LicenseType.SERVER, 3, 3),  # not a counted license
     ]:
         DailySeatUsage.objects.create(
@@ -90,7 +91,9 @@ def test_only_the_servers_recorded_figures_count_not_an_organizations(licensed_s
             server=server,
             organization=organization,
             license_type=license_type,
-            method=Method.CONCURRENT if license_type != LicenseType.SERVER else "",
+            method=""
+            if license_type in (LicenseType.SERVER, LicenseType.ORGANIZATION)
+            else "concurrent",
             peak=peak,
             in_use=in_use,
         )
@@ -105,7 +108,7 @@ def test_only_the_servers_recorded_figures_count_not_an_organizations(licensed_s
 
     assert judged(audit_findings(day=today)) == [
         ("CIC-ROWS", "agent", "concurrent", 10, 6),
-        ("CIC-ROWS", "organization", "", 0, 1),
+        ("CIC-ROWS", "organization", "", 0, 3),
         ("CIC-ROWS", "supervisor", "concurrent", 10, 0),
     ]
 
