@@ -143,7 +143,12 @@ def test_entitlements_in_force_are_those_of_the_day_asked_in_server_order(licens
     today = timezone.localdate()
     licensed_server(
         server_id="CIC-NOW",
-        entitlements=["server", "supervisor:concurrent=1", "agent:concurrent=1"],
+        entitlements=[
+            "server",
+            "supervisor:concurrent=1",
+            "agent:concurrent=1",
+            "agent:assignable=1",
+        ],
     )
     licensed_server(
         server_id="CIC-ENDS", entitlements=["server", "agent:concurrent=2"], expires_on=today
@@ -156,6 +161,7 @@ def test_entitlements_in_force_are_those_of_the_day_asked_in_server_order(licens
         ]
 
     now = [
+        ("CIC-NOW", "agent", "assignable"),
         ("CIC-NOW", "agent", "concurrent"),
         ("CIC-NOW", "server", ""),
         ("CIC-NOW", "supervisor", "concurrent"),
