@@ -249,3 +249,29 @@ def test_the_nightly_warm_up_fits_every_server_and_organization_before_the_first
     assert mine.peak_90 == max(trend)
     page = admin_client.get(f"/admin/compliance/serverrenewal/{server.pk}/renewal/")
     assert page.status_code == 200
+
+
+def test_a_server_with_one_license_and_enough_history_mails_a_one_line_table_and_no_doubts(
+    licensed_server, admins
+):
+    today = timezone.localdate()
+    server = licensed_server(
+        server_id="CIC-SINGLE",
+        entitlements=["server", "agent:concurrent=8"],
+        expires_on=today + timedelta(days=10),
+    )
+    history(server, "agent", "concurrent", [10] * 60)
+
+    compliance_audit_run(day=today)
+
+    body = OutboxMessage.objects.get().body
+    table = body[body.index("Renewal forecast for server CIC-SINGLE") :].splitlines()
+    label = "Agent access (IWP_Agent) Concurrent"
+    assert table == [
+        "Renewal forecast for server CIC-SINGLE: the peak of the last 90 days projected to each "
+        "license's expiry, plus 10% headroom (admin: Compliance audit > Renewal forecasts).",
+        "",
+        "License".ljust(len(label))
+        + "  Licensed  Peak 90d  Denials 90d  Projected  Recommended  Diff",
+        label + "         8        10            0         10           11    +3",
+    ]
