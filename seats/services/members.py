@@ -146,17 +146,14 @@ def membership_change_role(
 
 
 def _exchange_assigned(user, server_id, before, after, old_role, acting_user) -> str:
+    # ``before`` and ``after`` are both licenses: they differ only when the membership changed
+    # counts on the server (an active organization's), and then it needs one either way.
     held = SeatAssignment.objects.active().filter(
         user=user, server_id=server_id, license_type=before
     )
-    new = license_label(after, Method.ASSIGNABLE) if after else ""
+    new = license_label(after, Method.ASSIGNABLE)
     if not held.exists():
-        return f"; they need {_a(new)} seat to sign in, and hold none yet" if after else ""
-    if after is None:  # no license needed there any more (an inactive organization)
-        released = seat_release(
-            assignments=held, reason=ReleaseReason.ROLE_CHANGE, acting_user=acting_user
-        )
-        return f"; {len(released)} seat released"
+        return f"; they need {_a(new)} seat to sign in, and hold none yet"
     try:  # releases the seat of the old license (role change) and takes one of the new
         seat_assign_bulk(users=[user], acting_user=acting_user, server_ids=[server_id])
     except LicenseLimitReached as exc:
@@ -180,13 +177,13 @@ def _release_concurrent(user, server_id, before, after, acting_user) -> str:
         .filter(user=user, server_id=server_id, license_type=before)
         .values_list("pk", flat=True)
     )
-    new = license_label(after, Method.CONCURRENT) if after else ""
+    new = license_label(after, Method.CONCURRENT)  # a license, as in _exchange_assigned
     if not leases:
-        return f"; they take {_a(new)} seat when they sign in" if after else ""
+        return f"; they take {_a(new)} seat when they sign in"
     lease_release(leases=leases, reason=ReleaseReason.ROLE_CHANGE, acting_user=acting_user)
     return (
         f"; their {license_label(before, Method.CONCURRENT)} seat was released and their session "
-        "signed out" + (f": they take {_a(new)} seat when they sign in again" if after else "")
+        f"signed out: they take {_a(new)} seat when they sign in again"
     )
 
 
