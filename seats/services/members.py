@@ -44,9 +44,9 @@ def member_create(
         license_method=license_method,
     )
     user.set_unusable_password()
-    user.full_clean(exclude=["password"])  # the username's characters and uniqueness, lengths
-    membership = Membership(user=user, organization=organization, role=role)
-    membership.full_clean(exclude=["user"])
+    user.full_clean()  # the username's characters and uniqueness, lengths
+    membership = Membership(organization=organization, role=role)
+    membership.full_clean(exclude=["user"])  # its user is given once saved
     with transaction.atomic(), acting_as(acting_user):
         try:
             with transaction.atomic():

@@ -115,6 +115,65 @@ def test_a_new_member_is_a_user_without_a_password_made_by_the_actor(world):
         organization=north, username="dave", email="d@example.com", license_method="concurrent"
     )
     assert (dave.role, dave.user.license_method) == ("agent", "concurrent")
+    assert (dave.user.first_name, dave.user.last_name) == ("", "")  # none given, none made up
+
+
+def test_a_username_taken_between_the_check_and_the_insert_is_refused_on_its_field(
+    world, monkeypatch
+):
+    """Another administrator creates the same username after this one's checks passed: the
+    database's unique constraint decides, and the refusal is the same as the check's."""
+    _, north, _, _ = world
+    check = Membership.full_clean
+
+    def taken_meanwhile(self, *args, **kwargs):
+        check(self, *args, **kwargs)
+        UserFactory(username="carol")
+
+    monkeypatch.setattr(Membership, "full_clean", taken_meanwhile)
+    with pytest.raises(ValidationError) as refused:
+        member_create(organization=north, username="carol", email="c@example.com")
+    assert refused.value.message_dict == {"username": ["A user with that username already exists."]}
+    assert not Membership.objects.filter(user__username="carol").exists()
+
+
+def test_a_role_change_is_made_by_the_actor_and_says_so_in_plain_words(world):
+    """The sentence an organization admin reads, the membership's own audit trail, and the
+    object the caller holds, which now has the new role."""
+    server, north, _, _ = world
+    root = UserFactory(username="root", is_staff=True, is_superuser=True)
+    nina = member(north, "nina", role=Membership.Role.SUPERVISOR)
+    membership = Membership.objects.get(user=nina)
+
+    said = membership_change_role(membership=membership, role="agent", acting_user=root)
+
+    assert said == (
+        "nina is now an agent of Northwind; they take an Agent access (IWP_Agent) Concurrent "
+        "seat when they sign in."
+    )
+    assert membership.role == "agent"
+    assert [(e.label, e.actor) for e in history(membership)][-1] == ("update", "root")
+    again = membership_change_role(membership=membership, role="agent", acting_user=root)
+    assert again == "nina is already an agent of Northwind."
+
+
+def test_an_unknown_role_is_refused_on_its_field(world):
+    _, north, _, _ = world
+    membership = Membership.objects.get(user=member(north, "nina"))
+    with pytest.raises(ValidationError) as refused:
+        membership_change_role(membership=membership, role="boss")
+    assert refused.value.message_dict == {"role": ["“boss” is not a role."]}
+    assert Membership.objects.get(pk=membership.pk).role == "agent"
+
+
+def test_a_role_change_in_an_inactive_organization_changes_no_seat(world):
+    """Its members need no seat there: before and after, nothing to say about seats."""
+    _, north, _, _ = world
+    bob = member(north, "bob")
+    north.is_active = False
+    north.save()
+    said = membership_change_role(membership=Membership.objects.get(user=bob), role="supervisor")
+    assert said == "bob is now a supervisor of Northwind."
 
 
 def test_a_new_member_refused_per_field_writes_nothing(world):
