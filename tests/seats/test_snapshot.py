@@ -192,3 +192,76 @@ def test_refusals_where_nothing_is_licensed_get_rows_of_their_own(licensed_serve
     for organization in (None, org):
         refused = row(server, organization, "agent", "concurrent")
         assert (refused.licensed, refused.in_use, refused.peak, refused.denials) == (0, 0, 0, 1)
+
+
+@pytest.mark.django_db
+def test_a_seat_taken_after_an_earlier_snapshot_raises_the_peak_of_that_day_only(licensed_server):
+    server = licensed_server(
+        server_id="CIC-LATER", entitlements=["server", "organization=4", "agent:assignable=10"]
+    )
+    [org] = organizations(server, 1)
+    today = timezone.localdate()
+    yesterday = DailySeatUsage.objects.create(  # an imported day, as its source recorded it
+        day=today - timedelta(days=1),
+        server=server,
+        organization=None,
+        license_type="agent",
+        method="assignable",
+        licensed=10,
+        in_use=5,
+        peak=2,
+    )
+    usage_snapshot_take(day=today)
+    assert row(server, None, "agent", "assignable").peak == 0
+    hold_assignable(server, org, LicenseType.AGENT, 3)  # assigned without a login's peak
+
+    usage_snapshot_take(day=today)
+
+    whole, own = row(server, None, "agent", "assignable"), row(server, org, "agent", "assignable")
+    assert (whole.in_use, whole.peak, own.in_use, own.peak) == (3, 3, 3, 3)
+    yesterday.refresh_from_db()
+    assert (yesterday.in_use, yesterday.peak) == (5, 2)
+
+
+@pytest.mark.django_db
+def test_an_organization_gone_since_an_earlier_snapshot_today_keeps_no_seats_in_its_row(
+    licensed_server,
+):
+    """Its row is not written again (it is no longer active): the day's counts start from zero,
+    so the seats it gave back do not stay counted."""
+    server = licensed_server(
+        server_id="CIC-GONE", entitlements=["server", "organization=4", "agent:assignable=10"]
+    )
+    [org] = organizations(server, 1)
+    hold_assignable(server, org, LicenseType.AGENT, 2)
+    today = timezone.localdate()
+    usage_snapshot_take(day=today)
+    assert row(server, org, "agent", "assignable").in_use == 2
+
+    SeatAssignment.objects.filter(organization=org).update(released_at=timezone.now())
+    org.is_active = False
+    org.save()
+    usage_snapshot_take(day=today)
+
+    gone = row(server, org, "agent", "assignable")
+    assert (gone.in_use, gone.peak, gone.denials) == (0, 2, 0)
+
+
+@pytest.mark.django_db
+def test_an_organization_refused_today_and_gone_since_shows_the_servers_count_beside_it(
+    licensed_server,
+):
+    server = licensed_server(
+        server_id="CIC-REFGONE", entitlements=["server", "organization=4", "agent:assignable=10"]
+    )
+    [org] = organizations(server, 1)
+    SeatDenial.objects.create(
+        server=server, organization=org, license_type="agent", method="assignable"
+    )
+    org.is_active = False
+    org.save()
+
+    usage_snapshot_take(day=timezone.localdate())
+
+    refused = row(server, org, "agent", "assignable")
+    assert (refused.licensed, refused.in_use, refused.denials) == (10, 0, 1)
