@@ -102,6 +102,18 @@ def pytest_configure(config):
     _connect_to_migrated_database()
 
 
+def pytest_runtest_setup(item):
+    """The statement builders of seats/sql.py are cached per process: without this, only the
+    first test to run a statement would be recorded as calling the helpers it is built from,
+    and a mutant of a helper would run against that one test (and in a mutant's session, the
+    statement would come from whichever test built it first)."""
+    from seats import sql
+
+    for value in vars(sql).values():
+        if callable(getattr(value, "cache_clear", None)):
+            value.cache_clear()
+
+
 def pytest_collection_modifyitems(config, items):
     mutant = _mutant()
     if not mutant:
