@@ -35,7 +35,37 @@ _UNNAMED = (
     "in Cc, Cs, Co or Cn, each of which the table names (checked over all 0x110000 code points)"
 )
 
+_FIRST_FIELD = "values_list(flat=True) without a field name gives the first field, id: the pk"
+_LOCKED_SAVE = (
+    "update_fields=None saves every field of a row just read under select_for_update in this "
+    "transaction: the same values, and the one changed"
+)
+
 EQUIVALENT: dict[str, str] = {
+    "portal.features.x_features_of_user__mutmut_27": (
+        "held_seats | ACCESS_TYPES adds only licenses the server has no valid entitlement of, and "
+        "feature_refusal refuses those for the license before it looks at seats (and SATISFIED_BY "
+        "needs the license valid too)"
+    ),
+    "seats.services.assignments.x_seat_release__mutmut_37": _FIRST_FIELD,
+    "seats.services.assignments.x_seat_release_bulk__mutmut_9": _FIRST_FIELD,
+    "seats.services.assignments.x_user_change_method__mutmut_15": _LOCKED_SAVE,
+    "seats.services.leases.acquire.x__seat_on_server__mutmut_16": (
+        "give_back=None: NULL in the release statement's condition releases nothing, as false does"
+    ),
+    "seats.services.snapshots.x_usage_snapshot_take__mutmut_35": (
+        "denials_on's keys are distinct, so each organization's key is added to once: = and += "
+        "write the same"
+    ),
+    "seats.services.snapshots.x_usage_snapshot_take__mutmut_58": (
+        "a new row's peak defaults to 0 and the closing UPDATE raises every row of the day to its "
+        "in_use"
+    ),
+    "seats.services.snapshots.x_usage_snapshot_take__mutmut_160": (
+        "a day's denials only grow (SeatDenial rows are kept), so every row that had denials in an "
+        "earlier snapshot is written again with at least as many: the reset of denials is never "
+        "what a row ends with"
+    ),
     "licenses.licensefile.x__decoded__mutmut_4": _CODEC,
     "licenses.licensefile.x__decoded__mutmut_20": _CODEC,
     "licenses.licensefile.x__load_json__mutmut_11": (
@@ -75,9 +105,9 @@ EQUIVALENT: dict[str, str] = {
         "in_bulk(None) reads every server instead of the released seats' servers: the same names "
         "come out (one query either way)"
     ),
-    "seats.services.snapshots.x_usage_snapshot_take__mutmut_199": _DURABLE,
-    "seats.services.snapshots.x_usage_snapshot_take__mutmut_200": _DURABLE,
-    "seats.services.snapshots.x_usage_snapshot_take__mutmut_209": _BATCH,
-    "seats.services.snapshots.x_usage_snapshot_take__mutmut_214": _BATCH,
-    "seats.services.snapshots.x_usage_snapshot_take__mutmut_218": _BATCH,
+    "seats.services.snapshots.x_usage_snapshot_take__mutmut_155": _DURABLE,
+    "seats.services.snapshots.x_usage_snapshot_take__mutmut_156": _DURABLE,
+    "seats.services.snapshots.x_usage_snapshot_take__mutmut_165": _BATCH,
+    "seats.services.snapshots.x_usage_snapshot_take__mutmut_170": _BATCH,
+    "seats.services.snapshots.x_usage_snapshot_take__mutmut_174": _BATCH,
 }
