@@ -41,7 +41,19 @@ _LOCKED_SAVE = (
     "transaction: the same values, and the one changed"
 )
 
+_KNOWN_BELOW_TOP = (
+    "a process records a threshold only above what it knows for the day (the check before "
+    "_record), so max(top, known) is top; only two threads' commits interleaving could make it "
+    "differ, and then the lower bound is lower and a later check-out asks PostgreSQL, which "
+    "refuses a second record: a query more, not another alert"
+)
+
 EQUIVALENT: dict[str, str] = {
+    "seats.services.alerts.x__committed__mutmut_2": _KNOWN_BELOW_TOP,
+    "seats.services.alerts.x__committed__mutmut_6": _KNOWN_BELOW_TOP,
+    "seats.services.alerts.x__committed__mutmut_12": _KNOWN_BELOW_TOP,
+    "seats.services.alerts.x__committed__mutmut_15": _KNOWN_BELOW_TOP,
+    "seats.services.alerts.x_caps_forget__mutmut_5": 'float() reads "-INF" as "-inf"',
     "portal.features.x_features_of_user__mutmut_27": (
         "held_seats | ACCESS_TYPES adds only licenses the server has no valid entitlement of, and "
         "feature_refusal refuses those for the license before it looks at seats (and SATISFIED_BY "

@@ -132,6 +132,29 @@ def test_the_next_day_starts_afresh(pool_of_ten, alert_log, django_capture_on_co
     ]
 
 
+def test_the_next_day_each_threshold_is_recorded_again_one_by_one(
+    pool_of_ten, django_capture_on_commit_callbacks
+):
+    """Yesterday's 90% does not hide today's: today's 80% and then today's 90% are both
+    recorded, though this process remembers yesterday's."""
+    server, organization, agents = pool_of_ten
+    today = timezone.localdate()
+    clients = logins(django_capture_on_commit_callbacks, [f"agent{i}" for i in range(9)])
+    for client in clients.values():
+        client.post("/accounts/logout/")
+
+    with time_machine.travel(timezone.now() + timedelta(days=1)):
+        logins(django_capture_on_commit_callbacks, [f"agent{i}" for i in range(8)])
+        logins(django_capture_on_commit_callbacks, ["agent8"])
+    tomorrow = today + timedelta(days=1)
+    assert [(day, t) for day, t, *_ in recorded()] == [
+        (today, 80),
+        (today, 90),
+        (tomorrow, 80),
+        (tomorrow, 90),
+    ]
+
+
 def test_an_organization_with_a_cap_is_alerted_against_its_cap_and_one_without_is_not(
     licensed_server, alert_log, django_capture_on_commit_callbacks
 ):
