@@ -69,7 +69,7 @@ def lease_release_idle(
     ``pool`` (server id, license), when given. The sweep (every minute, without ``pool``) also
     gives back the seats of logins that never got their session."""
     now = now or timezone.now()
-    params = {"cutoff": idle_cutoff(now), "now": now}
+    params = {"cutoff": idle_cutoff(now)}  # %(now)s: seats_release gives it, as the release time
     scope = ""
     if pool is not None:
         params.update(server=pool[0], license=pool[1])
