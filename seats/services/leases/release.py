@@ -145,7 +145,7 @@ def sessions_end(session_keys, *, reason: str, now: datetime | None = None) -> N
             session = store(session_key=key)
             if session.exists(key):
                 session.clear()  # no longer logged in
-                session[SIGNED_OUT_KEY] = {"reason": reason, "at": now.isoformat()}
+                session[SIGNED_OUT_KEY] = {"at": now.isoformat()}  # superseded: the only reason
                 session.save()
     elif hasattr(store, "get_model_class"):  # one DELETE
         store.get_model_class().objects.filter(session_key__in=keys).delete()
