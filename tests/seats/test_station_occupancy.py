@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from seats.models import ReleaseReason, StationOccupancy
-from seats.services.stations import StationInUse, station_occupy
+from seats.services.stations import StationInUse, station_attach_session, station_occupy
 from tests.factories import StationFactory
 
 from .seat_helpers import member, setup_server
@@ -71,3 +71,18 @@ def test_a_station_seen_exactly_at_the_idle_limit_is_still_in_use(floor, setting
         station=desk, user=dave, session_key="d", now=limit + timedelta(microseconds=1)
     )
     assert StationOccupancy.objects.get(ended_at__isnull=True) == taken
+
+
+def test_a_login_names_its_session_on_its_own_open_occupancy_only(floor):
+    """Alice's first login at Desk, superseded before its session came, keeps no key; her second
+    gets its session; dave's login at Other, still in progress, is not named."""
+    desk, other, alice, dave = floor
+    first = station_occupy(station=desk, user=alice)
+    second = station_occupy(station=desk, user=alice)
+    daves = station_occupy(station=other, user=dave)
+
+    station_attach_session(occupancy=first, session_key="late")
+    station_attach_session(occupancy=second, session_key="s2")
+
+    keys = dict(StationOccupancy.objects.values_list("pk", "session_key"))
+    assert keys == {first.pk: "", second.pk: "s2", daves.pk: ""}
