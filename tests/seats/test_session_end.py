@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from seats.models import ReleaseReason, StationOccupancy
-from seats.services.leases import sessions_end
+from seats.services.leases import lease_acquire, lease_release, sessions_end
 from tests.factories import StationFactory
 
 from .seat_helpers import member, setup_server
@@ -63,3 +63,30 @@ def test_a_cache_session_is_deleted_once_the_release_commits(
 
     assert not store().exists(ended.session_key)
     assert store().exists(kept.session_key)
+
+
+def test_a_seat_released_at_a_given_moment_frees_its_sessions_station_as_of_then(
+    licensed_server,
+):
+    _, organization = setup_server(licensed_server, ["agent:concurrent=1"])
+    bob = member(organization, "bob")
+    [lease] = lease_acquire(user=bob, session_key="s1")
+    start = timezone.now() - timedelta(minutes=10)
+    held = StationOccupancy.objects.create(
+        station=StationFactory(organization=organization, name="Desk"),
+        user=bob,
+        session_key="s1",
+        since=start,
+        last_seen_at=start,
+    )
+    then = start + timedelta(minutes=5)
+
+    lease_release(leases=[lease], reason=ReleaseReason.ADMIN, now=then)
+
+    held.refresh_from_db()
+    assert (held.ended_at, held.end_reason) == (then, ReleaseReason.ADMIN)
+
+
+def test_releasing_without_saying_which_seats_is_a_programming_error():
+    with pytest.raises(ValueError, match="^lease_release needs a session_key, leases or a user$"):
+        lease_release(reason=ReleaseReason.ADMIN)
