@@ -36,7 +36,7 @@ def station_create(*, organization: Organization, name: str, acting_user: User |
     """A new station of ``organization`` named ``name`` (spaces around it dropped). Raises
     ValidationError on ``name``: empty, too long, or taken (``station_name_refusal``)."""
     station = Station(organization=organization, name=(name or "").strip())
-    station.full_clean(exclude=["organization"], validate_unique=False)
+    station.full_clean(exclude=["organization"])  # the name per organization: checked below
     with transaction.atomic(), acting_as(acting_user):
         # The organization's row lock: two creations of one name take turns, and the second sees
         # the first whatever the case of its letters.

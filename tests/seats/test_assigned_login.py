@@ -64,3 +64,13 @@ def test_only_assigned_users_with_an_active_organization_need_a_seat(world, lice
     with pytest.raises(NoSeatAssigned) as refused:
         assigned_seat_check(user=alice)
     assert refused.value.server_id == "CIC-OTHER"
+
+
+def test_the_station_comes_with_its_server_in_one_query(world, django_assert_num_queries):
+    """The login and the seat API then check the station's server without another query."""
+    server, north = world
+    alice = member(north, "alice", method="assigned")
+    StationFactory(organization=north, name="Desk-1")
+    with django_assert_num_queries(1):
+        station = station_for_login(user=alice, name="desk-1")
+        assert station.organization.server.server_id == server.server_id

@@ -69,7 +69,7 @@ def lease_release_idle(
     ``pool`` (server id, license), when given. The sweep (every minute, without ``pool``) also
     gives back the seats of logins that never got their session."""
     now = now or timezone.now()
-    params = {"cutoff": idle_cutoff(now), "now": now}
+    params = {"cutoff": idle_cutoff(now)}  # %(now)s: seats_release gives it, as the release time
     scope = ""
     if pool is not None:
         params.update(server=pool[0], license=pool[1])
@@ -145,7 +145,7 @@ def sessions_end(session_keys, *, reason: str, now: datetime | None = None) -> N
             session = store(session_key=key)
             if session.exists(key):
                 session.clear()  # no longer logged in
-                session[SIGNED_OUT_KEY] = {"reason": reason, "at": now.isoformat()}
+                session[SIGNED_OUT_KEY] = {"at": now.isoformat()}  # superseded: the only reason
                 session.save()
     elif hasattr(store, "get_model_class"):  # one DELETE
         store.get_model_class().objects.filter(session_key__in=keys).delete()
