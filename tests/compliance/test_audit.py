@@ -148,11 +148,14 @@ def test_exceeded_license_is_logged_at_error_with_structured_fields(
     licensed_server, admins, compliance_log, django_capture_on_commit_callbacks
 ):
     over_license(licensed_server)
+    today = timezone.localdate()
     with django_capture_on_commit_callbacks(execute=True):
-        compliance_audit_run(day=timezone.localdate())
+        run = compliance_audit_run(day=today)
 
     errors = [r for r in compliance_log if r.levelname == "ERROR"]
     assert len(errors) == 3
+    organization = next(r for r in errors if r.license == "organization")
+    assert organization.method == "-"  # the Organization license has no method
     agent = next(r for r in errors if r.license == "agent" and r.method == "concurrent")
     assert (agent.server, agent.licensed, agent.found, agent.event) == (
         "CIC-AUDIT-01",
@@ -165,7 +168,10 @@ def test_exceeded_license_is_logged_at_error_with_structured_fields(
     from compliance.log import StructuredFormatter
 
     line = StructuredFormatter("%(levelname)s %(message)s").format(agent)
-    assert line.endswith("server=CIC-AUDIT-01 license=agent method=concurrent licensed=2 found=5")
+    assert line.endswith(
+        f"event=license_exceeded audit_run={run.pk} day={today:%Y-%m-%d} server=CIC-AUDIT-01 "
+        "license=agent method=concurrent licensed=2 found=5"
+    )
     assert '"server": "CIC-AUDIT-01"' in StructuredFormatter(json=True).format(agent)
 
 

@@ -33,8 +33,16 @@ def test_mail_arrives_once_listing_every_exceeded_license(
         mail["message"]["Subject"] == f"[IWP Licensing] 3 license(s) exceeded on {today:%Y-%m-%d}"
     )
     body = body_of(mail["message"])
-    for event in ComplianceEvent.objects.all():
-        assert f"- {event.message}" in body
+    listed = [line for line in body.splitlines() if line.startswith("- ")]
+    assert sorted(listed) == sorted(f"- {e.message}" for e in ComplianceEvent.objects.all())
+    assert body.splitlines() == [
+        f"The compliance audit of {today:%Y-%m-%d} found 3 license(s) exceeded:",
+        "",
+        *listed,
+        "",
+        "Each is recorded once as a compliance event "
+        "(admin: Compliance audit > Compliance events).",
+    ]
     assert "licenses: [2] agent user: [5] (server CIC-AUDIT-01, Concurrent)" in body
 
 

@@ -275,3 +275,42 @@ def test_a_server_with_one_license_and_enough_history_mails_a_one_line_table_and
         + "  Licensed  Peak 90d  Denials 90d  Projected  Recommended  Diff",
         label + "         8        10            0         10           11    +3",
     ]
+
+
+def test_a_caught_up_days_warning_mail_forecasts_from_the_peaks_before_that_day(
+    licensed_server, admins
+):
+    """Audited three days late, the day's mail shows the peak of the 90 days before it, not a
+    peak reached since."""
+    today = timezone.localdate()
+    audited = today - timedelta(days=3)
+    server = licensed_server(
+        server_id="CIC-LATE",
+        entitlements=["server", "agent:concurrent=8"],
+        starts_on=audited - timedelta(days=100),
+        expires_on=audited + timedelta(days=10),
+    )
+    DailySeatUsage.objects.bulk_create(
+        DailySeatUsage(
+            day=day,
+            server=server,
+            organization=None,
+            license_type="agent",
+            method="concurrent",
+            licensed=8,
+            peak=peak,
+            in_use=0,
+            denials=0,
+        )
+        for day, peak in [
+            *((audited - timedelta(days=d), 10) for d in range(1, 61)),
+            (today - timedelta(days=1), 40),  # after the audited day
+        ]
+    )
+
+    compliance_audit_run(day=audited)
+
+    body = OutboxMessage.objects.get().body
+    line = next(x for x in body.splitlines() if x.startswith("Agent access (IWP_Agent) Concurrent"))
+    licensed, peak_90 = line.split()[-6:-4]
+    assert (licensed, peak_90) == ("8", "10")

@@ -22,6 +22,13 @@ def test_organizations_up_to_the_count_are_created(licensed_server):
         "2 of 2 organizations in use. "
         "Deactivate an organization or install a license with more organizations."
     )
+    refusal = exc.value
+    assert (refusal.server_id, refusal.license_type, refusal.code) == (
+        server.server_id,
+        "organization",
+        "pool_full",
+    )
+    assert (refusal.in_use, refusal.capacity) == (2, 2)  # the counts, not the defaults
     assert sorted(Organization.objects.values_list("name", flat=True)) == ["Acme", "Globex"]
 
 
