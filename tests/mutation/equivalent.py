@@ -48,7 +48,45 @@ _KNOWN_BELOW_TOP = (
     "refuses a second record: a query more, not another alert"
 )
 
+_THRESHOLDS = (
+    "warning_threshold reads settings.IWP_EXPIRY_WARNING_DAYS when given no thresholds, and "
+    "thresholds is list() of that same setting"
+)
+
 EQUIVALENT: dict[str, str] = {
+    "seats.services.members.x_membership_remove__mutmut_17": _FIRST_FIELD,
+    "seats.services.members.x_membership_remove__mutmut_36": _FIRST_FIELD,
+    "seats.services.members.x_membership_remove__mutmut_26": (
+        "released is [] just before: released = seat_release(...) is released += seat_release(...)"
+    ),
+    "seats.services.clients.x_client_checkout__mutmut_37": _FIRST_FIELD,
+    "seats.services.clients.x_client_checkout__mutmut_45": (
+        "only the seat API's leases have a client id (a browser's is empty, and the API refuses an "
+        "empty one), so the client-id filter already keeps to source=API"
+    ),
+    "compliance.selectors.x_expiring_entitlements__mutmut_10": _THRESHOLDS,
+    "compliance.selectors.x_expiring_entitlements__mutmut_12": _THRESHOLDS,
+    "compliance.selectors.x_audit_findings__mutmut_70": (
+        "in_bulk(None) reads every server instead of the missing ones: still one query, and only "
+        "servers with a finding are used"
+    ),
+    "compliance.services.x__lock_audit__mutmut_6": "SQL keywords ignore case: select is SELECT",
+    "compliance.services.x__expiry_message__mutmut_17": (
+        "[:401] for [:400]: the message is at most about 353 characters (a label of up to 68, a "
+        "serial and a server id of up to 100 each, 85 of fixed text), so the cut never applies"
+    ),
+    "compliance.services.x__digest__mutmut_3": (
+        'the parts are digits, lower-case letters and "/", never "XX" or a newline: joined with '
+        '"XX\\nXX" they still map one set to one key and different sets to different keys'
+    ),
+    "compliance.services.x__digest__mutmut_4": (
+        "a 17-character prefix of the same sha256 instead of 16: which runs share a key does not "
+        "change, and it fits the column"
+    ),
+    "compliance.services.x_compliance_audit_run__mutmut_3": (
+        "acting_as(None): nothing the audit writes is tracked by the audit trail (runs, events, "
+        "warnings, outbox rows), so the acting user is recorded nowhere"
+    ),
     "seats.services.alerts.x__committed__mutmut_2": _KNOWN_BELOW_TOP,
     "seats.services.alerts.x__committed__mutmut_6": _KNOWN_BELOW_TOP,
     "seats.services.alerts.x__committed__mutmut_12": _KNOWN_BELOW_TOP,
