@@ -53,7 +53,43 @@ _THRESHOLDS = (
     "thresholds is list() of that same setting"
 )
 
+_ADDS_ONCE = "each (pool, organization) key is visited once: = and += write the same"
+_UNREAD_FLAGS = "an attempt that took a seat never has these flags read"
+_SAME_FALSY = (
+    "that branch runs only when row[6] is false: the value passed on is as falsy (or equal)"
+)
+_COUNTED_ORGS = (
+    "every organization looked up has just been given a seat in this transaction, so the default "
+    "is never used; and reading more rows only looks up the keys already wanted"
+)
+
 EQUIVALENT: dict[str, str] = {
+    "seats.services.assignments.x__take__mutmut_3": _ADDS_ONCE,
+    "seats.services.assignments.x__take__mutmut_48": _ADDS_ONCE,
+    "seats.services.assignments.x__count_peaks__mutmut_5": _COUNTED_ORGS,
+    "seats.services.assignments.x__count_peaks__mutmut_6": _COUNTED_ORGS,
+    "seats.services.assignments.x__count_peaks__mutmut_7": _COUNTED_ORGS,
+    "seats.services.assignments.x__count_peaks__mutmut_8": _COUNTED_ORGS,
+    "seats.services.assignments.x__count_peaks__mutmut_33": _COUNTED_ORGS,
+    "seats.services.assignments.x__count_peaks__mutmut_35": _COUNTED_ORGS,
+    "seats.services.assignments.x__count_peaks__mutmut_36": _COUNTED_ORGS,
+    "seats.services.leases.acquire.x__attempt__mutmut_16": _UNREAD_FLAGS,
+    "seats.services.leases.acquire.x__attempt__mutmut_17": _UNREAD_FLAGS,
+    "seats.services.leases.acquire.x__attempt__mutmut_30": _UNREAD_FLAGS,
+    "seats.services.leases.acquire.x__attempt__mutmut_31": _UNREAD_FLAGS,
+    "seats.services.leases.acquire.x__take__mutmut_61": (
+        "the lease id (row[0]) and the take's count (row[1]) are NULL in exactly the same cases"
+    ),
+    "seats.services.leases.acquire.x__take__mutmut_78": _SAME_FALSY,
+    "seats.services.leases.acquire.x__take__mutmut_84": _SAME_FALSY,
+    "seats.services.leases.acquire.x_lease_acquire__mutmut_20": (
+        "token_hex(17): the key is as random and still fits the 40-character column"
+    ),
+    "seats.services.leases.acquire.x_lease_acquire__mutmut_63": (
+        'requirement = "": it is read only after the loop has set it'
+    ),
+    "seats.services.leases.acquire.x_lease_acquire__mutmut_64": _DURABLE,
+    "seats.services.leases.acquire.x_lease_acquire__mutmut_65": _DURABLE,
     "seats.services.members.x_membership_remove__mutmut_17": _FIRST_FIELD,
     "seats.services.members.x_membership_remove__mutmut_36": _FIRST_FIELD,
     "seats.services.members.x_membership_remove__mutmut_26": (

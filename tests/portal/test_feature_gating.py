@@ -1,5 +1,8 @@
 """Feature gating (issue 3): one table, one mixin; a refusal names the missing license."""
 
+import html
+import re
+
 import pytest
 
 from organizations.models import Membership, PortalFeature, User
@@ -35,6 +38,14 @@ def page(client, name, org):
             "wallboard": "wallboard/",
         }[name]
     )
+
+
+def refusal_of(response) -> tuple[str, str]:
+    """The refused page's missing license (its data-license) and its sentence."""
+    found = re.search(
+        r'<p class="bad refusal" data-license="([^"]*)">([^<]*)</p>', response.content.decode()
+    )
+    return found.group(1), html.unescape(found.group(2))
 
 
 def test_every_portal_feature_is_declared_with_a_license():
@@ -178,6 +189,23 @@ def test_without_marquee_the_wallboard_says_marquee_is_missing(
     assert "needs the Marquee license" in response.content.decode()
 
 
+def test_a_wallboard_organization_whose_marquee_license_lapsed_is_told_so(client, licensed_server):
+    """Its members watch the wallboard, which needs Marquee: without it the page names it."""
+    org = OrganizationFactory(
+        server=licensed_server(server_id="CIC-WBX", entitlements=["server", "organization=2"]),
+        is_wallboard=True,
+    )
+    screen = UserFactory(username="screen")
+    Membership.objects.create(user=screen, organization=org, role="agent")
+    client.force_login(screen)
+    response = page(client, "wallboard", org)
+    assert response.status_code == 403
+    assert refusal_of(response) == (
+        "marquee",
+        "The wallboard needs the Marquee license: server CIC-WBX has no valid one.",
+    )
+
+
 def test_marquee_only_server_offers_only_the_wallboard(client, licensed_server, make_member):
     org = OrganizationFactory(
         server=licensed_server(server_id="CIC-MQ", entitlements=["server", "marquee"])
@@ -190,8 +218,10 @@ def test_marquee_only_server_offers_only_the_wallboard(client, licensed_server, 
     assert page(client, "wallboard", org).status_code == 200
     refused = page(client, "holders", org)
     assert refused.status_code == 403
-    assert (
-        "has only a Marquee license, so only the wallboard is available" in refused.content.decode()
+    assert refusal_of(refused) == (
+        "organization",
+        "Who holds what needs the Organization license: server CIC-MQ has only a Marquee license, "
+        "so only the wallboard is available.",
     )
 
 
@@ -240,9 +270,11 @@ def test_organization_page_of_an_unlicensed_server_answers_503_naming_the_server
     client.force_login(make_member(org))
     response = client.get(f"/portal/org/{org.pk}/holders/")
     assert response.status_code == 503
-    body = response.content.decode()
-    assert "Server CIC-NOSRV has no valid Server license" in body
-    assert 'data-license="server"' in body  # the missing license, for a script reading the page
+    assert refusal_of(response) == (
+        "server",
+        "Server CIC-NOSRV has no valid Server license, so the portal does not run for its "
+        "organizations.",
+    )
 
 
 def test_agent_on_a_marquee_only_server_is_told_the_wallboard_is_for_supervisors(
