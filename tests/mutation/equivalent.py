@@ -63,7 +63,17 @@ _COUNTED_ORGS = (
     "is never used; and reading more rows only looks up the keys already wanted"
 )
 
+_NONE_FOR_FALSE = "None for False in flags that are only tested for truth (`not user_holds`, ...)"
+
 EQUIVALENT: dict[str, str] = {
+    "seats.services.leases.acquire.x__take__mutmut_45": _NONE_FOR_FALSE,
+    "seats.services.leases.acquire.x__take__mutmut_46": _NONE_FOR_FALSE,
+    "seats.services.members.x__release_concurrent__mutmut_5": _FIRST_FIELD,
+    "seats.services.members.x_membership_change_role__mutmut_21": _LOCKED_SAVE,
+    "seats.services.assignments.x__take__mutmut_67": (
+        "in_bulk(None) reads every server instead of the short pools' servers: one query either "
+        "way, and only those servers' names are used"
+    ),
     "seats.services.assignments.x__take__mutmut_3": _ADDS_ONCE,
     "seats.services.assignments.x__take__mutmut_48": _ADDS_ONCE,
     "seats.services.assignments.x__count_peaks__mutmut_5": _COUNTED_ORGS,
