@@ -12,7 +12,13 @@ from organizations.models import Station, User
 
 from ..models import ReleaseReason, SeatAssignment, SeatLease, StationOccupancy
 from .leases import assigned_seat_check, lease_acquire, lease_attach_session, lease_release
-from .stations import StationInUse, station_attach_session, station_leave, station_occupy
+from .stations import (
+    StationInUse,
+    station_attach_session,
+    station_check,
+    station_leave,
+    station_occupy,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -27,14 +33,16 @@ class LoginSeats:
 def login_seats_take(*, user: User, station: Station | None) -> LoginSeats:
     """The seats ``user`` logs in with: their Assignable seat (or their station's) checked, their
     Concurrent seats taken, the station taken. Raises the refusal (LicenseLimitReached,
-    NoSeatAssigned, StationInUse) holding nothing."""
+    NoSeatAssigned, StationInUse) holding nothing, the user's other sessions left as they were."""
     assigned_seat_check(user=user, station=station)
+    if station is not None:
+        station_check(station=station, user=user)
     leases = lease_acquire(user=user)
     if station is None:
         return LoginSeats(leases)
     try:
         return LoginSeats(leases, station_occupy(station=station, user=user))
-    except StationInUse:
+    except StationInUse:  # another login took the station since the check
         if leases:
             lease_release(leases=leases, acting_user=user, end_sessions=False)
         raise
@@ -48,12 +56,14 @@ def client_seats_take(
     asking again gets the one it holds), the station taken for as long as the lease lives.
     Raises the refusal holding nothing."""
     assigned = assigned_seat_check(user=user, station=station, server_id=server_id)
+    if station is not None and user.license_method == User.LicenseMethod.CONCURRENT:
+        station_check(station=station, user=user)  # the station its lease would take
     leases = lease_acquire(user=user, server_id=server_id, client_id=client_id)
     if station is None or not leases:
         return LoginSeats(leases, assigned=assigned)
     try:
         occupancy = station_occupy(station=station, user=user, session_key=leases[0].session_key)
-    except StationInUse:
+    except StationInUse:  # another login took the station since the check
         # Its "session" (the lease's own key) ends with it: the station this client may hold
         # already (asking again, at another station) is left too.
         lease_release(leases=leases, acting_user=user)

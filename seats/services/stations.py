@@ -57,6 +57,21 @@ class StationInUse(LicenseMissing):
     """Someone else is logged in at the station: nothing was changed."""
 
 
+def station_check(*, station: Station, user: User, now: datetime | None = None) -> None:
+    """Refuse (StationInUse, as ``station_occupy`` would) when someone else is logged in at
+    ``station``: a login asks before it takes any seat, so a refused login changes nothing (a
+    Concurrent user's seat taken over from their other session, for one). No lock:
+    ``station_occupy`` decides, should another login take the station in between."""
+    now = now or timezone.now()
+    current = (
+        StationOccupancy.objects.select_related("user")
+        .filter(station=station, ended_at__isnull=True)
+        .first()
+    )
+    if current is not None and _someone_else_there(current, user, now):
+        raise _in_use(station, current)
+
+
 def station_occupy(
     *, station: Station, user: User, session_key: str = "", now: datetime | None = None
 ) -> StationOccupancy:
@@ -74,12 +89,14 @@ def station_occupy(
                 .first()
             )
             if current is not None:
-                if current.user_id == user.pk:
-                    _end([current], reason=ReleaseReason.SUPERSEDED, now=now)
-                elif current.last_seen_at < idle_cutoff(now):
-                    _end([current], reason=ReleaseReason.IDLE, now=now)
-                else:
+                if _someone_else_there(current, user, now):
                     raise _in_use(station, current)
+                same_user = current.user_id == user.pk
+                _end(
+                    [current],
+                    reason=ReleaseReason.SUPERSEDED if same_user else ReleaseReason.IDLE,
+                    now=now,
+                )
             return StationOccupancy.objects.create(
                 station=station, user=user, session_key=session_key, since=now, last_seen_at=now
             )
@@ -92,6 +109,11 @@ def station_occupy(
         if current is None:
             raise
         raise _in_use(station, current) from None
+
+
+def _someone_else_there(current: StationOccupancy, user: User, now: datetime) -> bool:
+    """Another user's session at the station, not idle past the limit."""
+    return current.user_id != user.pk and current.last_seen_at >= idle_cutoff(now)
 
 
 def _in_use(station: Station, current: StationOccupancy) -> StationInUse:

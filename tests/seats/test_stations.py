@@ -7,11 +7,11 @@ from django.test import Client
 from django.utils import timezone
 
 from organizations.models import Station
-from seats.models import StationOccupancy
+from seats.models import SeatLease, StationOccupancy
 from seats.services.assignments import seat_assign
 from tests.concurrency import race
 
-from .seat_helpers import login, member, setup_server
+from .seat_helpers import login, member, pool_in_use, setup_server
 
 FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -84,3 +84,34 @@ def test_eight_people_logging_in_at_one_station_at_once_one_gets_in(licensed_ser
     for response in responses:
         if response.status_code == 200:
             assert f"{holder.user.username} has been logged in there" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_login_refused_at_a_busy_station_leaves_the_users_other_session_as_it_was(
+    licensed_server,
+):
+    """carl is logged in on his PC. His login at Desk, where alice is, is refused before it takes
+    anything: his PC keeps its session and its seat (a login that went through would have taken
+    the seat over and signed the PC out)."""
+    server, organization = setup_server(
+        licensed_server, ["agent:assignable=5", "agent:concurrent=2"]
+    )
+    desk = Station.objects.create(organization=organization, name="CI-Floor-A")
+    seat_assign(station=desk)
+    member(organization, "alice", method="assigned")
+    member(organization, "carl")
+    assert login(Client(), "alice", station="CI-Floor-A").status_code == 302
+    pc = Client()
+    assert login(pc, "carl").status_code == 302
+    held = SeatLease.objects.active().get(user__username="carl")
+
+    refused = login(Client(), "carl", station="CI-Floor-A")
+
+    assert refused.status_code == 200
+    assert (
+        "Station CI-Floor-A is in use: alice has been logged in there" in refused.content.decode()
+    )
+    assert SeatLease.objects.get(user__username="carl") == held  # the only one, still held
+    assert SeatLease.objects.active().filter(pk=held.pk).exists()
+    assert pc.get("/portal/me/").status_code == 200
+    assert pool_in_use(server, "agent", "concurrent") == 1
