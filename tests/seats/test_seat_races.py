@@ -15,10 +15,12 @@ from django.test import Client
 from django.utils import timezone
 
 from licenses.exceptions import LicenseLimitReached
-from seats.models import ReleaseReason, SeatAssignment, SeatDenial, SeatLease
+from seats.models import ReleaseReason, SeatAssignment, SeatDenial, SeatLease, StationOccupancy
 from seats.services.assignments import seat_assign
 from seats.services.leases import lease_acquire, lease_release, lease_release_idle
+from seats.services.stations import StationInUse, station_occupy
 from tests.concurrency import race
+from tests.factories import StationFactory
 from tests.history import history
 
 from .seat_helpers import login, member, pool_in_use, setup_server
@@ -301,6 +303,135 @@ def test_a_login_refused_after_waiting_for_a_racer_names_the_count_the_racer_lef
     assert (refusal.in_use, refusal.capacity) == (2, 2)
     assert SeatDenial.objects.get().message == refusal.message
     assert pool_in_use(server, "agent", "concurrent") == 2
+
+
+def test_an_assignment_refused_after_waiting_for_a_racer_names_the_count_the_racer_left(
+    licensed_server,
+):
+    """The same for Assignable seats: the assignment waits for a racer's assignment of the last
+    seat, finds the pool full, and says 2 of 2 (the count the racer committed), not 1 of 2."""
+    server, organization = setup_server(licensed_server, ["agent:assignable=2"])
+    seat_assign(user=member(organization, "a1", method="assigned"))
+    racer = member(organization, "a2", method="assigned")
+    late = member(organization, "a3", method="assigned")
+    refusal = after_racer(lambda: seat_assign(user=racer), lambda: seat_assign(user=late))
+    assert isinstance(refusal, LicenseLimitReached), refusal
+    assert "2 of 2 in use" in str(refusal), str(refusal)
+    assert (refusal.in_use, refusal.capacity) == (2, 2)
+    assert set(SeatAssignment.objects.active().values_list("user__username", flat=True)) == {
+        "a1",
+        "a2",
+    }
+    assert pool_in_use(server, "agent", "assignable") == 2
+
+
+def test_two_logins_at_one_free_station_at_once_the_second_is_told_who_took_it(licensed_server):
+    """Both find Desk free; the first's occupancy is not committed when the second inserts its
+    own, so the second waits on the unique constraint and then fails it. It is refused naming
+    alice, who took the station that moment, and alice keeps it."""
+    _, organization = setup_server(licensed_server, ["agent:assignable=3"])
+    desk = StationFactory(organization=organization, name="Desk")
+    alice = member(organization, "alice", method="assigned")
+    dave = member(organization, "dave", method="assigned")
+    refusal = after_racer(
+        lambda: station_occupy(station=desk, user=alice, session_key="a"),
+        lambda: station_occupy(station=desk, user=dave, session_key="d"),
+    )
+    assert isinstance(refusal, StationInUse), refusal
+    assert refusal.message.startswith(
+        "Station Desk is in use: alice has been logged in there since "
+    ), refusal.message
+    assert refusal.server_id == "CIC-SEATS"
+    assert list(
+        StationOccupancy.objects.filter(ended_at__isnull=True).values_list(
+            "user__username", "session_key"
+        )
+    ) == [("alice", "a")]
+
+
+def test_two_processes_writing_the_days_first_peak_at_once_keep_the_higher(licensed_server):
+    """Neither finds the day's row, both insert it: the second waits on the first's, fails the
+    unique constraint, and raises the row the first committed. 3 stays 3, not the second's 1."""
+    from seats.models import DailySeatUsage
+    from seats.services import pools
+
+    server, organization = setup_server(licensed_server, ["agent:concurrent=5"])
+    day = timezone.localdate()
+
+    def peak(n):
+        def write():
+            pools._peak_written.clear()  # a process of its own, which wrote nothing today
+            pools.daily_peak_raise(
+                day=day,
+                server_id=server.pk,
+                license_type="agent",
+                method="concurrent",
+                server_in_use=n,
+                capacity=None,
+                organization_in_use={organization.pk: n},
+            )
+
+        return write
+
+    assert after_racer(peak(3), peak(1)) is None
+    assert dict(DailySeatUsage.objects.filter(day=day).values_list("organization_id", "peak")) == {
+        None: 3,
+        organization.pk: 3,
+    }
+
+
+def test_an_organizations_cap_holds_when_two_administrators_assign_its_last_seat_at_once(
+    licensed_server,
+):
+    """Northwind may hold 1 of the shared pool's 5 seats. The second assignment waits for the
+    first's lock on the pool before it checks the cap, so it sees the first's seat: refused."""
+    from seats.services.shares import pool_share_set
+
+    server, north = setup_server(licensed_server, ["agent:assignable=5"])
+    pool_share_set(
+        organization=north,
+        license_type="agent",
+        method="assignable",
+        reserve=0,
+        cap=1,
+        acting_user=None,
+    )
+    first = member(north, "a1", method="assigned")
+    second = member(north, "a2", method="assigned")
+    refusal = after_racer(lambda: seat_assign(user=first), lambda: seat_assign(user=second))
+    assert isinstance(refusal, LicenseLimitReached), refusal
+    assert refusal.code == "cap_reached"
+    assert refusal.message.startswith(
+        "Northwind is at its cap of 1 Agent access (IWP_Agent) Assignable seats on server "
+        "CIC-SEATS: 1 of 1 in use"
+    ), refusal.message
+    assert list(SeatAssignment.objects.active().values_list("user__username", flat=True)) == ["a1"]
+    assert pool_in_use(server, "agent", "assignable") == 1
+
+
+@pytest.mark.parametrize("by_api", [False, True], ids=["login", "seat API"])
+def test_a_station_taken_between_the_check_and_the_take_gives_the_seat_back(
+    licensed_server, by_api
+):
+    """carl's check finds Desk free; alice's login holds it uncommitted when carl takes his seat
+    and then the station: he waits for her, is refused naming her, and gives his seat back."""
+    from seats.services.login import client_seats_take, login_seats_take
+
+    server, organization = setup_server(licensed_server, ["agent:concurrent=2"])
+    desk = StationFactory(organization=organization, name="Desk")
+    alice, carl = member(organization, "alice"), member(organization, "carl")
+
+    def carl_logs_in():
+        if by_api:
+            return client_seats_take(user=carl, server_id=server.pk, client_id="pc", station=desk)
+        return login_seats_take(user=carl, station=desk)
+
+    refusal = after_racer(lambda: station_occupy(station=desk, user=alice), carl_logs_in)
+    assert isinstance(refusal, StationInUse), refusal
+    assert refusal.message.startswith("Station Desk is in use: alice has been logged in there")
+    assert not SeatLease.objects.active().filter(user=carl).exists()
+    assert SeatLease.objects.get(user=carl).released_by == carl  # given back by his own login
+    assert pool_in_use(server, "agent", "concurrent") == 0
 
 
 def test_a_login_that_finds_the_users_other_login_took_the_seat_that_moment_takes_it_over(
