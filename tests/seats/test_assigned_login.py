@@ -74,3 +74,19 @@ def test_the_station_comes_with_its_server_in_one_query(world, django_assert_num
     with django_assert_num_queries(1):
         station = station_for_login(user=alice, name="desk-1")
         assert station.organization.server.server_id == server.server_id
+
+
+def test_a_colleagues_seat_or_another_stations_is_not_the_users(licensed_server):
+    """alice holds nothing: bob's own seat and Desk-1's do not let her in, without a station or at
+    the bare Desk-2. Once she holds her own, it is hers at Desk-2 too."""
+    server, north = setup_server(licensed_server, ["agent:assignable=4"])
+    alice = member(north, "alice", method="assigned")
+    seat_assign(user=member(north, "bob", method="assigned"))
+    seat_assign(station=StationFactory(organization=north, name="Desk-1"))
+    bare = StationFactory(organization=north, name="Desk-2")
+    for station in (None, bare):
+        with pytest.raises(NoSeatAssigned):
+            assigned_seat_check(user=alice, station=station)
+    [own] = seat_assign(user=alice)
+    assert assigned_seat_check(user=alice, station=bare) == [own]
+    assert assigned_seat_check(user=alice) == [own]

@@ -3,9 +3,15 @@ server, license and method asked; and the refusal's figures, which every seat pa
 (the admin's bulk assignment, a membership change, the seat API's check-out)."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from licenses.exceptions import LicenseLimitReached
-from seats.services.assignments import seat_assign_bulk
+from seats.models import DailySeatUsage
+from seats.services import pools
+from seats.services.assignments import seat_assign, seat_assign_bulk, user_seats_release
+from seats.services.leases import lease_acquire
 from seats.services.login import client_seats_take
 from seats.services.pools import pool_in_use, refusal
 
@@ -63,3 +69,74 @@ def test_a_refusal_without_advice_ends_with_its_count():
     assert one.message == (
         "No Agent access (IWP_Agent) Assignable seat is free on server CIC-SEATS: 2 of 2 in use."
     )
+
+
+def test_the_released_seats_returned_are_the_rows_as_saved(licensed_server, admin_user):
+    """What an administrator's release hands back (the admin's message, the audit) is what the
+    release wrote: who, when, why, and whose seat of which organization."""
+    server, organization = setup_server(
+        licensed_server, ["agent:concurrent=2", "agent:assignable=2"]
+    )
+    ann, bob = member(organization, "ann"), member(organization, "bob", method="assigned")
+    lease_acquire(user=ann, session_key="s-ann")
+    seat_assign(user=bob)
+    released = user_seats_release(user=ann, acting_user=admin_user) + user_seats_release(
+        user=bob, acting_user=admin_user
+    )
+    fields = (
+        "pk",
+        "server_id",
+        "organization_id",
+        "license_type",
+        "user_id",
+        "released_at",
+        "release_reason",
+        "released_by_id",
+    )
+    assert [[getattr(s, f) for f in fields] for s in released] == [
+        [getattr(type(s).objects.get(pk=s.pk), f) for f in fields] for s in released
+    ]
+    assert [(s.user.username, s.organization_id, s.released_by) for s in released] == [
+        ("ann", organization.pk, admin_user),
+        ("bob", organization.pk, admin_user),
+    ]
+    assert released[0].session_key == "s-ann" and released[1].station_id is None
+
+
+def test_a_lower_count_written_by_another_process_never_lowers_the_days_peak(licensed_server):
+    server, organization = setup_server(licensed_server, ["agent:concurrent=5"])
+    day = timezone.localdate()
+
+    def write(n):
+        pools._peak_written.clear()  # each a process of its own: nothing written today
+        pools.daily_peak_raise(
+            day=day,
+            server_id=server.pk,
+            license_type="agent",
+            method="concurrent",
+            server_in_use=n,
+            capacity=None,
+            organization_in_use={organization.pk: n},
+        )
+
+    write(3)
+    write(1)
+    assert dict(DailySeatUsage.objects.filter(day=day).values_list("organization_id", "peak")) == {
+        None: 3,
+        organization.pk: 3,
+    }
+    write(4)
+    assert set(DailySeatUsage.objects.filter(day=day).values_list("peak", flat=True)) == {4}
+
+
+def test_a_refused_assignment_of_an_unshared_pool_reads_no_shares(licensed_server):
+    """A full pool nobody has a share in is refused by its take statement alone: no pool lock, no
+    share check, no second take."""
+    server, organization = setup_server(licensed_server, ["agent:assignable=1"])
+    seat_assign(user=member(organization, "ann", method="assigned"))
+    bob = member(organization, "bob", method="assigned")
+    with CaptureQueriesContext(connection) as captured, pytest.raises(LicenseLimitReached):
+        seat_assign(user=bob)
+    statements = [q["sql"] for q in captured.captured_queries]
+    assert not [s for s in statements if "seats_poolshare" in s]
+    assert len([s for s in statements if "seats_seatpool" in s]) == 1
