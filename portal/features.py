@@ -130,12 +130,11 @@ class GateContext:
     """What the gate needs to know about one user on one organization's server:
     three queries, once."""
 
-    user: User
     server_id: str
     valid_licenses: frozenset[str]
     held_seats: frozenset[str]  # access license types the user holds the required seat of
-    role: str | None  # the user's role in the organization
     method: str
+    role: str | None = None  # the user's role in the organization (membership_context)
     wallboard_org: bool = False  # the server's wallboard organization: the wallboard, nothing else
     withheld: frozenset[str] = frozenset()  # features an administrator withheld on the membership
     organization_name: str = ""
@@ -146,15 +145,10 @@ class GateContext:
 
 
 def gate_context(
-    *,
-    user: User,
-    organization,
-    role: str | None,
-    station_id: int | None = None,
-    day: date | None = None,
+    *, user: User, server, station_id: int | None = None, day: date | None = None
 ) -> GateContext:
-    """Load the server's valid licenses and the user's seats on it (fixed number of queries)."""
-    server = organization.server
+    """Load the server's valid licenses and the user's seats on it (fixed number of queries):
+    the context of no membership yet (``membership_context`` adds one)."""
     valid = frozenset(
         Entitlement.objects.valid_on(day or today())
         .filter(license_file__server_id=server.pk)
@@ -170,14 +164,10 @@ def gate_context(
         held = SeatAssignment.objects.active().filter(holder, server_id=server.pk)
     seats = frozenset(held.values_list("license_type", flat=True))
     return GateContext(
-        user=user,
         server_id=server.server_id,
         valid_licenses=valid,
         held_seats=seats,
-        role=role,
         method=user.license_method,
-        wallboard_org=organization.is_wallboard,
-        organization_name=organization.name,
     )
 
 
@@ -193,7 +183,8 @@ def membership_context(ctx: GateContext, membership: Membership) -> GateContext:
 
 
 def feature_refusal(feature: Feature, ctx: GateContext) -> Refusal | None:
-    """None when ``feature`` is offered to ``ctx.user``; otherwise the first missing requirement."""
+    """None when ``feature`` is offered to the user ``ctx`` was loaded for; otherwise the first
+    missing requirement."""
     rule = FEATURES[feature]
     if LicenseType.SERVER not in ctx.valid_licenses:
         return Refusal(
@@ -320,7 +311,7 @@ def features_of_user(*, user: User) -> list[MembershipFeatures]:
     for membership in memberships:
         org = membership.organization
         if org.server_id not in by_server:
-            ctx = gate_context(user=user, organization=org, role=None)
+            ctx = gate_context(user=user, server=org.server)
             if user.license_method == User.LicenseMethod.CONCURRENT:
                 ctx = dataclasses.replace(
                     ctx, held_seats=ctx.valid_licenses & frozenset(ACCESS_TYPES)

@@ -66,8 +66,7 @@ class GateCache:
         if org.server_id not in self._by_server:
             self._by_server[org.server_id] = gate_context(
                 user=self.request.user,
-                organization=org,
-                role=None,
+                server=org.server,
                 station_id=self.request.session.get(STATION_SESSION_KEY),
             )
         return membership_context(self._by_server[org.server_id], membership)
