@@ -54,23 +54,21 @@ def pool_alerts_raise(
     capacity: int | None,
     organization_in_use: dict[int, int],
     now: datetime | None = None,
-) -> list[int]:
+) -> None:
     """Record the thresholds the pool (``server_in_use`` of ``capacity`` seats) and each of
     ``organization_in_use`` that has a cap in it have reached, those not recorded yet today.
-    Returns the new alerts' ids.
 
     Called after the take's commit. No query unless a threshold is reached that this process has
     not recorded today (and, once a minute, one for the caps when organizations are given).
     """
     if not settings.IWP_ALERT_THRESHOLDS:
-        return []
+        return
     shares = [(None, server_in_use, capacity)] if capacity is not None else []
     if organization_in_use:
         caps = _caps_of(server_id, license_type, method)
         shares += [
             (org, n, caps[org]) for org, n in sorted(organization_in_use.items()) if org in caps
         ]
-    new = []
     for organization_id, in_use, of in shares:
         reached = thresholds_reached(in_use=in_use, capacity=of)
         if not reached:
@@ -79,7 +77,7 @@ def pool_alerts_raise(
         known_day, known = _recorded.get(key, (None, 0))
         if known_day == day and known >= reached[-1]:
             continue  # this process recorded these today
-        new += _record(
+        _record(
             key,
             day=day,
             now=now or timezone.now(),
@@ -87,12 +85,11 @@ def pool_alerts_raise(
             capacity=of,
             thresholds=reached,
         )
-    return new
 
 
 def _record(
     key: tuple, *, day: date, now: datetime, in_use: int, capacity: int, thresholds: list[int]
-) -> list[int]:
+) -> None:
     server_id, organization_id, license_type, method = key
     try:
         with transaction.atomic():
@@ -124,8 +121,6 @@ def _record(
             "Utilisation alert not recorded; the next check-out at this level tries again",
             extra={"event": "threshold_alert_failed", "day": day.isoformat()},
         )
-        return []
-    return [row[0] for row in rows]
 
 
 def _committed(key: tuple, *, day: date, in_use: int, capacity: int, top: int, rows) -> None:
