@@ -10,7 +10,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -19,7 +19,7 @@ from seats.models import ReleaseReason, SeatAssignment, SeatDenial, SeatLease, S
 from seats.services.assignments import seat_assign
 from seats.services.leases import lease_acquire, lease_release, lease_release_idle
 from seats.services.stations import StationInUse, station_occupy
-from tests.concurrency import race
+from tests.concurrency import Outcome, after_racer, race, waiting_on_a_lock
 from tests.factories import StationFactory
 from tests.history import history
 
@@ -214,75 +214,6 @@ def test_a_login_whose_connection_dies_after_the_take_gives_its_seat_back(
     assert login(Client(), "bob").status_code == 302  # the seat is free again
 
 
-def waiting_on_a_lock(thread, timeout=10.0):
-    """Until another connection of this database waits for a row lock (or ``thread`` is done):
-    the moment to let the transaction holding it commit."""
-    deadline = time.monotonic() + timeout
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline and thread.is_alive():
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND datname = current_database() AND pid <> pg_backend_pid()"
-            )
-            if cursor.fetchone()[0]:
-                return True
-            time.sleep(0.01)
-    return False
-
-
-class Holding(threading.Thread):
-    """Runs ``fn`` in a transaction of its own connection and keeps the transaction open, its
-    locks held, until ``commit`` is set."""
-
-    def __init__(self, fn):
-        super().__init__(daemon=True)
-        self.fn, self.done, self.commit, self.error = fn, threading.Event(), threading.Event(), None
-
-    def run(self):
-        try:
-            with transaction.atomic():
-                self.fn()
-                self.done.set()
-                self.commit.wait(20)
-        except Exception as exc:  # noqa: BLE001  reported by the test
-            self.error = exc
-        finally:
-            self.done.set()
-            connection.close()
-
-
-class Outcome(threading.Thread):
-    """Runs ``fn`` on its own connection; keeps its result or the exception it raised."""
-
-    def __init__(self, fn):
-        super().__init__(daemon=True)
-        self.fn, self.result = fn, None
-
-    def run(self):
-        try:
-            self.result = self.fn()
-        except Exception as exc:  # noqa: BLE001  a refusal or an error is the outcome here
-            self.result = exc
-        finally:
-            connection.close()
-
-
-def after_racer(racer_fn, fn):
-    """``fn`` started while ``racer_fn``'s transaction holds its locks, the racer committing
-    once ``fn`` waits for them: what ``fn`` ends with."""
-    racer = Holding(racer_fn)
-    racer.start()
-    assert racer.done.wait(20) and racer.error is None, racer.error
-    late = Outcome(fn)
-    late.start()
-    waiting_on_a_lock(late)
-    racer.commit.set()
-    racer.join(20)
-    late.join(20)
-    assert racer.error is None, racer.error
-    return late.result
-
-
 def test_a_login_refused_after_waiting_for_a_racer_names_the_count_the_racer_left(
     licensed_server,
 ):
@@ -349,9 +280,12 @@ def test_two_logins_at_one_free_station_at_once_the_second_is_told_who_took_it(l
     ) == [("alice", "a")]
 
 
-def test_two_processes_writing_the_days_first_peak_at_once_keep_the_higher(licensed_server):
+@pytest.mark.parametrize("first, second", [(3, 1), (1, 3)])
+def test_two_processes_writing_the_days_first_peak_at_once_keep_the_higher(
+    licensed_server, first, second
+):
     """Neither finds the day's row, both insert it: the second waits on the first's, fails the
-    unique constraint, and raises the row the first committed. 3 stays 3, not the second's 1."""
+    unique constraint, and raises the row the first committed to its own count if higher."""
     from seats.models import DailySeatUsage
     from seats.services import pools
 
@@ -373,7 +307,7 @@ def test_two_processes_writing_the_days_first_peak_at_once_keep_the_higher(licen
 
         return write
 
-    assert after_racer(peak(3), peak(1)) is None
+    assert after_racer(peak(first), peak(second)) is None
     assert dict(DailySeatUsage.objects.filter(day=day).values_list("organization_id", "peak")) == {
         None: 3,
         organization.pk: 3,
