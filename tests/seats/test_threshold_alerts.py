@@ -333,3 +333,50 @@ def test_an_alert_whose_mail_fails_is_rolled_back_the_login_goes_on_and_the_next
     assert failed.exc_info[1].args == ("the outbox is unreachable",)
     logins(django_capture_on_commit_callbacks, ["agent8"])
     assert [t for _, t, *_ in recorded()] == [80, 90]
+
+
+@pytest.mark.parametrize(
+    "in_use, capacity, reached",
+    [
+        (0, 0, []),  # a pool of no seats is never "full"
+        (3, 0, []),
+        (1, 1, [80, 90, 100]),  # the one seat of a pool of one
+        (0, 1, []),
+        (799, 1000, []),  # whole percents, no rounding up: 79.9% is not 80%
+        (800, 1000, [80]),
+        (899, 1000, [80]),
+        (1000, 1000, [80, 90, 100]),
+    ],
+)
+def test_a_threshold_is_reached_at_its_percent_exactly(in_use, capacity, reached):
+    assert alerts.thresholds_reached(in_use=in_use, capacity=capacity) == reached
+
+
+def test_an_organizations_cap_is_alerted_when_the_pools_alerts_were_recorded_earlier(
+    licensed_server, django_capture_on_commit_callbacks
+):
+    """This process recorded the pool's 80% this morning; Northwind's cap reaching 80% later is
+    still recorded (the pool's being known does not end the look at the caps)."""
+    server, north = setup_server(licensed_server, ["agent:concurrent=10"])
+    pool_share_set(
+        organization=north, license_type="agent", method="concurrent", cap=5, acting_user=None
+    )
+    alerts.caps_forget()
+    today = timezone.localdate()
+
+    def raise_alerts(server_in_use, north_in_use):
+        with django_capture_on_commit_callbacks(execute=True):
+            alerts.pool_alerts_raise(
+                day=today,
+                server_id=server.pk,
+                license_type="agent",
+                method="concurrent",
+                server_in_use=server_in_use,
+                capacity=10,
+                organization_in_use={north.pk: north_in_use},
+            )
+
+    raise_alerts(8, 1)
+    raise_alerts(8, 4)
+    assert recorded(organization=None) == [(today, 80, 8, 10)]
+    assert recorded(organization=north) == [(today, 80, 4, 5)]
