@@ -20,18 +20,16 @@ from .signals import license_installed
 
 
 def license_file_verify(
-    *,
-    text: str | bytes,
-    expected_server_id: str | None = None,
-    day: date | None = None,
+    *, text: str | bytes, expected_server_id: str | None = None
 ) -> tuple[LicenseContent, str]:
-    """Every rule the import checks, without writing: the file's content and signing key id.
+    """Every rule the import checks, without writing, as of today (the server's time zone): the
+    file's content and signing key id.
 
     Raises LicenseFileError (malformed, unknown_key, demo_key, bad_signature, wrong_server,
     expired, not_yet_valid, duplicate_serial). The preview calls it at upload and the import
     calls it again at install, so a file is never installed on an earlier verification.
     """
-    day = day or timezone.localdate()
+    day = timezone.localdate()
     try:
         content, key_id = verify(text, trusted_public_keys(), day=day)
     except LicenseFileError as exc:
@@ -83,14 +81,13 @@ def license_file_import(
     text: str | bytes,
     acting_user: User | None = None,
     expected_server_id: str | None = None,
-    day: date | None = None,
 ) -> LicenseFile:
     """Verify and install a license file, all or nothing; it replaces the server's installed file.
 
     Raises LicenseFileError as ``license_file_verify`` does. A refused file changes nothing:
     every rule is checked before the first write.
     """
-    content, key_id = license_file_verify(text=text, expected_server_id=expected_server_id, day=day)
+    content, key_id = license_file_verify(text=text, expected_server_id=expected_server_id)
     text = text.decode() if isinstance(text, bytes) else text
     try:
         with transaction.atomic(), acting_as(acting_user):

@@ -65,9 +65,12 @@ def test_service_refuses_the_demo_key_with_debug_off_even_if_trusted(production)
     before = _tables()
     with pytest.raises(LicenseFileError) as refused:
         license_file_import(text=_demo_signed())
-    assert refused.value.reason == "demo_key"
-    assert "signed with the public demo key" in refused.value.message
-    assert "Install a license file signed by the vendor" in refused.value.message
+    assert (refused.value.reason, refused.value.key_id) == ("demo_key", demo_key_id())
+    assert refused.value.message == (
+        f"The license file is signed with the public demo key ({demo_key_id()}), which anybody "
+        "can sign with: it is trusted only on a development machine (DEBUG and "
+        "IWP_TRUST_DEMO_KEY on). Install a license file signed by the vendor."
+    )
     assert _tables() == before
 
 

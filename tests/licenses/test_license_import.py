@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from licenses.licensefile import LicenseFileError
 from licenses.models import Entitlement, LicenseFile
-from licenses.services import license_file_import
+from licenses.services import license_file_import, license_file_verify
 from organizations.models import Server
+from tests.concurrency import after_racer
 from tests.factories import license_text
 from tests.history import history
 
@@ -185,6 +186,39 @@ def test_serial_already_installed_is_refused(vendor_key):
         "Nothing was changed; ask the vendor for a new file if the license has changed."
     )
     assert _snapshot() == before
+    with pytest.raises(LicenseFileError) as previewed:  # the upload's preview says so already
+        license_file_verify(text=again)
+    assert (previewed.value.reason, previewed.value.message) == (
+        exc.value.reason,
+        exc.value.message,
+    )
+
+
+def test_the_file_records_who_installed_it(vendor_key, admin_user):
+    text = license_text(vendor_key, server_id="CIC-A", entitlements=FULL)
+    assert license_file_import(text=text, acting_user=admin_user).installed_by == admin_user
+    assert LicenseFile.objects.get().installed_by == admin_user
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_imports_of_one_file_at_once_install_it_once(vendor_key):
+    """Both verify the file before either has installed it; the second waits for the first's lock
+    on the server, then fails the serial's unique constraint: refused as a file already
+    installed, and the first's file stays the server's, whole."""
+    text = license_text(vendor_key, server_id="CIC-A", entitlements=FULL, serial="SER-RACE")
+    Server.objects.create(server_id="CIC-A")  # the lock the second waits for
+    refused = after_racer(
+        lambda: license_file_import(text=text), lambda: license_file_import(text=text)
+    )
+    assert isinstance(refused, LicenseFileError), refused
+    assert (refused.reason, refused.message) == (
+        "duplicate_serial",
+        "License SER-RACE is already installed (serials are used once). "
+        "Nothing was changed; ask the vendor for a new file if the license has changed.",
+    )
+    installed = LicenseFile.objects.get()
+    assert (installed.serial, installed.replaced_at) == ("SER-RACE", None)
+    assert installed.entitlements.count() == 5
 
 
 def test_file_for_another_server_is_refused_when_a_server_is_expected(vendor_key):
