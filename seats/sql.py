@@ -334,10 +334,10 @@ ORDER BY new.threshold
 
 
 def execute(statement: str, params: dict) -> list[tuple]:
-    """Run one hot statement and return its rows."""
+    """Run one hot statement and return its rows (each of them returns rows)."""
     with _cursor() as cursor:
         cursor.execute(statement, params)
-        return cursor.fetchall() if cursor.description else []
+        return cursor.fetchall()
 
 
 class _PreparedCursor(ServerBindingCursor):
