@@ -21,18 +21,27 @@ forked heap), take a session's fixed cost from about 2.5 s to under 1 s.
 """
 
 import fcntl
+import json
 import os
 import tempfile
+import time
 from pathlib import Path
 
 from mutmut.mutation.trampoline import get_mutant_under_test
 
 _slot_lock = None  # held open for the life of the process
+_session = {}  # this mutant's session, for mutants/sessions.tsv
+_costs: dict[str, float] = {}  # mutmut's own runs of every test: each test's whole cost
+COSTS = "test-costs.json"  # in mutants/, where mutmut runs every session
 
 
 def _mutant() -> str:
     mutant = get_mutant_under_test() or os.environ.get("MUTANT_UNDER_TEST", "")
     return mutant if "__mutmut_" in mutant else ""  # not mutmut's statistics or clean runs
+
+
+def _app(mutant: str) -> str:
+    return mutant.split(".", 1)[0]
 
 
 def _claim_slot(name: str) -> int:
@@ -96,6 +105,13 @@ def pytest_configure(config):
         faker.Faker()
         plan_and_digest()
         return
+    _session.update(started=time.monotonic(), selected=0, ran=0, failed="")
+    # Not even collect the other apps' tests mutmut names (a licence-file mutant is called by
+    # 750 tests, 315 of them in tests/licenses/): with none of this app's, collect them all as
+    # before and deselect them below, so that mutmut hears "no tests".
+    own = [arg for arg in config.args if arg.startswith(f"tests/{_app(_mutant())}/")]
+    if own:
+        config.args[:] = own
     slot = _claim_slot(settings.DATABASES["default"]["NAME"])
     if slot:
         os.environ["TOX_PARALLEL_ENV"] = f"slot{slot}"
@@ -118,8 +134,53 @@ def pytest_collection_modifyitems(config, items):
     mutant = _mutant()
     if not mutant:
         return
-    app = mutant.split(".", 1)[0]
-    keep = [item for item in items if item.nodeid.startswith(f"tests/{app}/")]
+    keep = [item for item in items if item.nodeid.startswith(f"tests/{_app(mutant)}/")]
     if len(keep) != len(items):
         config.hook.pytest_deselected(items=[item for item in items if item not in keep])
         items[:] = keep
+    _session["selected"] = len(keep)
+    # Cheapest first, by what a test costs in all (mutmut orders by the call alone, so a test
+    # whose fixtures sign and install a license file looks as cheap as one that parses bytes).
+    # Unknown tests keep mutmut's order, after the known ones.
+    try:
+        costs = json.loads(Path(COSTS).read_text())
+    except (OSError, ValueError):
+        return
+    items.sort(key=lambda item: costs.get(item.nodeid, float("inf")))
+
+
+def pytest_runtest_logreport(report):
+    if not _session:  # mutmut's statistics and clean runs: every test, unmutated
+        _costs[report.nodeid] = _costs.get(report.nodeid, 0.0) + report.duration
+        return
+    if report.when == "call":
+        _session["ran"] += 1
+    if report.failed and not _session["failed"]:
+        _session["failed"] = report.nodeid
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """One line per mutant in mutants/sessions.tsv (mutmut runs the session there): the mutant,
+    its tests, how many ran before one failed (or all), the failing test, the session's seconds.
+    Where a run's time goes, and which tests kill which mutants.
+
+    After mutmut's statistics and clean runs (every test, no mutant): each test's setup, call and
+    teardown in mutants/test-costs.json, the order of the mutants' sessions."""
+    if not _session:
+        if _costs:  # not the forkserver's collection
+            Path(COSTS).write_text(json.dumps(_costs))
+        return
+    seconds = time.monotonic() - _session["started"]
+    line = "\t".join(
+        str(v)
+        for v in (
+            _mutant(),
+            int(exitstatus),
+            _session["selected"],
+            _session["ran"],
+            _session["failed"],
+            f"{seconds:.2f}",
+        )
+    )
+    with open("sessions.tsv", "a") as log:  # one short write per line: appends do not interleave
+        log.write(line + "\n")
