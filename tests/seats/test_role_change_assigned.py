@@ -104,3 +104,34 @@ def test_with_no_seat_free_the_change_is_refused_whole_with_the_pools_figures(wo
     )
     assert Membership.objects.get(user=bob).role == Membership.Role.AGENT
     assert seats_of(bob) == [("CIC-SEATS", "agent")]
+
+
+def test_a_change_refused_by_the_organizations_cap_says_so_and_carries_its_code(world):
+    """The supervisor pool has a free seat, but Northwind's cap in it is reached: the refusal is
+    the cap's (the seat API and the portal tell it apart by its code), and the role stays."""
+    from seats.services.shares import pool_share_set
+
+    server, north, other, south, root = world
+    pool_share_set(
+        organization=north,
+        license_type="supervisor",
+        method="assignable",
+        reserve=0,
+        cap=0,
+        acting_user=None,
+    )
+    bob = member(north, "bob", method="assigned")
+    seat_assign(user=bob, acting_user=root)
+
+    with pytest.raises(LicenseLimitReached) as refused:
+        make_supervisor(bob, north, root)
+
+    assert (refused.value.code, refused.value.in_use, refused.value.capacity) == (
+        "cap_reached",
+        0,
+        0,
+    )
+    assert str(refused.value).startswith("Northwind is at its cap of 0 Supervisor access")
+    assert str(refused.value).endswith(" bob stays an agent.")
+    assert Membership.objects.get(user=bob).role == Membership.Role.AGENT
+    assert seats_of(bob) == [("CIC-SEATS", "agent")]
