@@ -140,3 +140,23 @@ def test_a_refused_assignment_of_an_unshared_pool_reads_no_shares(licensed_serve
     statements = [q["sql"] for q in captured.captured_queries]
     assert not [s for s in statements if "seats_poolshare" in s]
     assert len([s for s in statements if "seats_seatpool" in s]) == 1
+
+
+def test_an_assignment_on_a_server_with_no_license_yet_is_refused_with_no_seats():
+    """A server added before its license file: it has no pools, so there is no seat to assign,
+    and the refusal says 0 of 0."""
+    from organizations.models import Server
+    from seats.models import SeatAssignment
+    from tests.factories import OrganizationFactory
+
+    organization = OrganizationFactory(
+        server=Server.objects.create(server_id="CIC-BARE"), name="Northwind"
+    )
+    with pytest.raises(LicenseLimitReached) as refused:
+        seat_assign(user=member(organization, "bob", method="assigned"))
+    assert refused.value.message == (
+        "No Agent access (IWP_Agent) Assignable seat is free on server CIC-BARE: 0 of 0 in use. "
+        "Nothing was assigned."
+    )
+    assert (refused.value.in_use, refused.value.capacity, refused.value.code) == (0, 0, "pool_full")
+    assert not SeatAssignment.objects.exists()
