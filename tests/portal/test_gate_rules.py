@@ -170,3 +170,57 @@ def test_a_license_the_server_lacks_is_named_with_the_server(licensed_server):
         "Scheduled reports needs the Scheduled Reports license, and server CIC-NOREP has no "
         "valid one.",
     )
+
+
+def test_a_server_without_its_server_license_refuses_everything_with_503(licensed_server):
+    org = OrganizationFactory(
+        server=licensed_server(server_id="CIC-NOSRV", entitlements=["organization=2", "marquee"])
+    )
+    sam = supervisor(org, ASSIGNED)
+    ctx = membership_context(
+        gate_context(user=sam, server=org.server), sam.memberships.get(organization=org)
+    )
+    for feature in (Feature.SEAT_USAGE, Feature.WALLBOARD, Feature.AGENT_PAGE):
+        refused = feature_refusal(feature, ctx)
+        assert (refused.license_type, refused.status, refused.message) == (
+            "server",
+            503,
+            "Server CIC-NOSRV has no valid Server license, so the portal does not run for its "
+            "organizations.",
+        )
+
+
+def test_a_marquee_only_server_offers_its_supervisors_the_wallboard_only(licensed_server):
+    org = OrganizationFactory(
+        server=licensed_server(server_id="CIC-MQ", entitlements=["server", "marquee"])
+    )
+    sam = supervisor(org, ASSIGNED)
+    ann = UserFactory(username="ann", license_method=ASSIGNED)
+    Membership.objects.create(user=ann, organization=org, role="agent")
+
+    assert refusal(Feature.WALLBOARD, sam, org) is None  # no seat needed
+    assert refusal(Feature.SEAT_USAGE, sam, org) == (
+        "organization",
+        "Seat usage needs the Organization license: server CIC-MQ has only a Marquee license, so "
+        "only the wallboard is available.",
+    )
+    assert refusal(Feature.WALLBOARD, ann, org) == (
+        None,
+        "Wallboard is for supervisors of this organization.",
+    )
+
+
+def test_a_wallboard_organization_needs_marquee_and_nothing_else(licensed_server):
+    with_marquee = licensed_server(server_id="CIC-WB", entitlements=["server", "marquee"])
+    without = licensed_server(server_id="CIC-WBX", entitlements=["server", "organization=2"])
+    screens = OrganizationFactory(server=with_marquee, name="Screens", is_wallboard=True)
+    lapsed = OrganizationFactory(server=without, name="Screens", is_wallboard=True)
+    tv = UserFactory(username="tv", license_method=ASSIGNED)
+    Membership.objects.create(user=tv, organization=screens, role="agent")
+    Membership.objects.create(user=tv, organization=lapsed, role="agent")
+
+    assert refusal(Feature.WALLBOARD, tv, screens) is None  # an agent, with no seat
+    assert refusal(Feature.WALLBOARD, tv, lapsed) == (
+        "marquee",
+        "The wallboard needs the Marquee license: server CIC-WBX has no valid one.",
+    )
