@@ -65,6 +65,21 @@ _COUNTED_ORGS = (
 
 _NONE_FOR_FALSE = "None for False in flags that are only tested for truth (`not user_holds`, ...)"
 
+_PEAK_DEFAULT = (
+    "a peak is written after a take, so its count n is at least 1: a default of -2, -1 or +1 "
+    "for the mark this process wrote is below or equal to n, and max() and the skip come out "
+    "the same"
+)
+_NO_SENDER = (
+    "the signal's receivers are connected for any sender (seats/receivers.py, "
+    "compliance/receivers.py): sent by None, they run the same"
+)
+_USER_JOIN = (
+    "select_related(None) drops the join: a refusal reads who is at the station in one query "
+    "more, and says the same"
+)
+_NO_BINARY = "Django's cursor wrapper never passes binary: None (text format) either way"
+
 EQUIVALENT: dict[str, str] = {
     "seats.services.leases.acquire.x__take__mutmut_45": _NONE_FOR_FALSE,
     "seats.services.leases.acquire.x__take__mutmut_46": _NONE_FOR_FALSE,
@@ -206,4 +221,46 @@ EQUIVALENT: dict[str, str] = {
     "seats.services.snapshots.x_usage_snapshot_take__mutmut_165": _BATCH,
     "seats.services.snapshots.x_usage_snapshot_take__mutmut_170": _BATCH,
     "seats.services.snapshots.x_usage_snapshot_take__mutmut_174": _BATCH,
+    "seats.services.members.x__a__mutmut_7": (
+        "no license or role label begins with X, so the vowels with X and XX around them pick the "
+        "same article"
+    ),
+    "seats.services.alerts.x__caps_of__mutmut_3": (
+        ">= for >: the caps are read again at exactly CAPS_SECONDS instead of just after it; a "
+        "monotonic clock in float seconds does not land on it, and either way they are at most "
+        "that old"
+    ),
+    "seats.services.alerts.x__caps_of__mutmut_18": (
+        "caps are looked up only for organizations that have just taken seats, and members of an "
+        "inactive organization take none: an inactive organization's cap is never looked up"
+    ),
+    "seats.services.pools.x_daily_peak_raise__mutmut_8": _PEAK_DEFAULT,
+    "seats.services.pools.x_daily_peak_raise__mutmut_37": _PEAK_DEFAULT,
+    "seats.services.pools.x_daily_peak_raise__mutmut_38": _PEAK_DEFAULT,
+    "seats.services.pools.x_daily_peak_raise__mutmut_33": (
+        "max(n, default) for max(n, the mark already kept): the kept mark may end lower than "
+        "written, which costs a later UPDATE that GREATEST() makes harmless, never a wrong peak"
+    ),
+    "seats.sql.x__cursor__mutmut_8": (
+        "the debug wrapper always: it also records each statement in Django's query log; the "
+        "statement that runs and its rows are the same"
+    ),
+    "seats.sql.xǁ_PreparedCursorǁexecute__mutmut_4": _NO_BINARY,
+    "seats.sql.xǁ_PreparedCursorǁexecute__mutmut_8": _NO_BINARY,
+    "seats.services.leases.assigned.x_assigned_seat_check__mutmut_20": (
+        "the seats found are looked up by the requirements' (server, license) only: one of "
+        "another server would be read and never used"
+    ),
+    "licenses.services.x_license_file_import__mutmut_17": (
+        "a full save of the replaced file's row, read in this transaction under the server's lock "
+        "that every import to that server takes: the same values, and the one changed"
+    ),
+    "licenses.services.x_license_file_import__mutmut_49": _NO_SENDER,
+    "seats.services.alerts.x__record__mutmut_25": _NO_SENDER,
+    "seats.services.login.x_login_seats_take__mutmut_24": _NO_SESSION_YET,
+    "seats.services.login.x_login_seats_take__mutmut_27": _NO_SESSION_YET,
+    "seats.services.login.x_login_seats_take__mutmut_28": _NO_SESSION_YET,
+    "seats.services.stations.x_station_check__mutmut_8": _USER_JOIN,
+    "seats.services.stations.x_station_occupy__mutmut_9": _USER_JOIN,
+    "seats.services.stations.x_station_occupy__mutmut_49": _USER_JOIN,
 }
