@@ -263,4 +263,15 @@ EQUIVALENT: dict[str, str] = {
     "seats.services.stations.x_station_check__mutmut_8": _USER_JOIN,
     "seats.services.stations.x_station_occupy__mutmut_9": _USER_JOIN,
     "seats.services.stations.x_station_occupy__mutmut_49": _USER_JOIN,
+    "portal.features.x_feature_refusal__mutmut_97": (
+        "break for continue once a license is satisfied by another's seat: only the agent page's "
+        "license is (SATISFIED_BY), and it is that page's only license, so nothing follows"
+    ),
+    "portal.features.x_features_of_user__mutmut_26": (
+        "a seat is consulted only for a license the server holds valid (checked before), so "
+        "counting seats of the others too changes no answer"
+    ),
+    "seats.services.alerts.x_pool_alerts_raise__mutmut_30": (
+        "the default's count is read only when its day is today's, and the default's day is None"
+    ),
 }

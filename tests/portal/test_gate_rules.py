@@ -224,3 +224,33 @@ def test_a_wallboard_organization_needs_marquee_and_nothing_else(licensed_server
         "marquee",
         "The wallboard needs the Marquee license: server CIC-WBX has no valid one.",
     )
+
+
+def test_a_supervisor_seat_opens_the_agent_page_while_its_license_is_valid(licensed_server):
+    """sam supervises North and is an agent in South, on one server: his Supervisor seat is the
+    one he needs, and it opens his agent page too. On a server whose Supervisor license is not
+    valid (a seat left from before), it does not."""
+    server = licensed_server(server_id="CIC-ONE")
+    north = OrganizationFactory(server=server, name="North")
+    south = OrganizationFactory(server=server, name="South")
+    sam = supervisor(north, ASSIGNED)
+    Membership.objects.create(user=sam, organization=south, role="agent")
+    assign_seat(user=sam, organization=north, license_type="supervisor")
+    assert refusal(Feature.AGENT_PAGE, sam, south) is None
+
+    lapsed = OrganizationFactory(
+        server=licensed_server(
+            server_id="CIC-AGONLY",
+            entitlements=["server", "organization=2", "agent:assignable=2"],
+        ),
+        name="East",
+    )
+    kim = UserFactory(username="kim", license_method=ASSIGNED)
+    Membership.objects.create(user=kim, organization=lapsed, role="agent")
+    assign_seat(user=kim, organization=lapsed, license_type="supervisor")
+    assert refusal(Feature.AGENT_PAGE, kim, lapsed) == (
+        "agent",
+        "My license needs the Agent access (IWP_Agent) license: you hold no Agent access "
+        "(IWP_Agent) seat on server CIC-AGONLY (an administrator assigns one to you or to your "
+        "station).",
+    )

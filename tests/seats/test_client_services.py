@@ -152,3 +152,16 @@ def test_a_client_refused_another_station_keeps_its_seat_and_its_old_station(wor
             "user__username", "station__name"
         )
     ) == [("ann", "Desk-2"), ("bob", "Desk-1")]
+
+
+def test_an_assigned_users_check_out_at_a_station_in_use_gets_their_seat(world):
+    """The station rule binds a Concurrent user's lease (docs/api.md): an Assigned user's
+    check-out takes no lease and no station, so someone at the station does not refuse it."""
+    server, north = world
+    desk = StationFactory(organization=north, name="Desk-1")
+    client_seats_take(user=member(north, "ann"), server_id=server.pk, client_id="a", station=desk)
+    bob = member(north, "bob", method="assigned")
+    [seat] = seat_assign(user=bob)
+    taken = client_seats_take(user=bob, server_id=server.pk, client_id="b", station=desk)
+    assert (taken.leases, taken.assigned, taken.occupancy) == ([], [seat], None)
+    assert StationOccupancy.objects.get(ended_at__isnull=True).user.username == "ann"

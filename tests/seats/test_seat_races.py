@@ -260,10 +260,21 @@ def test_two_logins_at_one_free_station_at_once_the_second_is_told_who_took_it(l
     """Both find Desk free; the first's occupancy is not committed when the second inserts its
     own, so the second waits on the unique constraint and then fails it. It is refused naming
     alice, who took the station that moment, and alice keeps it."""
+    from seats.services.stations import station_leave
+
     _, organization = setup_server(licensed_server, ["agent:assignable=3"])
     desk = StationFactory(organization=organization, name="Desk")
     alice = member(organization, "alice", method="assigned")
     dave = member(organization, "dave", method="assigned")
+    # Before: carol was at Desk and left; bob is at Other. Neither is who took Desk.
+    station_occupy(
+        station=desk, user=member(organization, "carol", method="assigned"), session_key="c"
+    )
+    station_leave(session_key="c", reason=ReleaseReason.LOGOUT)
+    other = StationFactory(organization=organization, name="Other")
+    station_occupy(
+        station=other, user=member(organization, "bob", method="assigned"), session_key="b"
+    )
     refusal = after_racer(
         lambda: station_occupy(station=desk, user=alice, session_key="a"),
         lambda: station_occupy(station=desk, user=dave, session_key="d"),
@@ -274,7 +285,7 @@ def test_two_logins_at_one_free_station_at_once_the_second_is_told_who_took_it(l
     ), refusal.message
     assert refusal.server_id == "CIC-SEATS"
     assert list(
-        StationOccupancy.objects.filter(ended_at__isnull=True).values_list(
+        StationOccupancy.objects.filter(station=desk, ended_at__isnull=True).values_list(
             "user__username", "session_key"
         )
     ) == [("alice", "a")]

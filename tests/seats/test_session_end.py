@@ -36,6 +36,13 @@ def test_the_sessions_station_is_freed_with_the_reason_and_an_earlier_end_is_kep
     held = StationOccupancy.objects.create(
         station=desk, user=bob, session_key="s1", since=start, last_seen_at=start
     )
+    daves = StationOccupancy.objects.create(
+        station=other,
+        user=member(organization, "dave", method="assigned"),
+        session_key="s2",
+        since=start,
+        last_seen_at=start,
+    )
     now = timezone.now()
 
     sessions_end(["s1"], reason=ReleaseReason.ADMIN, now=now)
@@ -47,6 +54,8 @@ def test_the_sessions_station_is_freed_with_the_reason_and_an_earlier_end_is_kep
         start + timedelta(minutes=5),
         ReleaseReason.IDLE,
     )
+    daves.refresh_from_db()
+    assert daves.ended_at is None  # another session's station is left as it is
 
 
 def test_a_cache_session_is_deleted_once_the_release_commits(
