@@ -275,8 +275,9 @@ def test_two_logins_at_one_free_station_at_once_the_second_is_told_who_took_it(l
     station_occupy(
         station=other, user=member(organization, "bob", method="assigned"), session_key="b"
     )
+    alices_login = timezone.now() - timedelta(minutes=1)  # before bob's and carol's: read last
     refusal = after_racer(
-        lambda: station_occupy(station=desk, user=alice, session_key="a"),
+        lambda: station_occupy(station=desk, user=alice, session_key="a", now=alices_login),
         lambda: station_occupy(station=desk, user=dave, session_key="d"),
     )
     assert isinstance(refusal, StationInUse), refusal
