@@ -34,3 +34,20 @@ def login(client, username, station=""):
     return client.post(
         "/accounts/login/", {"username": username, "password": PASSWORD, "station": station}
     )
+
+
+def peak_written_by_another_process(organization, n, day):
+    """What a process that wrote no peak today writes after a take leaves ``n`` Agent Concurrent
+    seats in use on the organization's server, all of them the organization's."""
+    from seats.services import pools
+
+    pools._peak_written.clear()
+    pools.daily_peak_raise(
+        day=day,
+        server_id=organization.server_id,
+        license_type="agent",
+        method="concurrent",
+        server_in_use=n,
+        capacity=None,
+        organization_in_use={organization.pk: n},
+    )

@@ -9,13 +9,12 @@ from django.utils import timezone
 
 from licenses.exceptions import LicenseLimitReached
 from seats.models import DailySeatUsage
-from seats.services import pools
 from seats.services.assignments import seat_assign, seat_assign_bulk, user_seats_release
 from seats.services.leases import lease_acquire
 from seats.services.login import client_seats_take
 from seats.services.pools import pool_in_use, refusal
 
-from .seat_helpers import member, setup_server
+from .seat_helpers import member, peak_written_by_another_process, setup_server
 
 pytestmark = pytest.mark.django_db
 
@@ -108,16 +107,7 @@ def test_a_lower_count_written_by_another_process_never_lowers_the_days_peak(lic
     day = timezone.localdate()
 
     def write(n):
-        pools._peak_written.clear()  # each a process of its own: nothing written today
-        pools.daily_peak_raise(
-            day=day,
-            server_id=server.pk,
-            license_type="agent",
-            method="concurrent",
-            server_in_use=n,
-            capacity=None,
-            organization_in_use={organization.pk: n},
-        )
+        peak_written_by_another_process(organization, n, day)
 
     write(3)
     write(1)

@@ -23,7 +23,13 @@ from tests.concurrency import Outcome, after_racer, race, waiting_on_a_lock
 from tests.factories import StationFactory
 from tests.history import history
 
-from .seat_helpers import login, member, pool_in_use, setup_server
+from .seat_helpers import (
+    login,
+    member,
+    peak_written_by_another_process,
+    pool_in_use,
+    setup_server,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -299,23 +305,13 @@ def test_two_processes_writing_the_days_first_peak_at_once_keep_the_higher(
     """Neither finds the day's row, both insert it: the second waits on the first's, fails the
     unique constraint, and raises the row the first committed to its own count if higher."""
     from seats.models import DailySeatUsage
-    from seats.services import pools
 
     server, organization = setup_server(licensed_server, ["agent:concurrent=5"])
     day = timezone.localdate()
 
     def peak(n):
         def write():
-            pools._peak_written.clear()  # a process of its own, which wrote nothing today
-            pools.daily_peak_raise(
-                day=day,
-                server_id=server.pk,
-                license_type="agent",
-                method="concurrent",
-                server_in_use=n,
-                capacity=None,
-                organization_in_use={organization.pk: n},
-            )
+            peak_written_by_another_process(organization, n, day)
 
         return write
 
