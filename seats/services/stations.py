@@ -57,18 +57,13 @@ class StationInUse(LicenseMissing):
     """Someone else is logged in at the station: nothing was changed."""
 
 
-def station_check(*, station: Station, user: User, now: datetime | None = None) -> None:
+def station_check(*, station: Station, user: User) -> None:
     """Refuse (StationInUse, as ``station_occupy`` would) when someone else is logged in at
     ``station``: a login asks before it takes any seat, so a refused login changes nothing (a
     Concurrent user's seat taken over from their other session, for one). No lock:
     ``station_occupy`` decides, should another login take the station in between."""
-    now = now or timezone.now()
-    current = (
-        StationOccupancy.objects.select_related("user")
-        .filter(station=station, ended_at__isnull=True)
-        .first()
-    )
-    if current is not None and _someone_else_there(current, user, now):
+    current = _held(station).first()
+    if current is not None and _someone_else_there(current, user, timezone.now()):
         raise _in_use(station, current)
 
 
@@ -82,12 +77,7 @@ def station_occupy(
     now = now or timezone.now()
     try:
         with transaction.atomic():
-            current = (
-                StationOccupancy.objects.select_for_update()
-                .select_related("user")
-                .filter(station=station, ended_at__isnull=True)
-                .first()
-            )
+            current = _held(station).select_for_update().first()
             if current is not None:
                 if _someone_else_there(current, user, now):
                     raise _in_use(station, current)
@@ -101,14 +91,18 @@ def station_occupy(
                 station=station, user=user, session_key=session_key, since=now, last_seen_at=now
             )
     except IntegrityError:  # another login at this station took it at this moment
-        current = (
-            StationOccupancy.objects.select_related("user")
-            .filter(station=station, ended_at__isnull=True)
-            .first()
-        )
+        current = _held(station).first()
         if current is None:
             raise
         raise _in_use(station, current) from None
+
+
+def _held(station: Station):
+    """The station's open occupancy (at most one: the partial unique constraint), with its user
+    for the refusal."""
+    return StationOccupancy.objects.select_related("user").filter(
+        station=station, ended_at__isnull=True
+    )
 
 
 def _someone_else_there(current: StationOccupancy, user: User, now: datetime) -> bool:
