@@ -260,9 +260,7 @@ EQUIVALENT: dict[str, str] = {
     "seats.services.login.x_login_seats_take__mutmut_24": _NO_SESSION_YET,
     "seats.services.login.x_login_seats_take__mutmut_27": _NO_SESSION_YET,
     "seats.services.login.x_login_seats_take__mutmut_28": _NO_SESSION_YET,
-    "seats.services.stations.x_station_check__mutmut_8": _USER_JOIN,
-    "seats.services.stations.x_station_occupy__mutmut_9": _USER_JOIN,
-    "seats.services.stations.x_station_occupy__mutmut_49": _USER_JOIN,
+    "seats.services.stations.x__held__mutmut_5": _USER_JOIN,
     "portal.features.x_feature_refusal__mutmut_97": (
         "break for continue once a license is satisfied by another's seat: only the agent page's "
         "license is (SATISFIED_BY), and it is that page's only license, so nothing follows"
